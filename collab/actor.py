@@ -1,0 +1,597 @@
+"""DocumentActor: the single writer of one open document.
+
+Everything that changes the document goes through the actor's mailbox and is
+handled one message at a time by the actor's own task, which alone touches
+the `pycrdt.Doc`. It fans updates out to every other subscriber, writes them
+to the store in the background (debounced, with a ceiling, one write at a
+time), takes snapshots, and publishes what is durably stored as its own
+awareness state so that clients can show a truthful "Saved".
+"""
+
+import asyncio
+import base64
+import enum
+import logging
+import time
+
+from pycrdt import Awareness, Doc, merge_updates
+
+from . import codes, protocol
+from .config import CollabConfig
+from .messages import (
+    ActorStopped,
+    ApplyUpdate,
+    Flush,
+    GetState,
+    Incoming,
+    Inspect,
+    Join,
+    Leave,
+    Request,
+    Shutdown,
+    TakeSnapshot,
+    Tick,
+    WriteDone,
+)
+from .store import BaseStore, DocumentGone, SnapshotData
+
+logger = logging.getLogger(__name__)
+
+# y-protocols drops a remote awareness state not renewed for 30 s; renew ours well before.
+AWARENESS_RENEW = 15.0
+
+
+class State(enum.Enum):
+    NEW = "new"
+    RUNNING = "running"
+    STOPPING = "stopping"
+    STOPPED = "stopped"
+    FAILED = "failed"
+
+
+class _LogJob:
+    __slots__ = ("seq", "update", "state_vector", "received", "authors")
+
+    def __init__(self, seq, update, state_vector, received, authors):
+        self.seq = seq  # UpdateLog sequence number
+        self.update = update  # merged unsaved updates
+        self.state_vector = state_vector  # document state vector once this is stored
+        self.received = received  # count of updates received up to this job
+        self.authors = authors  # authors to restore if the write fails
+
+
+class _SnapshotJob(_LogJob):
+    __slots__ = ("data", "requests")
+
+    def __init__(self, data, update, received, authors, requests):
+        super().__init__(data.last_seq, update, data.state_vector, received, authors)
+        self.data = data
+        self.requests = requests  # TakeSnapshot requests answered by this snapshot
+
+
+def _is_fatal(exc: BaseException) -> bool:
+    return isinstance(exc, (KeyboardInterrupt, SystemExit, asyncio.CancelledError))
+
+
+class DocumentActor:
+    def __init__(self, document_id, store: BaseStore, config: CollabConfig, on_stopped=None):
+        self.document_id = document_id
+        self.state = State.NEW
+        self._store = store
+        self._config = config
+        self._on_stopped = on_stopped  # called with the actor once it has stopped or failed
+        self._doc = Doc()
+        self._awareness = Awareness(self._doc)
+        self._subscribers: dict[str, object] = {}
+        # Awareness client ids each subscriber has announced, to remove them when it leaves.
+        self._awareness_ids: dict[str, set[int]] = {}
+        # Unbounded queue; the bound on external messages is the semaphore, so
+        # that the actor's own timers and writer can always post.
+        self._mailbox: asyncio.Queue = asyncio.Queue()
+        self._slots = asyncio.Semaphore(config.mailbox_size)
+        self._external = 0  # external messages in the mailbox or waiting for a slot
+        self._done = asyncio.Event()  # set once stopped or failed
+        self._settled = asyncio.Event()
+        self._task: asyncio.Task | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at = float("inf")
+        # Persistence state.
+        self._next_seq = 1
+        self._unsaved: list[bytes] = []
+        self._unsaved_bytes = 0
+        self._first_unsaved = 0.0
+        self._last_change = 0.0
+        self._received = 0  # updates applied so far
+        self._durable = 0  # of which durably stored
+        self._authors: set[str] = set()  # editors since the last snapshot
+        self._changed_at: float | None = None  # first change since the last snapshot
+        self._writer: asyncio.Task | None = None
+        self._retry_at = 0.0
+        self._backoff = 0.0
+        self._failing = False
+        self._flush_waiters: list[tuple[int, asyncio.Future]] = []
+        self._snapshot_requests: list[TakeSnapshot] = []
+        self._durable_sv = b""
+        self._last_commit: float | None = None
+        self._idle_since = time.monotonic()
+        self._renewed_at = 0.0
+        self._gone = False
+
+    # --- lifecycle ---------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Load the document from the store and start handling messages."""
+        loaded = await self._store.load(self.document_id)
+        with self._doc.transaction(origin="load"):
+            for update in loaded.updates:
+                self._doc.apply_update(update)
+        self._next_seq = loaded.next_seq
+        self._durable_sv = self._doc.get_state()
+        self._publish_saved()
+        self.state = State.RUNNING
+        self._settled.set()
+        self._task = asyncio.create_task(self._run(), name=f"actor-{self.document_id}")
+        self._reschedule()
+
+    async def wait_settled(self) -> None:
+        """Wait until the actor is not in the middle of stopping."""
+        await self._settled.wait()
+
+    @property
+    def subscriber_count(self) -> int:
+        return len(self._subscribers)
+
+    # --- the mailbox -------------------------------------------------------------
+
+    async def tell(self, message) -> None:
+        """Put a message in the mailbox, waiting while it is full.
+
+        Raises ActorStopped if the actor has stopped or does so meanwhile.
+        """
+        while self.state is State.STOPPING:
+            await self._settled.wait()
+        if self.state is not State.RUNNING:
+            raise ActorStopped(f"actor of {self.document_id} is {self.state.value}")
+        self._external += 1
+        try:
+            await self._slots.acquire()
+        except BaseException:
+            self._external -= 1
+            raise
+        if self.state is not State.RUNNING:
+            self._external -= 1
+            self._slots.release()
+            raise ActorStopped(f"actor of {self.document_id} is {self.state.value}")
+        self._mailbox.put_nowait(message)
+
+    def post(self, message) -> None:
+        """Put a message in the mailbox now, past the bound (for Leave and internal messages)."""
+        if self.state in (State.RUNNING, State.STOPPING):
+            self._mailbox.put_nowait(message)
+
+    async def ask(self, message: Request):
+        """Send a request and wait for its answer (or its error)."""
+        reply = asyncio.get_running_loop().create_future()
+        object.__setattr__(message, "reply", reply)
+        await self.tell(message)
+        return await reply
+
+    # --- the run loop --------------------------------------------------------------
+
+    async def _run(self) -> None:
+        try:
+            while True:
+                message = await self._mailbox.get()
+                if not isinstance(message, (Tick, WriteDone, Leave, Shutdown)):
+                    self._external -= 1
+                    self._slots.release()
+                self._handle(message)
+                if self.state is State.STOPPING:
+                    if await self._try_stop():
+                        return
+        except BaseException as exc:
+            if isinstance(exc, asyncio.CancelledError) and self.state is State.STOPPED:
+                raise
+            self._fail(exc)
+            if _is_fatal(exc):
+                raise
+
+    def _handle(self, message) -> None:
+        match message:
+            case Incoming(subscriber, msg):
+                self._on_incoming(subscriber, msg)
+            case Tick():
+                self._on_tick()
+            case WriteDone(job, error, result):
+                self._on_write_done(job, error, result)
+            case Join(subscriber=subscriber):
+                self._answer(message, self._on_join, subscriber)
+            case Leave(subscriber):
+                self._on_leave(subscriber)
+            case ApplyUpdate(update=update, author=author):
+                self._answer(message, self._apply_local, update, author)
+            case Flush():
+                self._on_flush(message)
+            case GetState():
+                self._answer(message, lambda: (self._doc.get_update(), self._doc.get_state()))
+            case TakeSnapshot():
+                self._snapshot_requests.append(message)
+                self._start_write(force=True)
+            case Inspect():
+                self._answer(message, self.inspect)
+            case Shutdown():
+                for subscriber in list(self._subscribers.values()):
+                    self._drop(subscriber, codes.TRY_AGAIN_LATER, "server shutting down")
+                self._idle_since = float("-inf")
+                self._on_tick()
+            case _:
+                raise TypeError(f"expected a mailbox message, got {type(message).__name__}")
+
+    def _answer(self, request: Request, fn, *args) -> None:
+        """Run fn and resolve the request with its result; a failure goes back to the caller."""
+        try:
+            result = fn(*args)
+        except Exception as exc:
+            if not request.reply.done():
+                request.reply.set_exception(exc)
+            return
+        if not request.reply.done():
+            request.reply.set_result(result)
+
+    # --- subscribers ---------------------------------------------------------------
+
+    def _on_join(self, subscriber) -> None:
+        self._subscribers[subscriber.sid] = subscriber
+        self._awareness_ids[subscriber.sid] = set()
+        # As the reference y-websocket server: our state vector (the client
+        # answers with what we lack), then everybody's presence.
+        subscriber.send(protocol.encode_sync_step1(self._doc.get_state()))
+        subscriber.send(protocol.encode_awareness(self._awareness.encode_awareness_update(list(self._awareness.states))))
+        self._reschedule()
+
+    def _on_leave(self, subscriber) -> None:
+        if self._subscribers.pop(subscriber.sid, None) is None:
+            return
+        ids = [i for i in self._awareness_ids.pop(subscriber.sid, ()) if i in self._awareness.states]
+        if ids:
+            self._awareness.remove_awareness_states(ids, origin=subscriber.sid)
+            self._broadcast(protocol.encode_awareness(self._awareness.encode_awareness_update(ids)), exclude=None)
+        if not self._subscribers:
+            self._idle_since = time.monotonic()
+        self._reschedule()
+
+    def _broadcast(self, frame: bytes, exclude) -> None:
+        for sid, subscriber in list(self._subscribers.items()):
+            if sid != exclude:
+                subscriber.send(frame)
+
+    def _on_incoming(self, subscriber, message) -> None:
+        if subscriber.sid not in self._subscribers:
+            return  # it left (or was closed) while this was in the mailbox
+        try:
+            match message:
+                case protocol.Update(update) | protocol.SyncStep2(update):
+                    self._on_client_update(subscriber, update)
+                case protocol.SyncStep1(state_vector):
+                    subscriber.send(protocol.encode_sync_step2(self._doc.get_update(state_vector)))
+                case protocol.AwarenessUpdate(payload):
+                    self._on_client_awareness(subscriber, payload)
+                case protocol.QueryAwareness():
+                    ids = list(self._awareness.states)
+                    subscriber.send(protocol.encode_awareness(self._awareness.encode_awareness_update(ids)))
+        except BaseException as exc:
+            if _is_fatal(exc):
+                raise
+            # pycrdt raises ValueError for an update it cannot decode and a
+            # pyo3 PanicException (a BaseException) for some others; either
+            # way the Doc rejected it before changing, so only the sender goes.
+            logger.warning("document %s: closing %s after a bad message: %r", self.document_id, subscriber.sid, exc)
+            self._drop(subscriber, codes.BAD_MESSAGE, "malformed update")
+
+    def _drop(self, subscriber, code: int, reason: str) -> None:
+        self._on_leave(subscriber)
+        subscriber.close(code, reason)
+
+    def _on_client_update(self, subscriber, update: bytes) -> None:
+        if update == protocol.EMPTY_UPDATE:
+            return
+        if not subscriber.can_write:
+            logger.info("document %s: refused an update from viewer %s", self.document_id, subscriber.username)
+            return
+        with self._doc.transaction(origin=subscriber.sid):
+            self._doc.apply_update(update)
+        self._after_change(update, subscriber.username, exclude=subscriber.sid)
+
+    def _apply_local(self, update: bytes, author: str) -> bytes:
+        with self._doc.transaction(origin="server"):
+            self._doc.apply_update(update)
+        self._after_change(update, author, exclude=None)
+        return self._doc.get_state()
+
+    def _after_change(self, update: bytes, author: str, exclude) -> None:
+        self._broadcast(protocol.encode_update(update), exclude=exclude)
+        now = time.monotonic()
+        if not self._unsaved:
+            self._first_unsaved = now
+        self._last_change = now
+        self._unsaved.append(update)
+        self._unsaved_bytes += len(update)
+        self._received += 1
+        if author:
+            self._authors.add(author)
+        if self._changed_at is None:
+            self._changed_at = now
+        if len(self._unsaved) >= 256:
+            # Keep memory bounded while a write is slow or the database is down.
+            self._unsaved = [merge_updates(*self._unsaved)]
+        self._reschedule()
+
+    def _on_client_awareness(self, subscriber, payload: bytes) -> None:
+        entries = protocol.awareness_entries(payload)
+        owned = self._awareness_ids[subscriber.sid]
+        for client_id, _clock, state in entries:
+            if client_id == self._awareness.client_id:
+                raise protocol.ProtocolError("a client may not set the server's awareness state")
+            if state in ("", "null"):
+                owned.discard(client_id)
+            else:
+                owned.add(client_id)
+        self._awareness.apply_awareness_update(payload, origin=subscriber.sid)
+        self._broadcast(protocol.encode_awareness(payload), exclude=subscriber.sid)
+
+    def _publish_saved(self) -> None:
+        """Our awareness entry tells clients which state is durably stored."""
+        self._awareness.set_local_state({"server": True, "saved": base64.b64encode(self._durable_sv).decode()})
+        self._renewed_at = time.monotonic()
+        if self._subscribers:
+            frame = self._awareness.encode_awareness_update([self._awareness.client_id])
+            self._broadcast(protocol.encode_awareness(frame), exclude=None)
+
+    # --- timers ------------------------------------------------------------------------
+
+    def _next_deadline(self) -> float:
+        deadlines = []
+        if self._unsaved and self._writer is None:
+            due = min(self._last_change + self._config.flush_delay, self._first_unsaved + self._config.flush_max_wait)
+            deadlines.append(max(due, self._retry_at))
+        if self._changed_at is not None and self._writer is None:
+            deadlines.append(max(self._changed_at + self._config.snapshot_interval, self._retry_at))
+        if self._subscribers:
+            deadlines.append(self._renewed_at + AWARENESS_RENEW)
+        else:
+            deadlines.append(self._idle_since + self._config.idle_timeout)
+        return min(deadlines)
+
+    def _reschedule(self) -> None:
+        if self.state is not State.RUNNING:
+            return
+        at = self._next_deadline()
+        if self._timer is not None:
+            if at >= self._timer_at:
+                return
+            self._timer.cancel()
+        loop = asyncio.get_running_loop()
+        self._timer_at = at
+        self._timer = loop.call_at(loop.time() + max(0.0, at - time.monotonic()), self._fire)
+
+    def _fire(self) -> None:
+        self._timer = None
+        self._timer_at = float("inf")
+        self.post(Tick())
+
+    def _on_tick(self) -> None:
+        now = time.monotonic()
+        if self._subscribers and now >= self._renewed_at + AWARENESS_RENEW:
+            self._publish_saved()
+        if self._writer is None and now >= self._retry_at:
+            if self._changed_at is not None and now >= self._changed_at + self._config.snapshot_interval:
+                self._start_write(snapshot=True)
+            elif self._unsaved and now >= min(
+                self._last_change + self._config.flush_delay, self._first_unsaved + self._config.flush_max_wait
+            ):
+                self._start_write()
+        if not self._subscribers and now >= self._idle_since + self._config.idle_timeout and self._writer is None:
+            if self._external == 0:  # nobody is about to join
+                self.state = State.STOPPING
+                self._settled.clear()
+        self._reschedule()
+
+    # --- persistence -------------------------------------------------------------------
+
+    def _on_flush(self, request: Flush) -> None:
+        if self._durable >= self._received:
+            request.reply.set_result(None)
+            return
+        self._flush_waiters.append((self._received, request.reply))
+        self._start_write(force=True)
+
+    def _take_unsaved(self) -> bytes | None:
+        if not self._unsaved:
+            return None
+        update = self._unsaved[0] if len(self._unsaved) == 1 else merge_updates(*self._unsaved)
+        self._unsaved = []
+        self._unsaved_bytes = 0
+        return update
+
+    def _start_write(self, snapshot: bool = False, force: bool = False) -> None:
+        """Hand the next write to the writer task, unless one is in flight."""
+        if self._writer is not None or self.state is State.FAILED or self._gone:
+            return
+        if force:
+            self._retry_at = 0.0
+        snapshot = snapshot or bool(self._snapshot_requests)
+        if not snapshot and not self._unsaved:
+            return
+        update = self._take_unsaved()
+        authors = set(self._authors)
+        if snapshot:
+            requests, self._snapshot_requests = self._snapshot_requests, []
+            label = next((r.label for r in requests if r.label), "")
+            kind = next((r.kind for r in requests if r.kind != "auto"), "auto")
+            data = SnapshotData(
+                state=self._doc.get_update(),
+                state_vector=self._doc.get_state(),
+                last_seq=self._next_seq - 1,
+                authors=tuple(sorted(authors)),
+                label=label,
+                kind=kind,
+            )
+            self._authors.clear()
+            self._changed_at = None
+            job = _SnapshotJob(data, update, self._received, authors, requests)
+            coro = self._store.snapshot(self.document_id, data)
+        else:
+            job = _LogJob(self._next_seq, update, self._doc.get_state(), self._received, authors)
+            self._next_seq += 1
+            coro = self._store.append(self.document_id, job.seq, update)
+        self._writer = asyncio.create_task(self._write(job, coro))
+
+    async def _write(self, job, coro) -> None:
+        try:
+            result = await coro
+        except Exception as exc:
+            self.post(WriteDone(job, exc))
+        else:
+            self.post(WriteDone(job, None, result))
+
+    def _on_write_done(self, job, error, result) -> None:
+        self._writer = None
+        is_snapshot = isinstance(job, _SnapshotJob)
+        if error is not None:
+            if isinstance(error, DocumentGone):
+                self._on_gone()
+                return
+            # Keep what was not written, in front of anything newer, and retry later.
+            if job.update is not None:
+                self._unsaved.insert(0, job.update)
+                self._unsaved_bytes += len(job.update)
+                self._first_unsaved = min(self._first_unsaved or time.monotonic(), time.monotonic())
+            if is_snapshot:
+                self._authors |= job.authors
+                if self._changed_at is None:
+                    self._changed_at = time.monotonic() - self._config.snapshot_interval
+                self._snapshot_requests[:0] = job.requests
+            self._backoff = min(max(self._backoff * 2, 0.25), self._config.retry_max)
+            self._retry_at = time.monotonic() + self._backoff
+            if not self._failing:
+                # Once per outage, not once per retry.
+                logger.error("document %s: write failed, keeping %d unsaved bytes and retrying: %r",
+                             self.document_id, self._unsaved_bytes, error)
+                self._failing = True
+        else:
+            if self._failing:
+                logger.warning("document %s: writes recovered", self.document_id)
+                self._failing = False
+            self._backoff = 0.0
+            self._retry_at = 0.0
+            self._durable = max(self._durable, job.received)
+            self._durable_sv = job.state_vector
+            self._last_commit = time.time()
+            self._publish_saved()
+            waiting = []
+            for target, reply in self._flush_waiters:
+                if target <= self._durable:
+                    if not reply.done():
+                        reply.set_result(None)
+                else:
+                    waiting.append((target, reply))
+            self._flush_waiters = waiting
+            if is_snapshot:
+                for request in job.requests:
+                    if not request.reply.done():
+                        request.reply.set_result(result)
+            # Chain what piled up meanwhile, if someone is waiting for it.
+            if self._flush_waiters or self._snapshot_requests:
+                self._start_write(force=True)
+        self._reschedule()
+
+    def _on_gone(self) -> None:
+        """The document was deleted: tell everyone and stop without saving."""
+        self._gone = True
+        for subscriber in list(self._subscribers.values()):
+            subscriber.close(codes.NO_SUCH_DOCUMENT, "document deleted")
+        self._subscribers.clear()
+        self._unsaved = []
+        self._changed_at = None
+        self._idle_since = 0.0
+        self.state = State.STOPPING
+        self._settled.clear()
+
+    async def _try_stop(self) -> bool:
+        """Final snapshot, then stop; back to running if it failed or someone came.
+
+        Runs inside the actor's task while `tell` holds new messages back, so
+        the only messages that can arrive meanwhile are internal ones.
+        """
+        if not self._gone:
+            await self._drain_writer()
+            if not self._gone and (self._changed_at is not None or self._unsaved):
+                self._start_write(snapshot=True)
+                await self._drain_writer()
+            if not self._gone and (self._changed_at is not None or self._unsaved or self._subscribers):
+                # Never unload a document whose last save failed: keep it and retry.
+                self.state = State.RUNNING
+                self._idle_since = time.monotonic()
+                self._settled.set()
+                self._reschedule()
+                return False
+        self._finish(State.STOPPED, ActorStopped(f"actor of {self.document_id} stopped"))
+        return True
+
+    async def _drain_writer(self) -> None:
+        if self._writer is not None:
+            await asyncio.wait([self._writer])
+        while not self._mailbox.empty():
+            self._handle(self._mailbox.get_nowait())
+
+    def _fail(self, exc: BaseException) -> None:
+        logger.error("document %s: actor failed; its subscribers will resync from the store", self.document_id,
+                     exc_info=exc)
+        for subscriber in list(self._subscribers.values()):
+            subscriber.close(codes.INTERNAL_ERROR, "document actor restarted")
+        self._subscribers.clear()
+        self._finish(State.FAILED, ActorStopped(f"actor of {self.document_id} failed: {exc!r}"))
+
+    def _finish(self, state: State, error: Exception) -> None:
+        self.state = state
+        if self._timer is not None:
+            self._timer.cancel()
+        if self._writer is not None and state is State.FAILED:
+            self._writer.cancel()
+        while not self._mailbox.empty():
+            message = self._mailbox.get_nowait()
+            if isinstance(message, Request) and message.reply is not None and not message.reply.done():
+                message.reply.set_exception(error)
+        for _, reply in self._flush_waiters:
+            if not reply.done():
+                reply.set_exception(error)
+        for request in self._snapshot_requests:
+            if not request.reply.done():
+                request.reply.set_exception(error)
+        self._settled.set()
+        self._done.set()
+        if self._on_stopped is not None:
+            self._on_stopped(self)
+
+    async def stop(self) -> None:
+        """Stop now (process shutdown): close subscribers, take a final snapshot.
+
+        Returns once stopped; if the final save fails the actor keeps the
+        document and retries, and this keeps waiting (bound it with a timeout).
+        """
+        if self.state not in (State.RUNNING, State.STOPPING):
+            return
+        self.post(Shutdown())
+        await self._done.wait()
+
+    # --- observability -------------------------------------------------------------------
+
+    def inspect(self) -> dict:
+        return {
+            "document": str(self.document_id),
+            "state": self.state.value,
+            "subscribers": len(self._subscribers),
+            "unsaved_bytes": self._unsaved_bytes,
+            "last_commit": self._last_commit,
+            "failing": self._failing,
+        }

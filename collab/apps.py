@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class CollabConfig(AppConfig):
+    name = "collab"
+    verbose_name = "Real-time collaboration"
+
+    def ready(self):
+        from . import checks  # noqa: F401  (registers the system checks)

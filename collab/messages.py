@@ -1,0 +1,96 @@
+"""What can be put in a DocumentActor's mailbox: small frozen records.
+
+Requests (`Request` subclasses) carry a future that the actor resolves with
+the answer or fails with the error; `DocumentActor.ask` creates it.
+"""
+
+import asyncio
+from dataclasses import dataclass, field
+
+from . import protocol
+
+
+class ActorStopped(Exception):
+    """The actor stopped (or failed) before it could handle the message."""
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    # Resolved by the actor with the answer, or failed with the error.
+    reply: asyncio.Future = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Join(Request):
+    # The new subscriber (see collab.subscriber.Subscriber).
+    subscriber: object = None
+
+
+@dataclass(frozen=True, slots=True)
+class Leave:
+    # The subscriber that went away.
+    subscriber: object
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    # Who sent it.
+    subscriber: object
+    # The decoded y-websocket message.
+    message: protocol.Message
+
+
+@dataclass(frozen=True, slots=True)
+class Flush(Request):
+    """Answered once everything received before it is durably stored."""
+
+
+@dataclass(frozen=True, slots=True)
+class GetState(Request):
+    """Answered with (state as one update, state vector) of the live document."""
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyUpdate(Request):
+    """A change made by the server on someone's behalf (e.g. a restore from the admin)."""
+
+    # The Yjs update to apply and fan out.
+    update: bytes = b""
+    # Username recorded as an author of the next version.
+    author: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TakeSnapshot(Request):
+    """Answered with the id of a snapshot taken now (after pending writes)."""
+
+    # Name of the version; empty for none.
+    label: str = ""
+    # "auto", "named" or "restore".
+    kind: str = "auto"
+
+
+@dataclass(frozen=True, slots=True)
+class Inspect(Request):
+    """Answered with a dict describing the actor (subscribers, unsaved bytes...)."""
+
+
+# Internal: posted by the actor's own timers and writer, never by others.
+@dataclass(frozen=True, slots=True)
+class Tick:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class WriteDone:
+    # The write job that finished.
+    job: object
+    # The exception it failed with, or None.
+    error: BaseException | None
+    # What the store returned (the snapshot id for snapshots).
+    result: object = None
+
+
+@dataclass(frozen=True, slots=True)
+class Shutdown:
+    """Close every subscriber and stop after a final snapshot (process shutdown)."""

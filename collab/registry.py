@@ -1,0 +1,112 @@
+"""Finds or spawns the actor of a document, and supervises it.
+
+One registry per process (per event loop). Concurrent joins of a document
+that is loading share the one load; an actor that is stopping is waited for
+and then replaced; an actor that failed is dropped, and the next use spawns a
+fresh one from the store (its subscribers were closed and resync on
+reconnect).
+"""
+
+import asyncio
+import logging
+
+from .actor import DocumentActor, State
+from .config import CollabConfig
+from .messages import ActorStopped, Join
+from .store import BaseStore, store_from_config
+
+logger = logging.getLogger(__name__)
+
+
+class Registry:
+    def __init__(self, store: BaseStore, config: CollabConfig):
+        self.store = store
+        self.config = config
+        self._actors: dict[str, DocumentActor] = {}
+        self._loading: dict[str, asyncio.Future] = {}
+
+    def actors(self) -> list[DocumentActor]:
+        return list(self._actors.values())
+
+    def get_running(self, document_id) -> DocumentActor | None:
+        actor = self._actors.get(str(document_id))
+        return actor if actor is not None and actor.state is State.RUNNING else None
+
+    async def get(self, document_id) -> DocumentActor:
+        """The running actor of a document, spawned (loaded from the store) if need be."""
+        key = str(document_id)
+        while True:
+            actor = self._actors.get(key)
+            if actor is None:
+                actor = await self._spawn(key, document_id)
+            if actor.state is State.RUNNING:
+                return actor
+            if actor.state is State.STOPPING:
+                await actor.wait_settled()
+            elif self._actors.get(key) is actor:
+                del self._actors[key]
+
+    async def _spawn(self, key, document_id) -> DocumentActor:
+        loading = self._loading.get(key)
+        if loading is not None:
+            return await asyncio.shield(loading)
+        loading = self._loading[key] = asyncio.get_running_loop().create_future()
+        try:
+            actor = DocumentActor(document_id, self.store, self.config, on_stopped=self._on_stopped)
+            await actor.start()
+        except BaseException as exc:
+            loading.set_exception(exc)
+            loading.exception()  # retrieved: the waiters (if any) re-raise it
+            raise
+        finally:
+            del self._loading[key]
+        self._actors[key] = actor
+        loading.set_result(actor)
+        return actor
+
+    def _on_stopped(self, actor: DocumentActor) -> None:
+        key = str(actor.document_id)
+        if self._actors.get(key) is actor:
+            del self._actors[key]
+        if actor.state is State.FAILED:
+            logger.warning("document %s: actor failed; the next use restarts it from the store", key)
+
+    async def join(self, document_id, subscriber) -> DocumentActor:
+        """Subscribe to a document, retrying if its actor stops meanwhile."""
+        while True:
+            actor = await self.get(document_id)
+            try:
+                await actor.ask(Join(subscriber=subscriber))
+                return actor
+            except ActorStopped:
+                continue
+
+    async def ask(self, document_id, request):
+        """Send a request to a document's actor (spawned if need be) and wait for the answer."""
+        while True:
+            actor = await self.get(document_id)
+            try:
+                return await actor.ask(request)
+            except ActorStopped:
+                if actor.state is State.FAILED:
+                    raise
+                continue
+
+    async def stop_all(self) -> None:
+        """Stop every actor (process shutdown), each with a final snapshot."""
+        await asyncio.gather(*(actor.stop() for actor in self.actors()), return_exceptions=True)
+
+
+_registry: Registry | None = None
+_registry_loop = None
+
+
+def get_registry() -> Registry:
+    """The registry of this process, made on first use in the running event loop."""
+    global _registry, _registry_loop
+    loop = asyncio.get_running_loop()
+    if _registry is None or _registry_loop is not loop:
+        config = CollabConfig.from_settings()
+        _registry = Registry(store_from_config(config), config)
+        _registry_loop = loop
+    return _registry

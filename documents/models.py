@@ -1,0 +1,131 @@
+"""The domain: documents, who may do what with them, and their stored state.
+
+A document's content lives in two tables: `Snapshot` rows (the full encoded
+Yjs state at a moment; each one is a *version* in the history) and
+`UpdateLog` rows (merged updates written since the latest snapshot). Loading
+a document is "latest snapshot + log rows after it".
+"""
+
+import hashlib
+import secrets
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+class Role(models.TextChoices):
+    OWNER = "owner", "Owner"
+    EDITOR = "editor", "Editor"
+    VIEWER = "viewer", "Viewer"
+
+
+# Roles that may change a document's content.
+WRITE_ROLES = frozenset({Role.OWNER, Role.EDITOR})
+
+
+class Document(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    title = models.CharField(max_length=200, default="Untitled document")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="owned_documents"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Bumped by metadata edits and by every committed content write.
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    class Meta:
+        ordering = ["-updated_at"]
+        permissions = [("restore_version", "Can restore a document to an earlier version")]
+
+    def __str__(self):
+        return self.title
+
+
+class Membership(models.Model):
+    """A user's role on a document other than its owner's (the owner is `Document.owner`)."""
+
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["document", "user"], name="one_role_per_user")]
+
+    def __str__(self):
+        return f"{self.user} is {self.role} of {self.document}"
+
+
+class Snapshot(models.Model):
+    """The full state of a document at a moment: one version in its history."""
+
+    class Kind(models.TextChoices):
+        AUTO = "auto", "Automatic"
+        NAMED = "named", "Named"
+        RESTORE = "restore", "Restore"
+
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="snapshots")
+    created_at = models.DateTimeField(db_index=True)
+    # Yjs update encoding the whole document (apply it to an empty Doc).
+    state = models.BinaryField()
+    # Yjs state vector of `state`.
+    state_vector = models.BinaryField()
+    # Highest UpdateLog.seq included in `state`; later log rows replay on top.
+    last_seq = models.BigIntegerField(default=0)
+    size = models.PositiveIntegerField(default=0)
+    # Usernames of the people who edited since the previous snapshot.
+    authors = models.JSONField(default=list, blank=True)
+    # The beginning of the document's text, for lists that must not load `state`.
+    preview = models.CharField(max_length=200, blank=True, default="")
+    label = models.CharField(max_length=200, blank=True, default="")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.AUTO)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        get_latest_by = ["created_at", "id"]
+        indexes = [models.Index(fields=["document", "-created_at"], name="snapshot_doc_time")]
+
+    def __str__(self):
+        return f"{self.document} @ {self.created_at:%Y-%m-%d %H:%M:%S}"
+
+
+class UpdateLog(models.Model):
+    """Merged updates written since the latest snapshot, in order."""
+
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="updates")
+    seq = models.BigIntegerField()
+    data = models.BinaryField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["seq"]
+        constraints = [models.UniqueConstraint(fields=["document", "seq"], name="one_update_per_seq")]
+
+
+def hash_token(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class ApiToken(models.Model):
+    """A bearer token for scripts. Only its SHA-256 is stored; the token is shown once."""
+
+    PREFIX = "cdt_"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100, blank=True, default="")
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    # The first characters, so that a person can tell their tokens apart.
+    hint = models.CharField(max_length=12, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.hint}… ({self.user})"
+
+    @classmethod
+    def new_raw(cls) -> str:
+        return cls.PREFIX + secrets.token_urlsafe(32)

@@ -1,0 +1,36 @@
+"""Write-side operations of the documents domain (HackSoft style: services write)."""
+
+from django.db import transaction
+from django.utils import timezone
+
+from .models import ApiToken, Document, Membership, Role, hash_token
+
+
+def document_create(*, owner, title: str = "") -> Document:
+    return Document.objects.create(owner=owner, title=title.strip() or "Untitled document")
+
+
+def membership_set(*, document: Document, user, role: Role | None) -> None:
+    """Give `user` a role on `document` (None removes it). The owner's role is fixed."""
+    if user.pk == document.owner_id:
+        raise ValueError("The owner's role cannot be changed")
+    with transaction.atomic():
+        if role is None:
+            Membership.objects.filter(document=document, user=user).delete()
+        else:
+            if role == Role.OWNER:
+                raise ValueError("A document has exactly one owner")
+            Membership.objects.update_or_create(document=document, user=user, defaults={"role": role})
+
+
+def token_create(*, user, name: str = "") -> tuple[ApiToken, str]:
+    """Make a new API token; returns it with the raw secret, which is not stored."""
+    raw = ApiToken.new_raw()
+    token = ApiToken.objects.create(user=user, name=name, key_hash=hash_token(raw), hint=raw[:12])
+    return token, raw
+
+
+def token_revoke(*, token: ApiToken) -> None:
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])

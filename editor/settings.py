@@ -1,0 +1,204 @@
+"""Settings for the collaborative editor, read from the environment.
+
+Every knob is an environment variable with a sensible default, so that a fresh
+clone runs embedded (SQLite + in-memory channel layer, one process) and the
+production set-up is switched on by DATABASE_URL and REDIS_URL alone. The
+README lists them all.
+"""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(os.environ.get("DATA_DIR", BASE_DIR / "data"))
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    if value.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if value.lower() in {"0", "false", "no", "off", ""}:
+        return False
+    raise ImproperlyConfigured(f"{name} must be a boolean (1/0, true/false), got {value!r}")
+
+
+def env_number(name: str, default: float, cast=float):
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    try:
+        return cast(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a {cast.__name__}, got {value!r}") from None
+
+
+DEBUG = env_bool("DEBUG", True)
+SECRET_KEY = os.environ.get("SECRET_KEY", "")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
+    SECRET_KEY = "dev-only-insecure-key-change-me"
+ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",") if h.strip()]
+CSRF_TRUSTED_ORIGINS = [
+    o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
+]
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "channels",
+    "documents",
+    "collab",
+    "frontend",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "editor.urls"
+WSGI_APPLICATION = None
+ASGI_APPLICATION = "editor.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------
+DATABASE_URL = os.environ.get("DATABASE_URL", "")
+if not DATABASE_URL:
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    DATABASE_URL = f"sqlite:///{DATA_DIR / 'db.sqlite3'}"
+DATABASES = {
+    "default": dj_database_url.parse(
+        DATABASE_URL,
+        conn_max_age=int(env_number("CONN_MAX_AGE", 60, int)),
+        conn_health_checks=True,
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Persistence writes from several threads: WAL lets readers go on while
+    # one writes, IMMEDIATE transactions avoid lock-upgrade deadlocks, and the
+    # timeout makes a writer wait for the lock instead of failing at once.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+    DATABASES["default"]["CONN_MAX_AGE"] = 0 if DATABASES["default"]["NAME"] == ":memory:" else 60
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Channel layer ----------------------------------------------------------
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {
+                # redis-py 8 would otherwise time out idle blocking reads (5 s).
+                "hosts": [{"address": REDIS_URL, "socket_timeout": None}],
+                "capacity": int(env_number("COLLAB_LAYER_CAPACITY", 1000, int)),
+                "expiry": 30,
+            },
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+# --- Auth -------------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "document-list"
+LOGOUT_REDIRECT_URL = "login"
+
+# --- I18N / static ------------------------------------------------------------
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if not DEBUG
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+
+# --- Security (non-DEBUG) -----------------------------------------------------
+if not DEBUG:
+    SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
+    CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = int(env_number("SECURE_HSTS_SECONDS", 0, int))
+SESSION_COOKIE_HTTPONLY = True
+
+# --- The real-time engine -------------------------------------------------------
+# Seconds unless the name says otherwise. See README "Configuration".
+COLLAB = {
+    # Durability window: an update is written to the log at most this long
+    # after the first unsaved change (quiet period FLUSH_DELAY, ceiling FLUSH_MAX_WAIT).
+    "FLUSH_DELAY": env_number("COLLAB_FLUSH_DELAY", 0.1),
+    "FLUSH_MAX_WAIT": env_number("COLLAB_FLUSH_MAX_WAIT", 0.5),
+    # A snapshot (a version) is taken this long after the first change since the last one.
+    "SNAPSHOT_INTERVAL": env_number("COLLAB_SNAPSHOT_INTERVAL", 60.0),
+    # An actor with no subscribers stops (after a final snapshot) after this long.
+    "IDLE_TIMEOUT": env_number("COLLAB_IDLE_TIMEOUT", 10.0),
+    # Largest WebSocket message accepted, in bytes (larger: close 1009).
+    "MAX_MESSAGE_SIZE": int(env_number("COLLAB_MAX_MESSAGE_SIZE", 4 * 1024 * 1024, int)),
+    # Frames queued for one connection before it is closed as too slow (1013).
+    "SEND_QUEUE_LIMIT": int(env_number("COLLAB_SEND_QUEUE_LIMIT", 1024, int)),
+    # Messages waiting in one actor's mailbox before senders are made to wait.
+    "MAILBOX_SIZE": int(env_number("COLLAB_MAILBOX_SIZE", 1024, int)),
+    # Threads that run database writes for all actors of this process.
+    "PERSIST_THREADS": int(env_number("COLLAB_PERSIST_THREADS", 4, int)),
+    # Longest wait between retries of a failed write.
+    "RETRY_MAX": env_number("COLLAB_RETRY_MAX", 5.0),
+    # The storage backend of the actors.
+    "STORE": os.environ.get("COLLAB_STORE", "collab.store.DjangoStore"),
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {"daphne": {"level": "WARNING"}, "django.channels.server": {"level": "WARNING"}},
+}
