@@ -189,9 +189,12 @@ class DocumentActor:
                 if self.state is State.STOPPING:
                     if await self._try_stop():
                         return
+        except asyncio.CancelledError:
+            # The loop is shutting down (tests, process exit): not a failure to supervise.
+            if self.state is not State.STOPPED:
+                self._finish(State.STOPPED, ActorStopped(f"actor of {self.document_id} was cancelled"))
+            raise
         except BaseException as exc:
-            if isinstance(exc, asyncio.CancelledError) and self.state is State.STOPPED:
-                raise
             self._fail(exc)
             if _is_fatal(exc):
                 raise

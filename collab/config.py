@@ -14,7 +14,7 @@ class CollabConfig:
     # An actor with no subscribers stops after this long.
     idle_timeout: float = 10.0
     # Largest WebSocket message accepted, in bytes.
-    max_message_size: int = 4 * 1024 * 1024
+    max_message_size: int = 1024 * 1024
     # Frames queued for one connection before it is closed as too slow.
     send_queue_limit: int = 1024
     # External messages waiting in one mailbox before senders wait.

@@ -167,6 +167,15 @@ def validate_awareness(payload: bytes) -> None:
             raise ProtocolError(f"awareness state of client {client_id} is not a JSON object")
 
 
+def decode_state_vector(state_vector: bytes) -> dict[int, int]:
+    """{client id: clock} of an encoded Yjs state vector."""
+    reader = _Reader(state_vector)
+    count = reader.varuint()
+    if count > len(state_vector):
+        raise ProtocolError(f"state vector declares {count} entries in {len(state_vector)} bytes")
+    return {reader.varuint(): reader.varuint() for _ in range(count)}
+
+
 def encode_sync_step1(state_vector: bytes) -> bytes:
     return create_sync_step1_message(state_vector)
 

@@ -109,4 +109,27 @@ def get_registry() -> Registry:
         config = CollabConfig.from_settings()
         _registry = Registry(store_from_config(config), config)
         _registry_loop = loop
+        _stop_on_shutdown(_registry)
     return _registry
+
+
+def _stop_on_shutdown(registry: Registry) -> None:
+    """Under Daphne, stop every actor (final snapshot) before the reactor exits on SIGTERM.
+
+    Daphne speaks no ASGI lifespan; its Twisted reactor's "before shutdown"
+    triggers are where it cancels applications, so we hook in there too.
+    """
+    import sys
+
+    if "twisted.internet.reactor" not in sys.modules:
+        return
+    from twisted.internet import defer, reactor
+
+    if not reactor.running:
+        return
+
+    def stop_all():
+        logger.info("shutting down: saving %d open documents", len(registry.actors()))
+        return defer.Deferred.fromFuture(asyncio.ensure_future(registry.stop_all()))
+
+    reactor.addSystemEventTrigger("before", "shutdown", stop_all)

@@ -66,10 +66,14 @@ class MemoryStore(BaseStore):
         self.snapshots: dict[object, list[SnapshotData]] = {}
         self.log: dict[object, dict[int, bytes]] = {}
         self.fail: Exception | None = None
+        self.failures = 0
+        self.failed = asyncio.Event()  # set at the first call that raised `fail`
         self.writes = 0
 
     def _check(self, document_id):
         if self.fail is not None:
+            self.failures += 1
+            self.failed.set()
             raise self.fail
         if document_id not in self.documents:
             raise DocumentGone(document_id)

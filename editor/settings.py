@@ -180,9 +180,10 @@ COLLAB = {
     "SNAPSHOT_INTERVAL": env_number("COLLAB_SNAPSHOT_INTERVAL", 60.0),
     # An actor with no subscribers stops (after a final snapshot) after this long.
     "IDLE_TIMEOUT": env_number("COLLAB_IDLE_TIMEOUT", 10.0),
-    # Largest WebSocket message accepted, in bytes (larger: close 1009).
-    "MAX_MESSAGE_SIZE": int(env_number("COLLAB_MAX_MESSAGE_SIZE", 4 * 1024 * 1024, int)),
-    # Frames queued for one connection before it is closed as too slow (1013).
+    # Largest WebSocket message accepted, in bytes (larger: close 4009). Daphne
+    # enforces its own --websocket-max-message-size too (1 MiB by default).
+    "MAX_MESSAGE_SIZE": int(env_number("COLLAB_MAX_MESSAGE_SIZE", 1024 * 1024, int)),
+    # Frames queued for one connection before it is closed as too slow (4013).
     "SEND_QUEUE_LIMIT": int(env_number("COLLAB_SEND_QUEUE_LIMIT", 1024, int)),
     # Messages waiting in one actor's mailbox before senders are made to wait.
     "MAILBOX_SIZE": int(env_number("COLLAB_MAILBOX_SIZE", 1024, int)),

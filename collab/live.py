@@ -1,0 +1,75 @@
+"""The live document, for the rest of the site (REST export, admin restore).
+
+These coroutines run on the server's event loop, where the actors live: an
+async view awaits them directly, sync code (the admin) through async_to_sync.
+They are the only way other apps reach a document's actor.
+"""
+
+from pycrdt import Doc
+
+from .messages import ApplyUpdate, Flush, GetState, Inspect, TakeSnapshot
+from .registry import get_registry
+
+
+async def live_state(document_id) -> tuple[bytes, bytes]:
+    """(state as one update, state vector) with every edit the server has received.
+
+    Asks the actor if the document is open; otherwise reads the store
+    without spawning one.
+    """
+    registry = get_registry()
+    actor = registry.get_running(document_id)
+    if actor is not None:
+        try:
+            return await actor.ask(GetState())
+        except Exception:
+            pass  # it stopped meanwhile: after a stop, the store has everything
+    loaded = await registry.store.load(document_id)
+    doc = Doc()
+    for update in loaded.updates:
+        doc.apply_update(update)
+    return doc.get_update(), doc.get_state()
+
+
+async def apply_update(document_id, update: bytes, author: str = "") -> bytes:
+    """Apply a server-made change as a live edit (spawning the actor if need be).
+
+    Returns the document's state vector after it.
+    """
+    return await get_registry().ask(document_id, ApplyUpdate(update=update, author=author))
+
+
+async def edit(document_id, change, author: str = "") -> bytes:
+    """Make a change with `change(doc)` on a copy of the live state and apply it live.
+
+    The change is computed against the live state and applied as a forward
+    CRDT update through the actor, so concurrent edits elsewhere survive.
+    """
+    state, state_vector = await live_state(document_id)
+    doc = Doc()
+    doc.apply_update(state)
+    change(doc)
+    return await apply_update(document_id, doc.get_update(state_vector), author)
+
+
+async def flush(document_id) -> None:
+    """Wait until every edit received so far is durably stored (no-op if not open)."""
+    actor = get_registry().get_running(document_id)
+    if actor is not None:
+        await actor.ask(Flush())
+
+
+async def take_snapshot(document_id, label: str = "", kind: str = "auto") -> int:
+    """Take a snapshot (a version) now; returns its id."""
+    return await get_registry().ask(document_id, TakeSnapshot(label=label, kind=kind))
+
+
+async def open_documents() -> list[dict]:
+    """What each live actor of this process reports (document, subscribers, unsaved bytes...)."""
+    result = []
+    for actor in get_registry().actors():
+        try:
+            result.append(await actor.ask(Inspect()))
+        except Exception:
+            continue
+    return result

@@ -1,0 +1,223 @@
+"""The DocumentActor and its registry in-process: no sockets, an in-memory store."""
+
+import asyncio
+import base64
+import uuid
+
+import pytest
+from pycrdt import Doc, Text
+
+from collab import codes, protocol
+from collab.actor import State
+from collab.config import CollabConfig
+from collab.messages import Flush, GetState, Incoming, Leave, TakeSnapshot
+from collab.registry import Registry
+from collab.store import MemoryStore
+
+CONFIG = CollabConfig(flush_delay=0.01, flush_max_wait=0.05, snapshot_interval=60, idle_timeout=0.1)
+
+
+class FakeSubscriber:
+    def __init__(self, name="alice", can_write=True):
+        self.sid = uuid.uuid4().hex
+        self.username = name
+        self.can_write = can_write
+        self.frames: list = []
+        self.closed_with = None
+        self._arrived = asyncio.Event()
+
+    def send(self, frame):
+        self.frames.append(protocol.decode(frame))
+        self._arrived.set()
+
+    def close(self, code, reason=""):
+        self.closed_with = code
+        self._arrived.set()
+
+    def updates(self):
+        return [m.update for m in self.frames if isinstance(m, protocol.Update)]
+
+    async def wait(self, predicate, timeout=5):
+        async def waiter():
+            while not predicate(self):
+                self._arrived.clear()
+                await self._arrived.wait()
+        await asyncio.wait_for(waiter(), timeout)
+
+
+def text_update(text: str, doc: Doc | None = None) -> bytes:
+    doc = doc or Doc()
+    before = doc.get_state()
+    doc["t"] = Text(text) if "t" not in doc else doc["t"]
+    if str(doc["t"]) != text:
+        doc["t"].insert(len(str(doc["t"])), text)
+    return doc.get_update(before)
+
+
+@pytest.fixture
+def document_id():
+    return uuid.uuid4()
+
+
+@pytest.fixture
+def store(document_id):
+    return MemoryStore([document_id])
+
+
+@pytest.fixture
+def registry(store):
+    return Registry(store, CONFIG)
+
+
+async def test_join_sends_state_vector_and_presence(registry, document_id):
+    alice = FakeSubscriber()
+    actor = await registry.join(document_id, alice)
+    assert isinstance(alice.frames[0], protocol.SyncStep1), "the server starts the sync with its state vector"
+    assert isinstance(alice.frames[1], protocol.AwarenessUpdate), "then it sends everybody's presence"
+    assert actor.subscriber_count == 1
+
+
+async def test_update_fans_out_to_others_never_the_sender(registry, document_id):
+    alice, bob, carol = FakeSubscriber("alice"), FakeSubscriber("bob"), FakeSubscriber("carol")
+    actor = await registry.join(document_id, alice)
+    await registry.join(document_id, bob)
+    await registry.join(document_id, carol)
+    update = text_update("hello")
+    await actor.tell(Incoming(alice, protocol.Update(update)))
+    await bob.wait(lambda s: s.updates())
+    await carol.wait(lambda s: s.updates())
+    assert bob.updates() == [update] and carol.updates() == [update]
+    assert alice.updates() == [], "the sender must not get its own update back"
+    state, _ = await actor.ask(GetState())
+    doc = Doc()
+    doc.apply_update(state)
+    assert str(doc.get("t", type=Text)) == "hello"
+
+
+async def test_sync_step1_is_answered_to_the_asker_only(registry, document_id):
+    alice, bob = FakeSubscriber("alice"), FakeSubscriber("bob")
+    actor = await registry.join(document_id, alice)
+    await registry.join(document_id, bob)
+    await actor.tell(Incoming(alice, protocol.Update(text_update("abc"))))
+    await actor.tell(Incoming(bob, protocol.SyncStep1(b"\x00")))
+    await bob.wait(lambda s: any(isinstance(m, protocol.SyncStep2) for m in s.frames))
+    assert not any(isinstance(m, protocol.SyncStep2) for m in alice.frames)
+
+
+async def test_viewer_updates_are_refused(registry, document_id, store):
+    viewer, editor = FakeSubscriber("vic", can_write=False), FakeSubscriber("ed")
+    actor = await registry.join(document_id, viewer)
+    await registry.join(document_id, editor)
+    await actor.tell(Incoming(viewer, protocol.Update(text_update("nope"))))
+    state, _ = await actor.ask(GetState())
+    doc = Doc()
+    doc.apply_update(state)
+    assert "t" not in doc.keys(), "a viewer's update must not reach the document"
+    assert editor.updates() == []
+
+
+async def test_bad_update_closes_only_the_sender(registry, document_id):
+    alice, bob = FakeSubscriber("alice"), FakeSubscriber("bob")
+    actor = await registry.join(document_id, alice)
+    await registry.join(document_id, bob)
+    await actor.tell(Incoming(alice, protocol.Update(b"\x01\x02garbage")))
+    await alice.wait(lambda s: s.closed_with is not None)
+    assert alice.closed_with == codes.BAD_MESSAGE
+    await actor.tell(Incoming(bob, protocol.Update(text_update("still fine"))))
+    state, _ = await actor.ask(GetState())
+    doc = Doc()
+    doc.apply_update(state)
+    assert str(doc.get("t", type=Text)) == "still fine"
+    assert actor.state is State.RUNNING and actor.subscriber_count == 1
+
+
+async def test_flush_writes_log_and_publishes_saved_vector(registry, document_id, store):
+    alice, bob = FakeSubscriber("alice"), FakeSubscriber("bob")
+    actor = await registry.join(document_id, alice)
+    await registry.join(document_id, bob)
+    await actor.tell(Incoming(alice, protocol.Update(text_update("durable"))))
+    await actor.ask(Flush())
+    assert list(store.log[document_id].values()), "the update should be in the log"
+    _, state_vector = await actor.ask(GetState())
+    saved = [m for m in bob.frames if isinstance(m, protocol.AwarenessUpdate)][-1]
+    entries = protocol.awareness_entries(saved.payload)
+    assert base64.b64encode(state_vector).decode() in entries[-1][2], "saved should be the stored state vector"
+
+
+async def test_idle_stop_takes_a_final_snapshot(registry, document_id, store):
+    alice = FakeSubscriber()
+    actor = await registry.join(document_id, alice)
+    await actor.tell(Incoming(alice, protocol.Update(text_update("keep me"))))
+    actor.post(Leave(alice))
+    await actor._done.wait()
+    assert actor.state is State.STOPPED
+    assert registry.get_running(document_id) is None
+    snapshot = store.snapshots[document_id][-1]
+    doc = Doc()
+    doc.apply_update(snapshot.state)
+    assert str(doc.get("t", type=Text)) == "keep me"
+    assert snapshot.authors == ("alice",)
+    assert store.log[document_id] == {}, "log rows covered by the snapshot are dropped"
+
+
+async def test_write_failure_keeps_updates_and_retries(registry, document_id, store):
+    alice = FakeSubscriber()
+    actor = await registry.join(document_id, alice)
+    store.fail = OSError("database is down")
+    await actor.tell(Incoming(alice, protocol.Update(text_update("survives"))))
+    flushed = asyncio.ensure_future(actor.ask(Flush()))
+    await asyncio.wait_for(store.failed.wait(), 5)
+    assert not flushed.done(), "a flush must not report success while writes fail"
+    store.fail = None
+    await asyncio.wait_for(flushed, 10)
+    loaded = await store.load(document_id)
+    doc = Doc()
+    for update in loaded.updates:
+        doc.apply_update(update)
+    assert str(doc.get("t", type=Text)) == "survives"
+
+
+async def test_crash_restarts_from_store(registry, document_id, store, monkeypatch):
+    alice = FakeSubscriber()
+    actor = await registry.join(document_id, alice)
+    await actor.tell(Incoming(alice, protocol.Update(text_update("before crash"))))
+    await actor.ask(Flush())
+
+    def boom():
+        raise RuntimeError("bug in the actor")
+
+    monkeypatch.setattr(actor, "_on_tick", boom)
+    actor._fire()
+    await actor._done.wait()
+    assert actor.state is State.FAILED
+    assert alice.closed_with == codes.INTERNAL_ERROR, "subscribers are told to reconnect"
+    successor = await registry.get(document_id)
+    assert successor is not actor and successor.state is State.RUNNING
+    state, _ = await successor.ask(GetState())
+    doc = Doc()
+    doc.apply_update(state)
+    assert str(doc.get("t", type=Text)) == "before crash"
+
+
+async def test_concurrent_joins_share_one_load(registry, document_id, store):
+    loads = 0
+    original = store.load
+
+    async def counting_load(doc_id):
+        nonlocal loads
+        loads += 1
+        await asyncio.sleep(0)
+        return await original(doc_id)
+
+    store.load = counting_load
+    actors = await asyncio.gather(*(registry.join(document_id, FakeSubscriber(f"u{i}")) for i in range(10)))
+    assert loads == 1 and len({id(a) for a in actors}) == 1
+
+
+async def test_named_snapshot(registry, document_id, store):
+    alice = FakeSubscriber()
+    actor = await registry.join(document_id, alice)
+    await actor.tell(Incoming(alice, protocol.Update(text_update("v1"))))
+    snapshot_id = await actor.ask(TakeSnapshot(label="first draft", kind="named"))
+    assert snapshot_id == 1
+    assert store.snapshots[document_id][0].label == "first draft"
