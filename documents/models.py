@@ -33,6 +33,9 @@ class Document(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     # Bumped by metadata edits and by every committed content write.
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    # Highest cluster lease fencing token that has written this document's
+    # content; a writer holding a lower one is a stale owner and is refused.
+    fence = models.BigIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["-updated_at"]
