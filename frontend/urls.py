@@ -1,8 +1,18 @@
-from django.urls import path
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
 
 from . import views
 
 urlpatterns = [
     path("", views.document_list, name="document-list"),
+    path("documents/new/", views.document_new, name="document-new"),
     path("documents/<uuid:document_id>/", views.document_edit, name="document-edit"),
+    path("documents/<uuid:document_id>/rename/", views.document_rename, name="document-rename"),
+    path("documents/<uuid:document_id>/delete/", views.document_delete, name="document-delete"),
+    path("documents/<uuid:document_id>/share/", views.document_share, name="document-share"),
+    path("account/tokens/", views.token_list, name="token-list"),
+    path("account/tokens/<int:token_id>/revoke/", views.token_revoke, name="token-revoke"),
+    # Before Django's own routes, so that a signed-in visitor of the sign-in page goes to their documents.
+    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/", include("django.contrib.auth.urls")),
 ]

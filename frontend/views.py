@@ -1,13 +1,258 @@
-# Placeholder until the browser-editor issue lands.
+"""The pages. Thin: check who may do what, call a service or selector, render.
+
+Access to a document is decided by `documents.selectors.document_role`; a
+refusal renders a proper error page (403 for a document that is not shared
+with the caller, 404 for one that does not exist) rather than a broken editor.
+"""
+
+from functools import wraps
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.http import HttpResponseRedirect, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from documents import services as document_services
+from documents.models import WRITE_ROLES, ApiToken, Document, Role
+from documents.selectors import NoSuchDocument, document_role
+
+from . import forms, selectors, services
+from .people import person
 
 
+def error_page(request, status: int, title: str, message: str):
+    return render(request, "frontend/error.html", {"status": status, "title": title, "message": message}, status=status)
+
+
+def document_view(*, roles):
+    """Resolve `document_id` to (document, role) for a signed-in user holding one of `roles`."""
+
+    def decorate(view):
+        @wraps(view)
+        @login_required
+        def wrapper(request, document_id, *args, **kwargs):
+            try:
+                role = document_role(request.user, document_id)
+            except NoSuchDocument:
+                return error_page(
+                    request, 404, "Document not found",
+                    "There is no document at this address. It may have been deleted.",
+                )
+            if role is None:
+                return error_page(
+                    request, 403, "You don’t have access",
+                    "This document has not been shared with you. Ask its owner to share it with "
+                    f"“{request.user.get_username()}”.",
+                )
+            if role not in roles:
+                return error_page(
+                    request, 403, "Not allowed",
+                    f"As {Role(role).label.lower()} of this document you cannot do this.",
+                )
+            document = get_object_or_404(Document.objects.select_related("owner"), pk=document_id)
+            return view(request, document, Role(role), *args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def _wants_fragment(request) -> bool:
+    # Set by static/frontend pages.js when it submits a form in place.
+    return request.headers.get("X-Requested-With") == "fetch"
+
+
+def _next_or(request, default: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next")
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return target
+    return default
+
+
+# --- the document list ------------------------------------------------------------
+
+
+@require_GET
 @login_required
 def document_list(request):
-    return HttpResponse("Documents")
+    return render(
+        request,
+        "frontend/document_list.html",
+        {"documents": selectors.document_rows(request.user), "me": person(request.user)},
+    )
 
 
+@require_POST
 @login_required
-def document_edit(request, document_id):
-    return HttpResponse(f"Document {document_id}")
+def document_new(request):
+    form = forms.TitleForm(request.POST)
+    title = form.cleaned_data["title"] if form.is_valid() else ""
+    document = document_services.document_create(owner=request.user, title=title)
+    return redirect("document-edit", document_id=document.pk)
+
+
+@require_POST
+@document_view(roles=WRITE_ROLES)
+def document_rename(request, document, role):
+    form = forms.TitleForm(request.POST)
+    if not form.is_valid():
+        if _wants_fragment(request):
+            return JsonResponse({"errors": form.errors}, status=400)
+        messages.error(request, "A title can have at most %d characters." % forms.TITLE_MAX)
+        return redirect(_next_or(request, reverse("document-list")))
+    document = services.document_rename(document=document, title=form.cleaned_data["title"])
+    if _wants_fragment(request):
+        return JsonResponse({"title": document.title})
+    messages.success(request, f"Renamed to “{document.title}”.")
+    return redirect(_next_or(request, reverse("document-list")))
+
+
+@require_POST
+@document_view(roles={Role.OWNER})
+def document_delete(request, document, role):
+    title = document.title
+    services.document_delete(document=document)
+    messages.success(request, f"Deleted “{title}”.")
+    return redirect("document-list")
+
+
+# --- sharing ------------------------------------------------------------------------
+
+
+def _share_add(request, document) -> forms.ShareAddForm:
+    form = forms.ShareAddForm(request.POST, document=document)
+    if form.is_valid():
+        user = form.cleaned_data["user"]
+        document_services.membership_set(document=document, user=user, role=Role(form.cleaned_data["role"]))
+        messages.success(request, f"Shared with {user.get_username()}.")
+    return form
+
+
+def _share_change(request, document) -> None:
+    change = forms.ShareChangeForm(request.POST)
+    member = None
+    if change.is_valid():
+        wanted = change.cleaned_data["user_id"]
+        member = next((m for m in selectors.document_members(document) if m.user_id == wanted), None)
+    if member is None:
+        messages.error(request, "That person no longer has a role on this document.")
+        return
+    role = Role(change.cleaned_data["role"]) if change.cleaned_data["role"] else None
+    document_services.membership_set(document=document, user=member.user, role=role)
+    name = member.user.get_username()
+    messages.success(request, f"Removed {name}." if role is None else f"{name} is now {role.label.lower()}.")
+
+
+@require_http_methods(["GET", "POST"])
+@document_view(roles={Role.OWNER})
+def document_share(request, document, role):
+    """The share dialog: a page of its own, or a fragment swapped into the editor's dialog."""
+    add_form = None
+    if request.method == "POST":
+        if request.POST.get("action") == "add":
+            add_form = _share_add(request, document)
+        else:
+            _share_change(request, document)
+        if add_form is not None and add_form.is_valid():
+            add_form = None
+        if add_form is None and not _wants_fragment(request):
+            return redirect(_next_or(request, reverse("document-share", args=[document.pk])))
+    context = _share_context(request, document, add_form)
+    template = "frontend/_share_panel.html" if _wants_fragment(request) else "frontend/share.html"
+    return render(request, template, context, status=400 if add_form is not None else 200)
+
+
+def _share_context(request, document, add_form=None) -> dict:
+    return {
+        "document": document,
+        "members": selectors.document_members(document),
+        "owner": person(document.owner),
+        "add_form": add_form or forms.ShareAddForm(document=document),
+        "role_choices": forms.SHARE_ROLES,
+        "share_url": reverse("document-share", args=[document.pk]),
+    }
+
+
+# --- the editor --------------------------------------------------------------------
+
+
+@require_GET
+@document_view(roles=set(Role))
+def document_edit(request, document, role):
+    can_write = role in WRITE_ROLES
+    me = person(request.user)
+    config = {
+        "documentId": str(document.pk),
+        "wsPath": "/ws/documents",
+        "user": me.as_dict(),
+        "role": role.value,
+        "canWrite": can_write,
+        "renameUrl": reverse("document-rename", args=[document.pk]) if can_write else None,
+    }
+    exports = [
+        ("Markdown", "md", ".md"),
+        ("HTML", "html", ".html"),
+        ("Plain text", "txt", ".txt"),
+        ("ProseMirror JSON", "json", ".json"),
+    ]
+    return render(
+        request,
+        "frontend/editor.html",
+        {
+            "document": document,
+            "role": role,
+            "can_write": can_write,
+            "is_owner": role == Role.OWNER,
+            "me": me,
+            "config": config,
+            "exports": [
+                {"label": label, "url": f"/api/documents/{document.pk}/export?format={fmt}", "ext": ext}
+                for label, fmt, ext in exports
+            ],
+            "history_url": f"/admin/documents/document/{document.pk}/versions/",
+            **(_share_context(request, document) if role == Role.OWNER else {}),
+        },
+    )
+
+
+# --- API tokens -----------------------------------------------------------------------
+
+
+# The raw secret of a token just made waits here for the one page view that shows it.
+NEW_TOKEN_SESSION_KEY = "frontend.new_api_token"
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def token_list(request):
+    form = forms.TokenForm()
+    if request.method == "POST":
+        form = forms.TokenForm(request.POST)
+        if form.is_valid():
+            _token, raw = document_services.token_create(user=request.user, name=form.cleaned_data["name"])
+            # Post/redirect/get, so that a reload cannot make a second token; the
+            # secret is shown by the next page view and then forgotten.
+            request.session[NEW_TOKEN_SESSION_KEY] = raw
+            return redirect("token-list")
+    created_raw = request.session.pop(NEW_TOKEN_SESSION_KEY, None)
+    response = render(
+        request,
+        "frontend/tokens.html",
+        {"tokens": selectors.tokens_of(request.user), "form": form, "created_raw": created_raw},
+        status=400 if form.errors else 200,
+    )
+    if created_raw:
+        response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_POST
+@login_required
+def token_revoke(request, token_id):
+    token = get_object_or_404(ApiToken, pk=token_id, user=request.user)
+    document_services.token_revoke(token=token)
+    messages.success(request, f"Revoked the token {token.hint}….")
+    return HttpResponseRedirect(reverse("token-list"))

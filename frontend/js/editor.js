@@ -1,0 +1,194 @@
+// The editor page: Tiptap bound to a Yjs document that an unmodified
+// y-websocket WebsocketProvider keeps in sync with the server.
+import { Editor, Extension } from '@tiptap/core'
+import StarterKit from '@tiptap/starter-kit'
+import Link from '@tiptap/extension-link'
+import Collaboration from '@tiptap/extension-collaboration'
+import CollaborationCaret from '@tiptap/extension-collaboration-caret'
+import { Placeholder } from '@tiptap/extensions'
+import * as Y from 'yjs'
+import { WebsocketProvider } from 'y-websocket'
+import { removeAwarenessStates } from 'y-protocols/awareness'
+
+import { ConnectionStatus, refusalMessage } from './connection.js'
+import { peopleOnline, renderOnline } from './presence.js'
+import { SaveTracker } from './save-state.js'
+import { bindTitle } from './title.js'
+import { bindToolbar } from './toolbar.js'
+
+// The shared type Tiptap edits by default; the server and exporters read it too.
+const FIELD = 'default'
+
+const config = JSON.parse(document.getElementById('editor-config').textContent)
+const $ = (selector) => document.querySelector(selector)
+
+const ydoc = new Y.Doc()
+const wsScheme = location.protocol === 'https:' ? 'wss' : 'ws'
+// The provider connects to `${serverUrl}/${roomname}`: /ws/documents/<uuid>/.
+const provider = new WebsocketProvider(`${wsScheme}://${location.host}${config.wsPath}`, `${config.documentId}/`, ydoc)
+
+const user = {
+  name: config.user.name,
+  username: config.user.username,
+  initials: config.user.initials,
+  color: config.user.color
+}
+
+let linkDialog = null
+
+// Another person's caret: a line in their colour with their name above it.
+// Hidden from assistive technology, which would otherwise read the name as
+// part of the text it sits in.
+function renderCaret (person) {
+  const caret = document.createElement('span')
+  caret.className = 'collaboration-carets__caret'
+  caret.setAttribute('aria-hidden', 'true')
+  caret.style.borderColor = person.color
+  const label = document.createElement('div')
+  label.className = 'collaboration-carets__label'
+  label.style.backgroundColor = person.color
+  label.textContent = person.name
+  caret.append(label)
+  return caret
+}
+
+const EditorShortcuts = Extension.create({
+  name: 'editorShortcuts',
+  addKeyboardShortcuts () {
+    return {
+      'Mod-k': () => {
+        if (!this.editor.isEditable) return false
+        linkDialog?.open()
+        return true
+      }
+    }
+  }
+})
+
+const editorElement = $('#editor')
+const editor = new Editor({
+  element: editorElement,
+  editable: config.canWrite,
+  extensions: [
+    StarterKit.configure({
+      // Yjs keeps the history (per user) instead of ProseMirror's undo.
+      undoRedo: false,
+      // Links are configured below; underline has no shortcut in the export formats.
+      link: false,
+      underline: false,
+      // Would write a trailing paragraph into the shared document from every client.
+      trailingNode: false,
+      heading: { levels: [1, 2, 3] }
+    }),
+    Link.configure({
+      openOnClick: !config.canWrite,
+      autolink: true,
+      linkOnPaste: true,
+      defaultProtocol: 'https',
+      HTMLAttributes: { rel: 'noopener noreferrer nofollow', target: '_blank' }
+    }),
+    Placeholder.configure({ placeholder: config.canWrite ? 'Start writing…' : 'This document is empty.' }),
+    Collaboration.configure({ fragment: ydoc.getXmlFragment(FIELD) }),
+    CollaborationCaret.configure({ provider, user, render: renderCaret }),
+    EditorShortcuts
+  ],
+  editorProps: {
+    attributes: { class: 'prose', spellcheck: 'true', 'aria-label': 'Document', role: 'textbox', 'aria-multiline': 'true' }
+  }
+})
+
+// --- the save indicator -----------------------------------------------------------
+const saveEl = $('[data-testid="save-state"]')
+let unsaved = false
+let connectionState = 'connecting'
+function showSaveState () {
+  if (!saveEl) return
+  let state = 'saved'
+  let label = 'Saved'
+  if (unsaved) {
+    // Offline, nothing can reach the server: say so rather than spin.
+    const reachable = connectionState === 'connected'
+    state = reachable ? 'saving' : 'unsaved'
+    label = reachable ? 'Saving…' : 'Not saved yet'
+  }
+  saveEl.dataset.state = state
+  saveEl.querySelector('.save-state__text').textContent = label
+  saveEl.title = state === 'saved' ? 'Every change you made is stored on the server.' : 'Your latest changes are not stored on the server yet.'
+}
+
+// --- connection status ----------------------------------------------------------
+const connectionEl = $('[data-testid="connection"]')
+const banner = $('[data-testid="connection-error"]')
+new ConnectionStatus(provider, {
+  onChange (state, label) {
+    connectionState = state
+    connectionEl.dataset.state = state
+    connectionEl.querySelector('.conn__text').textContent = label
+    showSaveState()
+  },
+  onRefused (event) {
+    editor.setEditable(false)
+    banner.textContent = refusalMessage(event)
+    if (event.code === 4401) {
+      const link = document.createElement('a')
+      link.href = `/accounts/login/?next=${encodeURIComponent(location.pathname)}`
+      link.textContent = 'Sign in'
+      banner.append(' ', link)
+    }
+    banner.hidden = false
+  }
+})
+provider.on('sync', (synced) => {
+  if (synced) editorElement.setAttribute('aria-busy', 'false')
+})
+
+if (config.canWrite) {
+  const tracker = new SaveTracker(ydoc, provider.awareness, (value) => {
+    if (value !== unsaved) {
+      unsaved = value
+      showSaveState()
+    }
+  })
+  tracker.check()
+  window.addEventListener('beforeunload', (event) => {
+    if (tracker.unsaved) event.preventDefault()
+  })
+}
+
+// --- people online --------------------------------------------------------------------
+const onlineList = $('[data-testid="online-list"]')
+const showOnline = () => renderOnline(onlineList, peopleOnline(provider.awareness, ydoc.clientID))
+provider.awareness.on('change', showOnline)
+showOnline()
+// Tell the others at once that we left, rather than after the awareness timeout.
+window.addEventListener('pagehide', () => removeAwarenessStates(provider.awareness, [ydoc.clientID], 'window closed'))
+
+// --- title, toolbar, link dialog -----------------------------------------------------------
+if (config.canWrite) {
+  bindTitle($('#doc-title'), config.renameUrl)
+  linkDialog = bindLinkDialog($('#link-dialog'), editor)
+  bindToolbar($('[data-testid="toolbar"]'), editor, { openLink: () => linkDialog.open() })
+}
+
+function bindLinkDialog (dialog, editor) {
+  const form = dialog.querySelector('form')
+  const input = form.elements.href
+  const apply = () => {
+    const href = input.value.trim()
+    const chain = editor.chain().focus().extendMarkRange('link')
+    if (href) chain.setLink({ href }).run()
+    else chain.unsetLink().run()
+  }
+  form.addEventListener('submit', apply)
+  dialog.querySelector('[data-link-remove]').addEventListener('click', () => {
+    editor.chain().focus().extendMarkRange('link').unsetLink().run()
+    dialog.close()
+  })
+  return {
+    open () {
+      input.value = editor.getAttributes('link').href ?? ''
+      dialog.showModal()
+      input.select()
+    }
+  }
+}

@@ -1,0 +1,139 @@
+"""Browser end-to-end tests: Debian's Chromium driven by Playwright against a live Daphne.
+
+Every test here is async (Playwright's async API), so that two people can
+really type at the same time (`asyncio.gather`). The server is the suite's
+`daphne_server` (tests/conftest.py); users and documents are seeded in its
+database through `daphne_server.django()` / `.seed()`.
+"""
+
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from playwright.async_api import async_playwright
+
+from tests.browser import pages
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+BUNDLE = ROOT / "frontend" / "static" / "frontend" / "build" / "editor.js"
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "tests/browser/" in str(item.fspath).replace(os.sep, "/"):
+            item.add_marker(pytest.mark.browser)
+
+
+def _under_ci() -> bool:
+    return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+@pytest.fixture(scope="session")
+def bundle_built():
+    """The editor bundle, built once if this checkout has not built it yet."""
+    if not BUNDLE.is_file():
+        if shutil.which("npm") is None:
+            pytest.fail("the editor bundle is not built and npm is missing: run frontend/build.sh")
+        result = subprocess.run(
+            [str(ROOT / "frontend" / "build.sh")], cwd=ROOT, capture_output=True, text=True, timeout=600
+        )
+        if result.returncode != 0:
+            pytest.fail(f"frontend/build.sh failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
+    return BUNDLE
+
+
+@pytest.fixture
+async def browser(bundle_built):
+    if not Path(CHROMIUM).is_file():
+        message = f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
+        if _under_ci():
+            pytest.fail(message)
+        pytest.skip(message)
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        await browser.close()
+
+
+@pytest.fixture
+def artifacts() -> Path:
+    path = ROOT / "test-artifacts"
+    path.mkdir(exist_ok=True)
+    return path
+
+
+@dataclass(frozen=True)
+class Person:
+    username: str  # login name
+    name: str  # full name, shown on carets and avatars
+    password: str
+
+
+@dataclass(frozen=True)
+class Cast:
+    owner: Person  # owns the document
+    editor: Person  # shared as editor
+    viewer: Person  # shared as viewer
+    stranger: Person  # no role on the document
+    document_id: str
+    title: str
+
+
+def seed_cast(server, prefix: str) -> Cast:
+    """Four people (with full names) and one document shared with two of them, on `server`."""
+    names = {"owner": "Alice Martin", "editor": "Bob Chen", "viewer": "Carol Diaz", "stranger": "Dan Evans"}
+    usernames = {role: f"{prefix}{name.split()[0].lower()}" for role, name in names.items()}
+    title = f"Launch plan {prefix}"
+    seeded = server.seed(
+        users=usernames.values(),
+        documents=[{
+            "owner": usernames["owner"],
+            "title": title,
+            "roles": {usernames["editor"]: "editor", usernames["viewer"]: "viewer"},
+        }],
+    )
+    server.django(
+        "from django.contrib.auth import get_user_model\n"
+        f"for username, full in {[(usernames[r], names[r]) for r in names]!r}:\n"
+        "    first, last = full.split()\n"
+        "    get_user_model().objects.filter(username=username).update(first_name=first, last_name=last)\n"
+    )
+    people = {
+        role: Person(username=usernames[role], name=names[role], password=f"{usernames[role]}-password")
+        for role in names
+    }
+    return Cast(**people, document_id=seeded["documents"][0], title=title)
+
+
+@pytest.fixture
+def cast(daphne_server, unique) -> Cast:
+    return seed_cast(daphne_server, unique)
+
+
+@pytest.fixture
+def open_as(browser, daphne_server):
+    """open_as(person, path="/", server=None) -> a signed-in Page in a browser context of its own."""
+
+    async def open_page(person: Person, path: str = "/", server=None, **context_options):
+        base_url = (server or daphne_server).url
+        context = await browser.new_context(viewport={"width": 1280, "height": 800}, **context_options)
+        page = await context.new_page()
+        page.set_default_timeout(15_000)
+        await pages.sign_in(page, base_url, person.username, person.password)
+        if path != "/":
+            await page.goto(base_url + path)
+        return page
+
+    return open_page

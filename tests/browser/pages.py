@@ -1,0 +1,102 @@
+"""What the tests do on a page, named after what a person does: sign in, open, type, read."""
+
+from playwright.async_api import Page, expect
+
+# The document as a reader sees it: the editor's DOM without other people's
+# carets (whose labels are text inside the editor) and ProseMirror's widgets.
+_CLEAN_JS = """
+function cleanDocument() {
+  const copy = document.querySelector('.ProseMirror').cloneNode(true);
+  copy.querySelectorAll('.collaboration-carets__caret, .ProseMirror-separator, .ProseMirror-trailingBreak')
+      .forEach((node) => node.remove());
+  copy.querySelectorAll('.collaboration-carets__selection').forEach((node) => node.replaceWith(...node.childNodes));
+  copy.normalize();
+  return copy;
+}
+"""
+CONTENT_JS = f"() => {{ {_CLEAN_JS}; return cleanDocument().innerHTML; }}"
+TEXT_JS = f"() => {{ {_CLEAN_JS}; return cleanDocument().textContent; }}"
+# True once the characters of each alphabet, in document order, are exactly the expected ones.
+HAS_CHARS_JS = f"""(expectations) => {{
+  {_CLEAN_JS};
+  const text = cleanDocument().textContent;
+  return expectations.every(([alphabet, expected]) => [...text].filter((c) => alphabet.includes(c)).join('') === expected);
+}}"""
+SAME_CONTENT_JS = f"(expected) => {{ {_CLEAN_JS}; return cleanDocument().innerHTML === expected; }}"
+
+
+async def sign_in(page: Page, base_url: str, username: str, password: str) -> None:
+    await page.goto(f"{base_url}/accounts/login/")
+    await page.get_by_label("Username").fill(username)
+    await page.get_by_label("Password").fill(password)
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page.get_by_role("heading", name="Documents", exact=True)).to_be_visible()
+
+
+def editor(page: Page):
+    return page.locator(".ProseMirror")
+
+
+def connection(page: Page):
+    return page.get_by_test_id("connection")
+
+
+def save_state(page: Page):
+    return page.get_by_test_id("save-state")
+
+
+def online(page: Page, username: str):
+    return page.get_by_test_id("online-list").locator(f'li[data-username="{username}"]')
+
+
+def caret_label(page: Page, name: str):
+    return editor(page).locator(".collaboration-carets__label", has_text=name)
+
+
+async def open_document(page: Page, base_url: str, document_id: str) -> None:
+    await page.goto(f"{base_url}/documents/{document_id}/")
+    await expect_connected(page)
+
+
+async def expect_connected(page: Page) -> None:
+    await expect(connection(page), "the editor should connect and sync").to_have_attribute("data-state", "connected")
+    await expect(editor(page)).to_be_visible()
+
+
+async def content(page: Page) -> str:
+    return await page.evaluate(CONTENT_JS)
+
+
+async def text(page: Page) -> str:
+    return await page.evaluate(TEXT_JS)
+
+
+async def click_end_of_paragraph(page: Page, index: int) -> None:
+    await editor(page).locator(":scope > p").nth(index).click()
+    await page.keyboard.press("End")
+
+
+async def wait_for_chars(page: Page, *expectations: tuple[str, str], timeout: float = 15_000) -> None:
+    """Waits until, for each (alphabet, expected), the document's characters from alphabet are `expected`."""
+    await page.wait_for_function(HAS_CHARS_JS, arg=[list(e) for e in expectations], timeout=timeout)
+
+
+async def expect_same_content(reference: Page, other: Page, timeout: float = 15_000) -> str:
+    """Waits until `other` shows exactly what `reference` shows; returns that HTML.
+
+    Call it once both pages have received every edit (wait_for_chars), so that
+    `reference` no longer changes.
+    """
+    expected = await content(reference)
+    try:
+        await other.wait_for_function(SAME_CONTENT_JS, arg=expected, timeout=timeout)
+    except Exception:
+        actual = await content(other)
+        raise AssertionError(f"the editors differ:\n  one:   {expected}\n  other: {actual}") from None
+    assert await content(reference) == expected, "the reference editor changed while waiting"
+    return expected
+
+
+def chars_of(value: str, alphabet: str) -> str:
+    """The characters of `value` drawn from `alphabet`, in order."""
+    return "".join(c for c in value if c in alphabet)
