@@ -19,6 +19,7 @@ from pycrdt import Awareness, Doc, merge_updates
 from . import codes, protocol
 from .config import CollabConfig
 from .messages import (
+    Abandon,
     ActorStopped,
     ApplyUpdate,
     Flush,
@@ -33,7 +34,7 @@ from .messages import (
     Tick,
     WriteDone,
 )
-from .store import BaseStore, DocumentGone, SnapshotData
+from .store import BaseStore, DocumentGone, SnapshotData, StaleOwner
 
 logger = logging.getLogger(__name__)
 
@@ -74,9 +75,12 @@ def _is_fatal(exc: BaseException) -> bool:
 
 
 class DocumentActor:
-    def __init__(self, document_id, store: BaseStore, config: CollabConfig, on_stopped=None):
+    def __init__(self, document_id, store: BaseStore, config: CollabConfig, on_stopped=None, lease=None):
         self.document_id = document_id
         self.state = State.NEW
+        # The cluster lease this actor runs under (None in single-process mode).
+        self.lease = lease
+        self._fence = lease.token if lease is not None else None
         self._store = store
         self._config = config
         self._on_stopped = on_stopped  # called with the actor once it has stopped or failed
@@ -121,7 +125,7 @@ class DocumentActor:
 
     async def start(self) -> None:
         """Load the document from the store and start handling messages."""
-        loaded = await self._store.load(self.document_id)
+        loaded = await self._store.load(self.document_id, self._fence)
         with self._doc.transaction(origin="load"):
             for update in loaded.updates:
                 self._doc.apply_update(update)
@@ -182,7 +186,7 @@ class DocumentActor:
         try:
             while True:
                 message = await self._mailbox.get()
-                if not isinstance(message, (Tick, WriteDone, Leave, Shutdown)):
+                if not isinstance(message, (Tick, WriteDone, Leave, Shutdown, Abandon)):
                     self._external -= 1
                     self._slots.release()
                 self._handle(message)
@@ -222,6 +226,8 @@ class DocumentActor:
                 self._start_write(force=True)
             case Inspect():
                 self._answer(message, self.inspect)
+            case Abandon(code, reason):
+                self._abandon(code, reason)
             case Shutdown():
                 for subscriber in list(self._subscribers.values()):
                     self._drop(subscriber, codes.TRY_AGAIN_LATER, "server shutting down")
@@ -442,11 +448,11 @@ class DocumentActor:
             self._authors.clear()
             self._changed_at = None
             job = _SnapshotJob(data, update, self._received, authors, requests)
-            coro = self._store.snapshot(self.document_id, data)
+            coro = self._store.snapshot(self.document_id, data, self._fence)
         else:
             job = _LogJob(self._next_seq, update, self._doc.get_state(), self._received, authors)
             self._next_seq += 1
-            coro = self._store.append(self.document_id, job.seq, update)
+            coro = self._store.append(self.document_id, job.seq, update, self._fence)
         self._writer = asyncio.create_task(self._write(job, coro))
 
     async def _write(self, job, coro) -> None:
@@ -462,7 +468,11 @@ class DocumentActor:
         is_snapshot = isinstance(job, _SnapshotJob)
         if error is not None:
             if isinstance(error, DocumentGone):
-                self._on_gone()
+                self._abandon(codes.NO_SUCH_DOCUMENT, "document deleted")
+                return
+            if isinstance(error, StaleOwner):
+                logger.warning("document %s: a newer owner took over; abandoning", self.document_id)
+                self._abandon(codes.INTERNAL_ERROR, "document moved to another server")
                 return
             # Keep what was not written, in front of anything newer, and retry later.
             if job.update is not None:
@@ -508,11 +518,19 @@ class DocumentActor:
                 self._start_write(force=True)
         self._reschedule()
 
-    def _on_gone(self) -> None:
-        """The document was deleted: tell everyone and stop without saving."""
+    def abandon(self, code: int, reason: str) -> None:
+        """Stop without saving (the document was deleted, or another server owns it now)."""
+        self.post(Abandon(code, reason))
+
+    def _abandon(self, code: int, reason: str) -> None:
+        """Close every subscriber and stop without saving.
+
+        Clients reconnect and resync with whoever serves the document next,
+        resending what it lacks, so edits not yet stored here are not lost.
+        """
         self._gone = True
         for subscriber in list(self._subscribers.values()):
-            subscriber.close(codes.NO_SUCH_DOCUMENT, "document deleted")
+            subscriber.close(code, reason)
         self._subscribers.clear()
         self._unsaved = []
         self._changed_at = None

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.checks import Error, register
 
 POSITIVE = ["FLUSH_DELAY", "FLUSH_MAX_WAIT", "SNAPSHOT_INTERVAL", "IDLE_TIMEOUT", "MAX_MESSAGE_SIZE",
-            "SEND_QUEUE_LIMIT", "MAILBOX_SIZE", "PERSIST_THREADS", "RETRY_MAX"]
+            "SEND_QUEUE_LIMIT", "MAILBOX_SIZE", "PERSIST_THREADS", "RETRY_MAX", "LEASE_TTL"]
 
 
 @register()

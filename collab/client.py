@@ -135,6 +135,37 @@ class YClient:
         own = protocol.decode_state_vector(self.doc.get_state()).get(self.doc.client_id, 0)
         return saved.get(self.doc.client_id, 0) >= own
 
+    async def reconnect(self, timeout: float = 30.0) -> None:
+        """Connect again with the same Doc until synced, as y-websocket clients do.
+
+        Retries after closes that mean "try again" (4011 restarted/moved,
+        4013 too slow or stopping, 1006 dropped), with a growing backoff.
+        The sync re-sends whatever the server lacks of this client's edits.
+        """
+        deadline = asyncio.get_running_loop().time() + timeout
+        backoff = 0.1
+        while True:
+            if self._ws is not None:
+                await self.close()
+            self.synced.clear()
+            self.closed.clear()
+            self.close_code = None
+            try:
+                await self.connect()
+                waiters = [asyncio.ensure_future(self.synced.wait()), asyncio.ensure_future(self.closed.wait())]
+                await asyncio.wait(waiters, timeout=max(0.1, deadline - asyncio.get_running_loop().time()),
+                                   return_when=asyncio.FIRST_COMPLETED)
+                for waiter in waiters:
+                    waiter.cancel()
+                if self.synced.is_set() and not self.closed.is_set():
+                    return
+            except OSError:
+                pass
+            if self.close_code in (4401, 4403, 4404) or asyncio.get_running_loop().time() > deadline:
+                raise ConnectionError(f"could not reconnect (last close code {self.close_code})")
+            await asyncio.sleep(backoff)  # reconnection backoff, as y-websocket's provider does
+            backoff = min(backoff * 2, 1.0)
+
     def text(self) -> str:
         return str(self.fragment)
 

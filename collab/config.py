@@ -25,6 +25,10 @@ class CollabConfig:
     retry_max: float = 5.0
     # Dotted path of the store class.
     store: str = "collab.store.DjangoStore"
+    # Redis for the cluster's leases; empty: a single process owns everything.
+    redis_url: str = ""
+    # A dead owner's documents are taken over this long after its last renewal.
+    lease_ttl: float = 5.0
 
     @classmethod
     def from_settings(cls) -> "CollabConfig":

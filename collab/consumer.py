@@ -2,7 +2,10 @@
 
 The logic lives in the document's actor; this adapter authenticates, checks
 the role, decodes frames (a malformed one closes only this connection), and
-drains the actor's output through a bounded send queue.
+drains the actor's output through a bounded send queue. In a cluster, when
+another process owns the document, `self.actor` is a RemoteActor that
+forwards over the channel layer, and the owner's output arrives as
+`collab.frames` events on this consumer's channel.
 """
 
 import asyncio
@@ -99,7 +102,8 @@ class DocumentConsumer(AsyncWebsocketConsumer):
             return await self.close(codes.NO_ACCESS, "no access to this document")
         self.connection = Connection(self, user, can_write, self.config.send_queue_limit)
         try:
-            self.actor = await get_registry().join(document_id, self.connection)
+            registry = await get_registry()
+            self.actor = await registry.join(document_id, self.connection, self.channel_name)
         except Exception:
             logger.exception("document %s: could not open", document_id)
             self.connection.stop()
@@ -129,6 +133,16 @@ class DocumentConsumer(AsyncWebsocketConsumer):
         if self.actor is not None:
             self.actor.post(Leave(self.connection))
         self.connection.close(code, reason[:120])
+
+    # Cluster mode: what the owner process sends to a connection it serves remotely.
+
+    async def collab_frames(self, event):
+        if self.actor is not None and self.connection is not None and not self.connection.closed:
+            self.actor.deliver(event)
+
+    async def collab_close(self, event):
+        if self.connection is not None:
+            self.connection.close(event["code"], event.get("reason", ""))
 
     async def disconnect(self, code):
         if self.connection is not None:

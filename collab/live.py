@@ -17,13 +17,11 @@ async def live_state(document_id) -> tuple[bytes, bytes]:
     Asks the actor if the document is open; otherwise reads the store
     without spawning one.
     """
-    registry = get_registry()
-    actor = registry.get_running(document_id)
-    if actor is not None:
-        try:
-            return await actor.ask(GetState())
-        except Exception:
-            pass  # it stopped meanwhile: after a stop, the store has everything
+    registry = await get_registry()
+    live = await registry.ask_if_open(document_id, GetState())
+    if live is not None:
+        return tuple(live)
+    # Not open anywhere: the store has everything (actors save before stopping).
     loaded = await registry.store.load(document_id)
     doc = Doc()
     for update in loaded.updates:
@@ -36,7 +34,7 @@ async def apply_update(document_id, update: bytes, author: str = "") -> bytes:
 
     Returns the document's state vector after it.
     """
-    return await get_registry().ask(document_id, ApplyUpdate(update=update, author=author))
+    return await (await get_registry()).ask(document_id, ApplyUpdate(update=update, author=author))
 
 
 async def edit(document_id, change, author: str = "") -> bytes:
@@ -54,22 +52,28 @@ async def edit(document_id, change, author: str = "") -> bytes:
 
 async def flush(document_id) -> None:
     """Wait until every edit received so far is durably stored (no-op if not open)."""
-    actor = get_registry().get_running(document_id)
-    if actor is not None:
-        await actor.ask(Flush())
+    await (await get_registry()).ask_if_open(document_id, Flush())
 
 
 async def take_snapshot(document_id, label: str = "", kind: str = "auto") -> int:
     """Take a snapshot (a version) now; returns its id."""
-    return await get_registry().ask(document_id, TakeSnapshot(label=label, kind=kind))
+    return await (await get_registry()).ask(document_id, TakeSnapshot(label=label, kind=kind))
 
 
 async def open_documents() -> list[dict]:
-    """What each live actor of this process reports (document, subscribers, unsaved bytes...)."""
+    """What each live actor reports (document, subscribers, unsaved bytes, last commit, process).
+
+    Cluster-wide with Redis (from the processes' heartbeats, at most a second
+    or so old); this process's actors otherwise.
+    """
+    registry = await get_registry()
+    if registry.cluster is not None:
+        return [dict(actor, process=report["name"]) for report in await registry.cluster.cluster_report()
+                for actor in report["actors"]]
     result = []
-    for actor in get_registry().actors():
+    for actor in registry.actors():
         try:
-            result.append(await actor.ask(Inspect()))
+            result.append(dict(await actor.ask(Inspect()), process="this process"))
         except Exception:
             continue
     return result

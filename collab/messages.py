@@ -94,3 +94,13 @@ class WriteDone:
 @dataclass(frozen=True, slots=True)
 class Shutdown:
     """Close every subscriber and stop after a final snapshot (process shutdown)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Abandon:
+    """Close every subscriber with `code` and stop without saving."""
+
+    # The close code subscribers get.
+    code: int
+    # Why, for the close frame.
+    reason: str

@@ -19,9 +19,11 @@ logger = logging.getLogger(__name__)
 
 
 class Registry:
-    def __init__(self, store: BaseStore, config: CollabConfig):
+    def __init__(self, store: BaseStore, config: CollabConfig, cluster=None):
         self.store = store
         self.config = config
+        # collab.cluster.Cluster when several processes share the documents, else None.
+        self.cluster = cluster
         self._actors: dict[str, DocumentActor] = {}
         self._loading: dict[str, asyncio.Future] = {}
 
@@ -51,10 +53,16 @@ class Registry:
         if loading is not None:
             return await asyncio.shield(loading)
         loading = self._loading[key] = asyncio.get_running_loop().create_future()
+        lease = None
         try:
-            actor = DocumentActor(document_id, self.store, self.config, on_stopped=self._on_stopped)
+            if self.cluster is not None:
+                # Raises NotOwner if another process holds the document.
+                lease = await self.cluster.acquire(key)
+            actor = DocumentActor(document_id, self.store, self.config, on_stopped=self._on_stopped, lease=lease)
             await actor.start()
         except BaseException as exc:
+            if lease is not None:
+                await self.cluster.release(lease)
             loading.set_exception(exc)
             loading.exception()  # retrieved: the waiters (if any) re-raise it
             raise
@@ -68,11 +76,28 @@ class Registry:
         key = str(actor.document_id)
         if self._actors.get(key) is actor:
             del self._actors[key]
+        if actor.lease is not None:
+            # Released at once so that another process can take over without waiting for the TTL.
+            asyncio.get_running_loop().create_task(self.cluster.release(actor.lease))
         if actor.state is State.FAILED:
             logger.warning("document %s: actor failed; the next use restarts it from the store", key)
 
-    async def join(self, document_id, subscriber) -> DocumentActor:
-        """Subscribe to a document, retrying if its actor stops meanwhile."""
+    async def join(self, document_id, subscriber, channel: str | None = None):
+        """Subscribe to a document wherever its actor lives.
+
+        Returns the local actor, or in a cluster, if another process owns the
+        document, a RemoteActor forwarding through `channel` (the consumer's
+        channel-layer name). Either way: `tell(Incoming)` and `post(Leave)`.
+        """
+        from .cluster import NotOwner
+
+        try:
+            return await self.join_local(document_id, subscriber)
+        except NotOwner as exc:
+            return await self.cluster.join_remote(document_id, subscriber, channel, exc.owner_channel)
+
+    async def join_local(self, document_id, subscriber) -> DocumentActor:
+        """Subscribe to the actor of this process, retrying if it stops meanwhile."""
         while True:
             actor = await self.get(document_id)
             try:
@@ -82,9 +107,14 @@ class Registry:
                 continue
 
     async def ask(self, document_id, request):
-        """Send a request to a document's actor (spawned if need be) and wait for the answer."""
+        """Send a request to the document's actor (spawned if need be, wherever it lives)."""
+        from .cluster import NotOwner
+
         while True:
-            actor = await self.get(document_id)
+            try:
+                actor = await self.get(document_id)
+            except NotOwner as exc:
+                return await self.cluster.ask_remote(exc.owner_channel, document_id, request)
             try:
                 return await actor.ask(request)
             except ActorStopped:
@@ -92,24 +122,54 @@ class Registry:
                     raise
                 continue
 
+    async def ask_if_open(self, document_id, request):
+        """Like ask, but only if the document is open somewhere; None otherwise."""
+        actor = self.get_running(document_id)
+        if actor is not None:
+            try:
+                return await actor.ask(request)
+            except ActorStopped:
+                return None  # it stopped meanwhile, after saving everything
+        if self.cluster is not None:
+            owner = await self.cluster.owner(document_id)
+            if owner is not None and owner != self.cluster.channel:
+                try:
+                    return await self.cluster.ask_remote(owner, document_id, request)
+                except ActorStopped:
+                    return None
+        return None
+
     async def stop_all(self) -> None:
-        """Stop every actor (process shutdown), each with a final snapshot."""
+        """Stop every actor (process shutdown), each with a final snapshot, and release leases."""
         await asyncio.gather(*(actor.stop() for actor in self.actors()), return_exceptions=True)
+        if self.cluster is not None:
+            for lease in list(self.cluster.leases.values()):
+                await self.cluster.release(lease)
+            await self.cluster.close()
 
 
 _registry: Registry | None = None
 _registry_loop = None
 
 
-def get_registry() -> Registry:
+async def get_registry() -> Registry:
     """The registry of this process, made on first use in the running event loop."""
     global _registry, _registry_loop
     loop = asyncio.get_running_loop()
     if _registry is None or _registry_loop is not loop:
         config = CollabConfig.from_settings()
-        _registry = Registry(store_from_config(config), config)
+        cluster = None
+        if config.redis_url:
+            from channels.layers import get_channel_layer
+
+            from .cluster import Cluster
+
+            cluster = Cluster(config.redis_url, get_channel_layer(), config.lease_ttl)
+        _registry = Registry(store_from_config(config), config, cluster)
         _registry_loop = loop
         _stop_on_shutdown(_registry)
+    if _registry.cluster is not None:
+        await _registry.cluster.start(_registry)
     return _registry
 
 

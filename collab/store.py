@@ -21,6 +21,10 @@ class DocumentGone(Exception):
     """The document was deleted: there is nothing to load or write to."""
 
 
+class StaleOwner(Exception):
+    """A newer owner (higher fencing token) has claimed the document: this writer must stop."""
+
+
 @dataclass(frozen=True)
 class Loaded:
     # Updates to apply in order to an empty Doc (snapshot state first).
@@ -47,13 +51,20 @@ class SnapshotData:
 
 
 class BaseStore:
-    async def load(self, document_id) -> Loaded:
+    """What an actor needs of storage.
+
+    `fence` is the cluster lease's fencing token (None in single-process mode):
+    `load` claims the document for it, and `append` / `snapshot` raise
+    StaleOwner once a higher token has claimed the document.
+    """
+
+    async def load(self, document_id, fence: int | None = None) -> Loaded:
         raise NotImplementedError("subclasses of BaseStore must provide load()")
 
-    async def append(self, document_id, seq: int, update: bytes) -> None:
+    async def append(self, document_id, seq: int, update: bytes, fence: int | None = None) -> None:
         raise NotImplementedError("subclasses of BaseStore must provide append()")
 
-    async def snapshot(self, document_id, data: SnapshotData) -> int:
+    async def snapshot(self, document_id, data: SnapshotData, fence: int | None = None) -> int:
         """Store a snapshot, drop the log rows it covers; returns the snapshot's id."""
         raise NotImplementedError("subclasses of BaseStore must provide snapshot()")
 
@@ -69,30 +80,35 @@ class MemoryStore(BaseStore):
         self.failures = 0
         self.failed = asyncio.Event()  # set at the first call that raised `fail`
         self.writes = 0
+        self.fences: dict[object, int] = {}
 
-    def _check(self, document_id):
+    def _check(self, document_id, fence=None, claim=False):
         if self.fail is not None:
             self.failures += 1
             self.failed.set()
             raise self.fail
         if document_id not in self.documents:
             raise DocumentGone(document_id)
+        if fence is not None:
+            if fence < self.fences.get(document_id, 0):
+                raise StaleOwner(document_id)
+            self.fences[document_id] = fence
 
-    async def load(self, document_id) -> Loaded:
-        self._check(document_id)
+    async def load(self, document_id, fence=None) -> Loaded:
+        self._check(document_id, fence)
         snaps = self.snapshots.get(document_id, [])
         last_seq = snaps[-1].last_seq if snaps else 0
         log = self.log.get(document_id, {})
         updates = ([snaps[-1].state] if snaps else []) + [log[s] for s in sorted(log) if s > last_seq]
         return Loaded(updates, max([last_seq, *log]) + 1)
 
-    async def append(self, document_id, seq, update):
-        self._check(document_id)
+    async def append(self, document_id, seq, update, fence=None):
+        self._check(document_id, fence)
         self.writes += 1
         self.log.setdefault(document_id, {})[seq] = update
 
-    async def snapshot(self, document_id, data):
-        self._check(document_id)
+    async def snapshot(self, document_id, data, fence=None):
+        self._check(document_id, fence)
         self.writes += 1
         self.snapshots.setdefault(document_id, []).append(data)
         log = self.log.get(document_id, {})
@@ -120,14 +136,14 @@ class DjangoStore(BaseStore):
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, functools.partial(_with_connection, fn, *args))
 
-    async def load(self, document_id) -> Loaded:
-        return await self._run(_load, document_id)
+    async def load(self, document_id, fence=None) -> Loaded:
+        return await self._run(_load, document_id, fence)
 
-    async def append(self, document_id, seq, update):
-        await self._run(_append, document_id, seq, update)
+    async def append(self, document_id, seq, update, fence=None):
+        await self._run(_append, document_id, seq, update, fence)
 
-    async def snapshot(self, document_id, data):
-        return await self._run(_snapshot, document_id, data)
+    async def snapshot(self, document_id, data, fence=None):
+        return await self._run(_snapshot, document_id, data, fence)
 
 
 def _with_connection(fn, *args):
@@ -142,65 +158,78 @@ def _with_connection(fn, *args):
         close_old_connections()
 
 
-def _load(document_id) -> Loaded:
+def _claim(document_id, fence, **changes) -> None:
+    """Record that `fence` writes this document now; StaleOwner if a newer one did.
+
+    Runs inside the write's transaction, so the check and the write are atomic.
+    """
+    from django.db.models import F, Q
+
+    from documents.models import Document
+
+    condition = Q(pk=document_id)
+    if fence is not None:
+        condition &= Q(fence__lte=fence)
+        changes["fence"] = fence
+    if not changes:
+        changes["fence"] = F("fence")  # a no-op update: still tells whether the row exists
+    if Document.objects.filter(condition).update(**changes) == 0:
+        if Document.objects.filter(pk=document_id).exists():
+            raise StaleOwner(document_id)
+        raise DocumentGone(document_id)
+
+
+def _load(document_id, fence) -> Loaded:
+    from django.db import transaction
     from django.db.models import Max
 
-    from documents.models import Document, Snapshot, UpdateLog
+    from documents.models import Snapshot, UpdateLog
 
-    if not Document.objects.filter(pk=document_id).exists():
-        raise DocumentGone(document_id)
-    snap = (
-        Snapshot.objects.filter(document_id=document_id).order_by("-id").values("state", "last_seq").first()
-    )
-    last_seq = snap["last_seq"] if snap else 0
-    rows = UpdateLog.objects.filter(document_id=document_id, seq__gt=last_seq).order_by("seq")
-    updates = ([bytes(snap["state"])] if snap else []) + [bytes(d) for d in rows.values_list("data", flat=True)]
-    max_seq = UpdateLog.objects.filter(document_id=document_id).aggregate(m=Max("seq"))["m"] or 0
+    with transaction.atomic():
+        _claim(document_id, fence)
+        snap = (
+            Snapshot.objects.filter(document_id=document_id).order_by("-id").values("state", "last_seq").first()
+        )
+        last_seq = snap["last_seq"] if snap else 0
+        rows = UpdateLog.objects.filter(document_id=document_id, seq__gt=last_seq).order_by("seq")
+        updates = ([bytes(snap["state"])] if snap else []) + [bytes(d) for d in rows.values_list("data", flat=True)]
+        max_seq = UpdateLog.objects.filter(document_id=document_id).aggregate(m=Max("seq"))["m"] or 0
     return Loaded(updates, max(last_seq, max_seq) + 1)
 
 
-def _append(document_id, seq, update):
-    from django.db import IntegrityError, transaction
+def _append(document_id, seq, update, fence):
+    from django.db import transaction
     from django.utils import timezone as dj_timezone
 
-    from documents.models import Document, UpdateLog
+    from documents.models import UpdateLog
 
-    try:
-        with transaction.atomic():
-            UpdateLog.objects.create(document_id=document_id, seq=seq, data=update)
-            Document.objects.filter(pk=document_id).update(updated_at=dj_timezone.now())
-    except IntegrityError:
-        if not Document.objects.filter(pk=document_id).exists():
-            raise DocumentGone(document_id) from None
-        raise
+    with transaction.atomic():
+        _claim(document_id, fence, updated_at=dj_timezone.now())
+        UpdateLog.objects.create(document_id=document_id, seq=seq, data=update)
 
 
-def _snapshot(document_id, data: SnapshotData) -> int:
-    from django.db import IntegrityError, transaction
+def _snapshot(document_id, data: SnapshotData, fence) -> int:
+    from django.db import transaction
 
     from documents.content import preview_text
-    from documents.models import Document, Snapshot, UpdateLog
+    from documents.models import Snapshot, UpdateLog
 
-    try:
-        with transaction.atomic():
-            snap = Snapshot.objects.create(
-                document_id=document_id,
-                created_at=data.created_at,
-                state=data.state,
-                state_vector=data.state_vector,
-                last_seq=data.last_seq,
-                size=len(data.state),
-                authors=sorted(data.authors),
-                preview=preview_text(data.state)[:200],
-                label=data.label,
-                kind=data.kind,
-            )
-            UpdateLog.objects.filter(document_id=document_id, seq__lte=data.last_seq).delete()
-            Document.objects.filter(pk=document_id).update(updated_at=data.created_at)
-    except IntegrityError:
-        if not Document.objects.filter(pk=document_id).exists():
-            raise DocumentGone(document_id) from None
-        raise
+    preview = preview_text(data.state)[:200]
+    with transaction.atomic():
+        _claim(document_id, fence, updated_at=data.created_at)
+        snap = Snapshot.objects.create(
+            document_id=document_id,
+            created_at=data.created_at,
+            state=data.state,
+            state_vector=data.state_vector,
+            last_seq=data.last_seq,
+            size=len(data.state),
+            authors=sorted(data.authors),
+            preview=preview,
+            label=data.label,
+            kind=data.kind,
+        )
+        UpdateLog.objects.filter(document_id=document_id, seq__lte=data.last_seq).delete()
     return snap.pk
 
 

@@ -193,6 +193,10 @@ COLLAB = {
     "RETRY_MAX": env_number("COLLAB_RETRY_MAX", 5.0),
     # The storage backend of the actors.
     "STORE": os.environ.get("COLLAB_STORE", "collab.store.DjangoStore"),
+    # With Redis, processes share documents: one owner each, by lease.
+    "REDIS_URL": REDIS_URL,
+    # A dead process's documents are taken over this long after its last lease renewal.
+    "LEASE_TTL": env_number("COLLAB_LEASE_TTL", 5.0),
 }
 
 LOGGING = {

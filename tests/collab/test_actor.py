@@ -203,11 +203,11 @@ async def test_concurrent_joins_share_one_load(registry, document_id, store):
     loads = 0
     original = store.load
 
-    async def counting_load(doc_id):
+    async def counting_load(doc_id, fence=None):
         nonlocal loads
         loads += 1
         await asyncio.sleep(0)
-        return await original(doc_id)
+        return await original(doc_id, fence)
 
     store.load = counting_load
     actors = await asyncio.gather(*(registry.join(document_id, FakeSubscriber(f"u{i}")) for i in range(10)))

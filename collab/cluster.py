@@ -1,0 +1,413 @@
+"""Cluster mode (REDIS_URL set): exactly one owner process per open document.
+
+Ownership is a lease in Redis: `collab:lease:<doc>` holds "<owner channel>
+<token>", set only if absent, with a TTL renewed while the actor lives and
+deleted when it stops. The token comes from `collab:fence:<doc>`, a counter
+that only grows, and the store refuses writes whose token is lower than the
+highest that has written (see DjangoStore): a paused or partitioned owner that
+lost its lease can never overwrite its successor's state.
+
+A process that does not own a document forwards its sockets' frames to the
+owner over the channel layer:
+
+    client ── consumer (P) ──collab.frame_in──▶ owner process (Q) ── actor
+    client ◀─ consumer (P) ◀─collab.frames─── RemoteSubscriber (Q)
+
+Each direction numbers its messages per connection. channels-redis drops
+messages silently when a channel is over capacity or a message expires
+(channels_redis#181); a gap in the numbers closes that connection with 4013,
+and the client resyncs on reconnect, so a drop can never leave it silently
+diverged. When an owner dies its lease expires after COLLAB_LEASE_TTL; the
+forwarding processes notice the lease change (checked every second) and close
+their sockets with 4011, the clients reconnect, and the next join takes the
+document over, loading it from the store. Clients resend what the server
+lacks, so nothing acknowledged by a client is lost.
+"""
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import socket
+import time
+import uuid
+from dataclasses import dataclass
+
+import redis.asyncio as aioredis
+
+from . import codes, messages, protocol
+from .messages import ActorStopped, Incoming, Leave
+
+logger = logging.getLogger(__name__)
+
+LEASE_KEY = "collab:lease:{}"
+FENCE_KEY = "collab:fence:{}"
+PROCESS_KEY = "collab:process:{}"
+PROCESS_PATTERN = "collab:process:*"
+
+# Set the lease if absent and give it the next fencing token, atomically.
+_ACQUIRE = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return false end
+local token = redis.call('INCR', KEYS[2])
+redis.call('SET', KEYS[1], ARGV[1] .. ' ' .. token, 'PX', ARGV[2])
+return token
+"""
+# Renew or release only a lease that is still ours.
+_RENEW = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0"
+_RELEASE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
+
+# How often leases are renewed and owners of forwarded documents re-checked.
+WATCH_INTERVAL = 1.0
+# How long a forwarding process waits for the owner to answer a join.
+JOIN_TIMEOUT = 5.0
+
+
+class NotOwner(Exception):
+    """Another process holds the document's lease."""
+
+    def __init__(self, owner_channel: str):
+        super().__init__(owner_channel)
+        self.owner_channel = owner_channel
+
+
+@dataclass
+class Lease:
+    # The document it is for.
+    document_id: str
+    # Fencing token: strictly greater than every earlier lease's of the document.
+    token: int
+    # The Redis value, "<channel> <token>", compared on renew and release.
+    value: str
+
+
+# Request classes that may travel between processes, by name.
+_REQUESTS = {cls.__name__: cls for cls in (messages.GetState, messages.ApplyUpdate, messages.TakeSnapshot,
+                                          messages.Flush, messages.Inspect)}
+
+
+class Cluster:
+    def __init__(self, redis_url: str, layer, lease_ttl: float):
+        self.redis = aioredis.from_url(redis_url, socket_timeout=None)
+        self.layer = layer
+        self.lease_ttl = lease_ttl
+        self.channel: str | None = None
+        self.name = f"{socket.gethostname()}:{os.getpid()}"
+        self.registry = None
+        self.leases: dict[str, Lease] = {}
+        # Owner side: connections of other processes subscribed to our actors.
+        self.remote_subscribers: dict[str, "RemoteSubscriber"] = {}
+        # Forwarding side: our connections to documents owned elsewhere.
+        self.remote_actors: set["RemoteActor"] = set()
+        self._pending: dict[str, asyncio.Future] = {}
+        self._tasks: list[asyncio.Task] = []
+        self._started = asyncio.Lock()
+
+    async def start(self, registry) -> None:
+        async with self._started:
+            if self.channel is not None:
+                return
+            self.registry = registry
+            # The default prefix: channels-redis pops every process-local channel
+            # through one shared receive loop that only reads that prefix.
+            self.channel = await self.layer.new_channel()
+            await self._heartbeat()
+            self._tasks = [asyncio.create_task(self._receive(), name="collab-cluster-receive"),
+                           asyncio.create_task(self._watch(), name="collab-cluster-watch")]
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        with contextlib.suppress(Exception):
+            await self.redis.delete(PROCESS_KEY.format(self.channel))
+
+    # --- leases -------------------------------------------------------------------------
+
+    async def acquire(self, document_id) -> Lease:
+        """Take the document's lease, or raise NotOwner naming the holder's channel."""
+        key = str(document_id)
+        while True:
+            token = await self.redis.eval(_ACQUIRE, 2, LEASE_KEY.format(key), FENCE_KEY.format(key),
+                                          self.channel, int(self.lease_ttl * 1000))
+            if token is not None:
+                lease = Lease(key, int(token), f"{self.channel} {int(token)}")
+                self.leases[key] = lease
+                return lease
+            holder = await self.owner(key)
+            if holder is not None:
+                raise NotOwner(holder)
+            # Expired between the two calls: try again.
+
+    async def owner(self, document_id) -> str | None:
+        value = await self.redis.get(LEASE_KEY.format(document_id))
+        return value.decode().split(" ")[0] if value else None
+
+    async def lease_value(self, document_id) -> str | None:
+        value = await self.redis.get(LEASE_KEY.format(document_id))
+        return value.decode() if value else None
+
+    async def release(self, lease: Lease) -> None:
+        if self.leases.get(lease.document_id) is lease:
+            del self.leases[lease.document_id]
+        await self.redis.eval(_RELEASE, 1, LEASE_KEY.format(lease.document_id), lease.value)
+
+    # --- forwarding side ------------------------------------------------------------------
+
+    async def join_remote(self, document_id, connection, consumer_channel: str, owner_channel: str) -> "RemoteActor":
+        lease_value = await self.lease_value(document_id)
+        remote = RemoteActor(self, str(document_id), connection, consumer_channel, owner_channel, lease_value)
+        self.remote_actors.add(remote)
+        await self.layer.send(owner_channel, {
+            "type": "collab.join", "document": str(document_id), "sid": consumer_channel, "process": self.channel,
+            "username": connection.username, "can_write": connection.can_write,
+        })
+        return remote
+
+    async def ask_remote(self, owner_channel: str, document_id, request, timeout: float = 10.0):
+        rid = uuid.uuid4().hex
+        future = self._pending[rid] = asyncio.get_running_loop().create_future()
+        fields = {k: getattr(request, k) for k in request.__dataclass_fields__ if k != "reply"}
+        try:
+            await self.layer.send(owner_channel, {"type": "collab.request", "document": str(document_id), "rid": rid,
+                                                  "kind": type(request).__name__, "fields": fields,
+                                                  "reply_to": self.channel})
+            return await asyncio.wait_for(future, timeout)
+        finally:
+            self._pending.pop(rid, None)
+
+    # --- the process channel ----------------------------------------------------------------
+
+    async def _receive(self) -> None:
+        while True:
+            try:
+                message = await self.layer.receive(self.channel)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("cluster: receiving failed; retrying")
+                await asyncio.sleep(1)
+                continue
+            try:
+                await self._dispatch(message)
+            except Exception:
+                logger.exception("cluster: could not handle %s", message.get("type"))
+
+    async def _dispatch(self, message: dict) -> None:
+        kind = message["type"]
+        if kind == "collab.frame_in":
+            subscriber = self.remote_subscribers.get(message["sid"])
+            if subscriber is not None:
+                await subscriber.receive(message)
+        elif kind == "collab.join":
+            await self._on_join(message)
+        elif kind == "collab.leave":
+            subscriber = self.remote_subscribers.pop(message["sid"], None)
+            if subscriber is not None:
+                subscriber.detach()
+        elif kind == "collab.request":
+            asyncio.create_task(self._on_request(message))
+        elif kind == "collab.reply":
+            future = self._pending.get(message["rid"])
+            if future is not None and not future.done():
+                if message["ok"]:
+                    future.set_result(message["result"])
+                else:
+                    future.set_exception(ActorStopped(message["error"]))
+
+    async def _on_join(self, message: dict) -> None:
+        subscriber = RemoteSubscriber(self, message)
+        try:
+            actor = await self.registry.join_local(message["document"], subscriber)
+        except NotOwner:
+            await self.layer.send(subscriber.sid, {"type": "collab.close", "code": codes.INTERNAL_ERROR,
+                                                   "reason": "owner moved, reconnect"})
+            return
+        except Exception:
+            logger.exception("cluster: join of %s failed", message["document"])
+            await self.layer.send(subscriber.sid, {"type": "collab.close", "code": codes.INTERNAL_ERROR,
+                                                   "reason": "document unavailable"})
+            return
+        subscriber.actor = actor
+        self.remote_subscribers[subscriber.sid] = subscriber
+
+    async def _on_request(self, message: dict) -> None:
+        reply = {"type": "collab.reply", "rid": message["rid"]}
+        try:
+            request = _REQUESTS[message["kind"]](**message["fields"])
+            actor = self.registry.get_running(message["document"])
+            if actor is None:
+                raise ActorStopped("the document is not open here any more")
+            result = await actor.ask(request)
+            reply.update(ok=True, result=result)
+        except Exception as exc:
+            reply.update(ok=False, error=f"{type(exc).__name__}: {exc}")
+        await self.layer.send(message["reply_to"], reply)
+
+    # --- upkeep ------------------------------------------------------------------------------
+
+    async def _heartbeat(self) -> None:
+        report = {"name": self.name, "channel": self.channel, "at": time.time(), "actors": []}
+        for actor in self.registry.actors():
+            report["actors"].append(actor.inspect())
+        await self.redis.set(PROCESS_KEY.format(self.channel), json.dumps(report),
+                             px=int(max(self.lease_ttl, 3 * WATCH_INTERVAL) * 1000))
+
+    async def _watch(self) -> None:
+        while True:
+            await asyncio.sleep(WATCH_INTERVAL)
+            try:
+                await self._watch_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("cluster: upkeep failed")
+
+    async def _watch_once(self) -> None:
+        await self._heartbeat()
+        ttl = int(self.lease_ttl * 1000)
+        for lease in list(self.leases.values()):
+            renewed = await self.redis.eval(_RENEW, 1, LEASE_KEY.format(lease.document_id), lease.value, ttl)
+            if not renewed and self.leases.get(lease.document_id) is lease:
+                # Someone else may own it now: our actor must not write or serve any more.
+                logger.warning("cluster: lost the lease of %s; abandoning its actor", lease.document_id)
+                del self.leases[lease.document_id]
+                actor = self.registry.get_running(lease.document_id)
+                if actor is not None:
+                    actor.abandon(codes.INTERNAL_ERROR, "document moved to another server")
+        # Forwarded documents whose owner changed or vanished: reconnect their clients.
+        values: dict[str, str | None] = {}
+        for remote in list(self.remote_actors):
+            if remote.document_id not in values:
+                values[remote.document_id] = await self.lease_value(remote.document_id)
+            if values[remote.document_id] != remote.lease_value:
+                remote.lost("the document's server changed, reconnect")
+        # Subscribers from processes that died.
+        alive: dict[str, bool] = {}
+        for sid, subscriber in list(self.remote_subscribers.items()):
+            if subscriber.process not in alive:
+                alive[subscriber.process] = bool(await self.redis.exists(PROCESS_KEY.format(subscriber.process)))
+            if not alive[subscriber.process]:
+                self.remote_subscribers.pop(sid, None)
+                subscriber.detach()
+
+    async def cluster_report(self) -> list[dict]:
+        """Every process's report of its live actors (for observability)."""
+        reports = []
+        async for key in self.redis.scan_iter(match=PROCESS_PATTERN):
+            raw = await self.redis.get(key)
+            if raw:
+                reports.append(json.loads(raw))
+        return reports
+
+
+class RemoteSubscriber:
+    """On the owner: a connection of another process, as a Subscriber of the local actor."""
+
+    def __init__(self, cluster: Cluster, join: dict):
+        self.cluster = cluster
+        self.sid = join["sid"]  # the remote consumer's channel
+        self.process = join["process"]  # the remote process's channel (for liveness)
+        self.username = join["username"]
+        self.can_write = join["can_write"]
+        self.actor = None
+        self.closed = False
+        self._expected_in = 0
+        self._out_seq = 0
+        self._queue: asyncio.Queue = asyncio.Queue(cluster.registry.config.send_queue_limit)
+        self._pump = asyncio.create_task(self._drain())
+
+    def send(self, frame: bytes) -> None:
+        if self.closed:
+            return
+        try:
+            self._queue.put_nowait(frame)
+        except asyncio.QueueFull:
+            self.close(codes.TRY_AGAIN_LATER, "too slow")
+
+    def close(self, code: int, reason: str = "") -> None:
+        if self.closed:
+            return
+        self.detach()
+        self.cluster.remote_subscribers.pop(self.sid, None)
+        asyncio.get_running_loop().create_task(
+            self.cluster.layer.send(self.sid, {"type": "collab.close", "code": code, "reason": reason}))
+
+    def detach(self) -> None:
+        """Stop serving it (it left, its process died, or it was closed)."""
+        if self.actor is not None and not self.closed:
+            self.actor.post(Leave(self))
+        self.closed = True
+        self._pump.cancel()
+
+    async def _drain(self) -> None:
+        while True:
+            frames = [await self._queue.get()]
+            while not self._queue.empty():
+                frames.append(self._queue.get_nowait())
+            # One channel-layer message per batch: fewer Redis round trips.
+            await self.cluster.layer.send(self.sid, {"type": "collab.frames", "frames": frames, "n": self._out_seq})
+            self._out_seq += 1
+
+    async def receive(self, message: dict) -> None:
+        if self.closed:
+            return
+        if message["n"] != self._expected_in:
+            return self.close(codes.TRY_AGAIN_LATER, "lost messages between servers, reconnect")
+        self._expected_in += 1
+        try:
+            await self.actor.tell(Incoming(self, protocol.decode(message["frame"])))
+        except ActorStopped:
+            self.close(codes.INTERNAL_ERROR, "document restarted, reconnect")
+
+
+class RemoteActor:
+    """On a forwarding process: the owner's actor, as one local connection sees it."""
+
+    def __init__(self, cluster, document_id, connection, consumer_channel, owner_channel, lease_value):
+        self.cluster = cluster
+        self.document_id = document_id
+        self.connection = connection
+        self.sid = consumer_channel
+        self.owner_channel = owner_channel
+        self.lease_value = lease_value
+        self._out_seq = 0
+        self._expected = 0
+        self._answered = asyncio.Event()
+        self._send_lock = asyncio.Lock()
+        asyncio.get_running_loop().create_task(self._expect_answer())
+
+    async def _expect_answer(self) -> None:
+        try:
+            await asyncio.wait_for(self._answered.wait(), JOIN_TIMEOUT)
+        except TimeoutError:
+            self.lost("the document's server did not answer, reconnect")
+
+    async def tell(self, message) -> None:
+        if not isinstance(message, Incoming):
+            raise TypeError(f"expected Incoming, got {type(message).__name__}")
+        async with self._send_lock:  # keep frames in order
+            n = self._out_seq
+            self._out_seq += 1
+            await self.cluster.layer.send(self.owner_channel, {
+                "type": "collab.frame_in", "sid": self.sid, "n": n, "frame": protocol.encode(message.message)})
+
+    def post(self, message) -> None:
+        if isinstance(message, Leave):
+            self.cluster.remote_actors.discard(self)
+            asyncio.get_running_loop().create_task(
+                self.cluster.layer.send(self.owner_channel, {"type": "collab.leave", "sid": self.sid}))
+
+    def deliver(self, event: dict) -> None:
+        """Frames the owner sent to this connection."""
+        self._answered.set()
+        if event["n"] != self._expected:
+            return self.lost("lost messages between servers, reconnect", codes.TRY_AGAIN_LATER)
+        self._expected += 1
+        for frame in event["frames"]:
+            self.connection.send(frame)
+
+    def lost(self, reason: str, code: int = codes.INTERNAL_ERROR) -> None:
+        logger.info("document %s: closing a forwarded connection: %s", self.document_id, reason)
+        self._answered.set()
+        self.post(Leave(self.connection))
+        self.connection.close(code, reason)

@@ -1,0 +1,272 @@
+"""Several real Daphne processes on PostgreSQL + Redis: one actor per document, failover.
+
+These run only on the production set-up (they need Redis); under CI a missing
+PostgreSQL or Redis fails them.
+"""
+
+import asyncio
+import json
+import random
+import signal
+import time
+
+import pytest
+import redis
+from pycrdt import XmlElement, XmlText
+
+from collab.client import YClient
+from tests.support.server import REDIS_TEST_URL, Database, LiveServer, ServiceMissing, require_redis
+
+
+def paragraph(text: str) -> XmlElement:
+    return XmlElement("paragraph", contents=[XmlText(text)])
+
+
+@pytest.fixture
+def cluster(backend):
+    if backend != "postgres":
+        pytest.skip("the cluster needs Redis: it runs on the postgres backend")
+    try:
+        require_redis()
+        database = Database("postgres")
+    except ServiceMissing as exc:
+        import os
+
+        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
+            pytest.fail(f"required service missing under CI: {exc}")
+        pytest.skip(str(exc))
+    servers = []
+
+    def start(count=3, **env):
+        for _ in range(count):
+            servers.append(LiveServer(database, redis=True, env={"COLLAB_LEASE_TTL": "2", **env}).start())
+        return servers
+
+    yield start
+    for server in servers:
+        if server.process and server.process.poll() is None:
+            server.process.send_signal(signal.SIGCONT)
+        server.kill()
+    database.drop()
+
+
+def lease_owner_port(servers, document_id) -> int | None:
+    """The port of the process holding the document's lease, from Redis and the processes' reports."""
+    client = redis.Redis.from_url(REDIS_TEST_URL)
+    value = client.get(f"collab:lease:{document_id}")
+    if value is None:
+        return None
+    channel = value.decode().split(" ")[0]
+    report = client.get(f"collab:process:{channel}")
+    if report is None:
+        return None
+    pid = int(json.loads(report)["name"].rsplit(":", 1)[1])
+    return next(s.port for s in servers if s.process.pid == pid)
+
+
+def reports(servers) -> dict[int, list[str]]:
+    """Documents each live process reports hosting an actor for."""
+    client = redis.Redis.from_url(REDIS_TEST_URL)
+    by_pid = {s.process.pid: s.port for s in servers}
+    result = {}
+    for key in client.scan_iter(match="collab:process:*"):
+        raw = client.get(key)
+        if raw:
+            report = json.loads(raw)
+            pid = int(report["name"].rsplit(":", 1)[1])
+            if pid in by_pid:
+                result[by_pid[pid]] = [a["document"] for a in report["actors"]]
+    return result
+
+
+async def wait_until(predicate, timeout=15.0, what="condition"):
+    """Poll an external system (Redis, the servers' reports) that offers nothing to await."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.1)
+
+
+async def type_paragraphs(client: YClient, tag: str, count: int, stop: asyncio.Event | None = None):
+    """Append paragraphs, reconnecting (like a real client) whenever the server goes away."""
+    written = []
+    for i in range(count):
+        if stop is not None and stop.is_set():
+            break
+        if client.closed.is_set():
+            await client.reconnect(timeout=40)
+        text = f"{tag}-{i}"
+        client.fragment.children.append(paragraph(text))
+        written.append(text)
+        await asyncio.sleep(0.01)  # typing pace
+    return written
+
+
+async def converge(clients, timeout=40):
+    async def settle(c):
+        if c.closed.is_set():
+            await c.reconnect(timeout=timeout)
+    await asyncio.gather(*(settle(c) for c in clients))
+    target = lambda: {str(c.fragment) for c in clients}  # noqa: E731
+    for c in clients:
+        await c.wait_for(lambda _c: len(target()) == 1, timeout)
+
+
+async def seeded(server, count_docs=1):
+    seed = server.seed(users=["ann", "bob", "cid"],
+                       documents=[{"owner": "ann", "roles": {"bob": "editor", "cid": "editor"}}] * count_docs)
+    return seed
+
+
+async def test_clients_on_every_process_converge_with_one_owner(cluster):
+    servers = cluster(3)
+    seed = await seeded(servers[0])
+    doc = seed["documents"][0]
+    clients = [YClient(s.document_ws(doc), token=seed["tokens"][name])
+               for s, name in zip(servers * 2, ["ann", "bob", "cid"] * 2)]
+    for c in clients:
+        await c.connect()
+    await asyncio.wait_for(asyncio.gather(*(c.synced.wait() for c in clients)), 30)
+    written = await asyncio.gather(*(type_paragraphs(c, f"c{i}", 20) for i, c in enumerate(clients)))
+    await converge(clients)
+    content = str(clients[0].fragment)
+    assert all(text in content for texts in written for text in texts), "every edit must be in the result"
+
+    owner = lease_owner_port(servers, doc)
+    assert owner is not None, "the document's lease must be held"
+    await wait_until(lambda: sum(doc in docs for docs in reports(servers).values()) == 1, what="one report")
+    hosting = [port for port, docs in reports(servers).items() if doc in docs]
+    assert hosting == [owner], f"exactly the lease holder hosts the actor, got {hosting} vs {owner}"
+    for c in clients:
+        await c.close()
+
+
+async def test_sigkill_of_the_owner_loses_nothing(cluster):
+    servers = cluster(3)
+    seed = await seeded(servers[0])
+    doc = seed["documents"][0]
+    first = YClient(servers[0].document_ws(doc), token=seed["tokens"]["ann"])
+    await first.connect()
+    await first.synced.wait()
+    owner_port = lease_owner_port(servers, doc)
+    owner = next(s for s in servers if s.port == owner_port)
+    survivors = [s for s in servers if s is not owner]
+    # Two clients on the owner, two on each survivor.
+    clients = [first, YClient(owner.document_ws(doc), token=seed["tokens"]["bob"])]
+    clients += [YClient(s.document_ws(doc), token=seed["tokens"]["cid"]) for s in survivors for _ in range(2)]
+    for c in clients[1:]:
+        await c.connect()
+    await asyncio.wait_for(asyncio.gather(*(c.synced.wait() for c in clients)), 30)
+
+    typing = [asyncio.create_task(type_paragraphs(c, f"k{i}", 60)) for i, c in enumerate(clients)]
+    await clients[0].wait_for(lambda c: len(c.fragment.children) >= 30)
+    killed_at = time.monotonic()
+    owner.kill()
+    # Clients of the dead process move to a survivor, as a load balancer would send them.
+    for c in clients:
+        if f":{owner.port}/" in c.url:
+            c.url = survivors[0].document_ws(doc)
+    written = await asyncio.gather(*typing)
+    await converge(clients)
+    takeover = time.monotonic() - killed_at
+    content = str(clients[0].fragment)
+    missing = [t for texts in written for t in texts if f">{t}<" not in content]
+    assert not missing, f"edits lost after SIGKILL of the owner: {missing[:5]}"
+    for text in (t for texts in written for t in texts):
+        assert content.count(f">{text}<") == 1, f"{text} must appear exactly once"
+    for c in clients:
+        await c.close()
+    for s in survivors:
+        s.stop()
+    stored = survivors[0].django(
+        "from collab.store import _load\nfrom documents.content import doc_from_state\nfrom pycrdt import Doc, XmlFragment\n"
+        f"loaded = _load('{doc}', None)\nd = Doc()\n"
+        "for u in loaded.updates: d.apply_update(u)\n"
+        "result = str(d.get('default', type=XmlFragment))"
+    )
+    assert stored == content, "the database must hold the converged state after the final snapshot"
+    print(f"takeover after SIGKILL, clients converged in {takeover:.2f}s")
+
+
+async def test_a_paused_stale_owner_cannot_write(cluster):
+    servers = cluster(2)
+    seed = await seeded(servers[0])
+    doc = seed["documents"][0]
+    a = YClient(servers[0].document_ws(doc), token=seed["tokens"]["ann"])
+    await a.connect()
+    await a.synced.wait()
+    a.fragment.children.append(paragraph("before pause"))
+    await a.wait_for(lambda c: c.saved_covers_own_edits())
+    stale, other = servers
+    stale.process.send_signal(signal.SIGSTOP)
+    # Client a types into the paused server (its edits queue in the socket).
+    a.fragment.children.append(paragraph("typed while paused"))
+    b = YClient(other.document_ws(doc), token=seed["tokens"]["bob"])
+    await b.reconnect(timeout=30)  # succeeds once the stale lease expires
+    assert lease_owner_port(servers, doc) == other.port
+    b.fragment.children.append(paragraph("written by the new owner"))
+    await b.wait_for(lambda c: c.saved_covers_own_edits())
+    stale.process.send_signal(signal.SIGCONT)
+    # The stale owner finds its lease gone (or its write refused) and drops its clients.
+    await asyncio.wait_for(a.closed.wait(), 20)
+    a.url = other.document_ws(doc)
+    await a.reconnect(timeout=30)
+    await converge([a, b])
+    content = str(a.fragment)
+    for text in ("before pause", "typed while paused", "written by the new owner"):
+        assert content.count(f">{text}<") == 1, f"{text!r} must appear exactly once in {content}"
+    fence_ok = other.django(
+        f"from documents.models import Document\nresult = Document.objects.get(pk='{doc}').fence"
+    )
+    assert fence_ok >= 2, "the new owner's token must be the one recorded"
+    await a.close()
+    await b.close()
+
+
+async def test_sigterm_hands_over_without_waiting_for_the_ttl(cluster):
+    servers = cluster(2, COLLAB_LEASE_TTL="60")
+    seed = await seeded(servers[0])
+    doc = seed["documents"][0]
+    a = YClient(servers[0].document_ws(doc), token=seed["tokens"]["ann"])
+    await a.connect()
+    await a.synced.wait()
+    a.fragment.children.append(paragraph("handed over"))
+    stopped_at = time.monotonic()
+    servers[0].stop()  # SIGTERM
+    assert servers[0].process.returncode == 0
+    a.url = servers[1].document_ws(doc)
+    await a.reconnect(timeout=20)
+    takeover = time.monotonic() - stopped_at
+    assert takeover < 30, f"takeover took {takeover:.1f}s: it must not wait for the 60 s lease"
+    assert lease_owner_port(servers, doc) == servers[1].port
+    assert "handed over" in str(a.fragment)
+    print(f"takeover after SIGTERM: {takeover:.2f}s")
+    await a.close()
+
+
+async def test_hundred_documents_have_one_owner_each_spread_over_processes(cluster):
+    servers = cluster(3)
+    seed = await seeded(servers[0], count_docs=100)
+    rng = random.Random(7)
+    clients = []
+    for doc in seed["documents"]:
+        for _ in range(2):
+            clients.append(YClient(rng.choice(servers).document_ws(doc), token=seed["tokens"]["ann"]))
+    gate = asyncio.Semaphore(20)  # a realistic arrival rate, not 200 handshakes in one instant
+
+    async def join(c):
+        async with gate:
+            await c.connect()
+            await asyncio.wait_for(c.synced.wait(), 30)
+
+    await asyncio.gather(*(join(c) for c in clients))
+    owners = {doc: lease_owner_port(servers, doc) for doc in seed["documents"]}
+    assert all(owners.values()), "every open document has an owner"
+    await wait_until(lambda: sum(len(d) for d in reports(servers).values()) == 100, what="100 reported actors")
+    hosted = reports(servers)
+    for doc, port in owners.items():
+        assert [p for p, docs in hosted.items() if doc in docs] == [port], f"{doc} must have exactly one actor"
+    counts = {port: len(docs) for port, docs in hosted.items()}
+    assert len(counts) == 3 and min(counts.values()) >= 15, f"owners should be spread: {counts}"
+    await asyncio.gather(*(c.close() for c in clients))
