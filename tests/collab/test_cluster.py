@@ -23,9 +23,7 @@ def paragraph(text: str) -> XmlElement:
 
 
 @pytest.fixture
-def cluster(backend):
-    if backend != "postgres":
-        pytest.skip("the cluster needs Redis: it runs on the postgres backend")
+def cluster():
     try:
         require_redis()
         database = Database("postgres")
