@@ -120,6 +120,9 @@ class DocumentActor:
         self._idle_since = time.monotonic()
         self._renewed_at = 0.0
         self._gone = False
+        # Encoded size of the document: exact after a load or snapshot, plus the
+        # sizes of the updates applied since (an upper bound: merging shrinks them).
+        self._size = 0
 
     # --- lifecycle ---------------------------------------------------------------
 
@@ -130,6 +133,7 @@ class DocumentActor:
             for update in loaded.updates:
                 self._doc.apply_update(update)
         self._next_seq = loaded.next_seq
+        self._size = len(self._doc.get_update())
         self._durable_sv = self._doc.get_state()
         self._publish_saved()
         self.state = State.RUNNING
@@ -250,6 +254,9 @@ class DocumentActor:
     # --- subscribers ---------------------------------------------------------------
 
     def _on_join(self, subscriber) -> None:
+        if len(self._subscribers) >= self._config.max_connections_per_document:
+            subscriber.close(codes.TOO_MANY, "too many connections to this document")
+            return
         self._subscribers[subscriber.sid] = subscriber
         self._awareness_ids[subscriber.sid] = set()
         # As the reference y-websocket server: our state vector (the client
@@ -307,6 +314,13 @@ class DocumentActor:
         if not subscriber.can_write:
             logger.info("document %s: refused an update from viewer %s", self.document_id, subscriber.username)
             return
+        if self._size + len(update) > self._config.max_document_size:
+            self._size = len(self._doc.get_update())  # re-measure before refusing
+            if self._size + len(update) > self._config.max_document_size:
+                logger.warning("document %s: refused an update that would exceed %d bytes",
+                               self.document_id, self._config.max_document_size)
+                self._drop(subscriber, codes.DOCUMENT_TOO_LARGE, "document size limit reached")
+                return
         with self._doc.transaction(origin=subscriber.sid):
             self._doc.apply_update(update)
         self._after_change(update, subscriber.username, exclude=subscriber.sid)
@@ -325,6 +339,7 @@ class DocumentActor:
         self._last_change = now
         self._unsaved.append(update)
         self._unsaved_bytes += len(update)
+        self._size += len(update)
         self._received += 1
         if author:
             self._authors.add(author)
@@ -447,6 +462,7 @@ class DocumentActor:
             )
             self._authors.clear()
             self._changed_at = None
+            self._size = len(data.state)
             job = _SnapshotJob(data, update, self._received, authors, requests)
             coro = self._store.snapshot(self.document_id, data, self._fence)
         else:
@@ -613,6 +629,7 @@ class DocumentActor:
             "state": self.state.value,
             "subscribers": len(self._subscribers),
             "unsaved_bytes": self._unsaved_bytes,
+            "size": self._size,
             "last_commit": self._last_commit,
             "failing": self._failing,
         }

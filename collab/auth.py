@@ -6,10 +6,12 @@ from channels.middleware import BaseMiddleware
 
 
 @database_sync_to_async
-def _user_for_token(raw: str):
-    from documents.selectors import user_for_token
+def _token_owner(raw: str):
+    """(user, token id) of an active token, or None."""
+    from documents.selectors import token_for_raw
 
-    return user_for_token(raw)
+    token = token_for_raw(raw)
+    return (token.user, token.pk) if token else None
 
 
 class BearerTokenMiddleware(BaseMiddleware):
@@ -27,8 +29,9 @@ class BearerTokenMiddleware(BaseMiddleware):
                 if scheme.lower() == "bearer":
                     from django.contrib.auth.models import AnonymousUser
 
+                    found = await _token_owner(raw.strip())
                     scope = dict(scope, auth_method="token")
-                    scope["user"] = await _user_for_token(raw.strip()) or AnonymousUser()
+                    scope["user"], scope["api_token_id"] = found if found else (AnonymousUser(), None)
                 break
         return await super().__call__(scope, receive, send)
 

@@ -15,6 +15,18 @@ class CollabConfig:
     idle_timeout: float = 10.0
     # Largest WebSocket message accepted, in bytes.
     max_message_size: int = 1024 * 1024
+    # Largest encoded document, in bytes: an update that would exceed it is refused.
+    max_document_size: int = 16 * 1024 * 1024
+    # Sustained client messages per second per connection, and the burst above it.
+    rate_limit: float = 200.0
+    rate_burst: int = 1000
+    # Connections per document (per owner process) and per user (per process).
+    max_connections_per_document: int = 500
+    max_connections_per_user: int = 50
+    # Every open socket's access is re-checked this often (a safety net beside the signals).
+    reauth_interval: float = 5.0
+    # A socket must start the sync (send step 1) within this many seconds.
+    handshake_timeout: float = 15.0
     # Frames queued for one connection before it is closed as too slow.
     send_queue_limit: int = 1024
     # External messages waiting in one mailbox before senders wait.

@@ -1,15 +1,18 @@
 """The WebSocket endpoint: decides who may connect, turns frames into mailbox messages.
 
 The logic lives in the document's actor; this adapter authenticates, checks
-the role, decodes frames (a malformed one closes only this connection), and
-drains the actor's output through a bounded send queue. In a cluster, when
-another process owns the document, `self.actor` is a RemoteActor that
-forwards over the channel layer, and the owner's output arrives as
-`collab.frames` events on this consumer's channel.
+the role, applies the per-connection limits (message size, rate, handshake
+time, connections per user), decodes frames (a malformed one closes only
+this connection), and drains the actor's output through a bounded send
+queue. In a cluster, when another process owns the document, `self.actor` is
+a RemoteActor that forwards over the channel layer, and the owner's output
+arrives as `collab.frames` events on this consumer's channel.
 """
 
 import asyncio
+import collections
 import logging
+import time
 import uuid
 
 from channels.consumer import get_handler_name
@@ -17,18 +20,32 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from . import codes, protocol
+from .access import Verdict, get_watcher, verdicts
 from .config import CollabConfig
 from .messages import ActorStopped, Incoming, Leave
 from .registry import get_registry
 
 logger = logging.getLogger(__name__)
 
+# Open connections per user id in this process (COLLAB_MAX_CONNECTIONS_PER_USER).
+_connections_per_user: collections.Counter = collections.Counter()
+
+
+def user_group(user_id) -> str:
+    """The channel-layer group of a user's sockets, told when their access changes."""
+    return f"collab.user.{user_id}"
+
 
 @database_sync_to_async
-def _role_of(user, document_id):
-    from documents.models import WRITE_ROLES
+def _access(user, document_id, token_id):  # at connect; later re-checks are batched in collab.access
+    """(document exists, role, may write), or None if the token was revoked."""
+    from documents.models import WRITE_ROLES, ApiToken
     from documents.selectors import NoSuchDocument, document_role
 
+    if token_id is not None and not ApiToken.objects.filter(
+        pk=token_id, revoked_at__isnull=True, user__is_active=True
+    ).exists():
+        return None
     try:
         role = document_role(user, document_id)
     except NoSuchDocument:
@@ -75,13 +92,35 @@ class Connection:
         self._pump.cancel()
 
 
+class TokenBucket:
+    """`rate` tokens per second, at most `burst` saved up."""
+
+    def __init__(self, rate: float, burst: int):
+        self.rate, self.burst = rate, burst
+        self.tokens = float(burst)
+        self.at = time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
 class DocumentConsumer(AsyncWebsocketConsumer):
     connection: Connection | None = None
     actor = None
+    document_id = None
+    _counted_user = None
+    _handshake: asyncio.TimerHandle | None = None
 
     async def dispatch(self, message):
         # Channels' dispatch runs aclose_old_connections() (a thread hop) before
-        # every frame; we touch the database only in connect, which does it itself.
+        # every frame; we touch the database only in connect and on access
+        # changes, where database_sync_to_async does it itself.
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")
@@ -91,37 +130,58 @@ class DocumentConsumer(AsyncWebsocketConsumer):
         # Accept first: closing before accept() would be an HTTP 403 at the handshake.
         await self.accept()
         self.config = CollabConfig.from_settings()
-        document_id = self.scope["url_route"]["kwargs"]["document_id"]
+        self.document_id = self.scope["url_route"]["kwargs"]["document_id"]
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             return await self.close(codes.NOT_SIGNED_IN, "not signed in")
-        exists, role, can_write = await _role_of(user, document_id)
+        try:
+            access = await _access(user, self.document_id, self.scope.get("api_token_id"))
+        except Exception:
+            logger.exception("document %s: could not check access", self.document_id)
+            return await self.close(codes.INTERNAL_ERROR, "service unavailable, try again")
+        if access is None:
+            return await self.close(codes.NOT_SIGNED_IN, "token revoked")
+        exists, role, can_write = access
         if not exists:
             return await self.close(codes.NO_SUCH_DOCUMENT, "no such document")
         if role is None:
             return await self.close(codes.NO_ACCESS, "no access to this document")
+        if _connections_per_user[user.pk] >= self.config.max_connections_per_user:
+            return await self.close(codes.TOO_MANY, "too many connections for this user")
+        _connections_per_user[user.pk] += 1
+        self._counted_user = user.pk
+        await self.channel_layer.group_add(user_group(user.pk), self.channel_name)
+        self.bucket = TokenBucket(self.config.rate_limit, self.config.rate_burst)
         self.connection = Connection(self, user, can_write, self.config.send_queue_limit)
+        get_watcher(self.config.reauth_interval).watch(self)
+        self._handshake = asyncio.get_running_loop().call_later(
+            self.config.handshake_timeout, self._reject, codes.HANDSHAKE_TIMEOUT, "no sync started"
+        )
         try:
             registry = await get_registry()
-            self.actor = await registry.join(document_id, self.connection, self.channel_name)
+            self.actor = await registry.join(self.document_id, self.connection, self.channel_name)
         except Exception:
-            logger.exception("document %s: could not open", document_id)
+            logger.exception("document %s: could not open", self.document_id)
             self.connection.stop()
-            self.connection = None
             return await self.close(codes.INTERNAL_ERROR, "document unavailable, try again")
 
     async def receive(self, text_data=None, bytes_data=None):
         connection = self.connection
-        if connection is None or connection.closed:
+        if connection is None or connection.closed or self.actor is None:
             return
         if bytes_data is None:
             return self._reject(codes.BAD_MESSAGE, "expected binary y-websocket frames")
         if len(bytes_data) > self.config.max_message_size:
             return self._reject(codes.MESSAGE_TOO_BIG, f"message over {self.config.max_message_size} bytes")
+        if not self.bucket.take():
+            return self._reject(codes.TOO_MANY, "too many messages, slow down")
         try:
             message = protocol.decode(bytes_data)
         except protocol.ProtocolError as exc:
             return self._reject(codes.BAD_MESSAGE, f"malformed frame: {exc}")
+        if self._handshake is not None and isinstance(message, protocol.SyncStep1):
+            self._handshake.cancel()
+            self._handshake = None
         try:
             await self.actor.tell(Incoming(connection, message))
         except ActorStopped:
@@ -129,22 +189,60 @@ class DocumentConsumer(AsyncWebsocketConsumer):
             self._reject(codes.INTERNAL_ERROR, "document restarted, reconnect")
 
     def _reject(self, code: int, reason: str) -> None:
-        logger.info("closing a connection with %s: %s", code, reason)
+        if self.connection is None or self.connection.closed:
+            return
+        logger.info("document %s: closing a connection with %s: %s", self.document_id, code, reason)
         if self.actor is not None:
             self.actor.post(Leave(self.connection))
         self.connection.close(code, reason[:120])
 
-    # Cluster mode: what the owner process sends to a connection it serves remotely.
+    # --- events from the channel layer ---------------------------------------------------
+
+    def access_entry(self):
+        """(user id, document id, token id, may write) while connected, for collab.access."""
+        if self.connection is None or self.connection.closed:
+            return None
+        return (self.connection.user_id, self.document_id, self.scope.get("api_token_id"), self.connection.can_write)
+
+    def lose_access(self, verdict: str) -> None:
+        code = {
+            Verdict.TOKEN_REVOKED: codes.NOT_SIGNED_IN,
+            Verdict.NO_DOCUMENT: codes.NO_SUCH_DOCUMENT,
+            Verdict.NO_ROLE: codes.NO_ACCESS,
+        }.get(verdict, codes.TRY_AGAIN_LATER)  # a changed role: reconnect with the new rights
+        self._reject(code, verdict)
+
+    async def collab_reauth(self, event):
+        """The user's roles or tokens changed (documents.signals.access_changed): re-check now."""
+        entry = self.access_entry()
+        if entry is None:
+            return
+        try:
+            [verdict] = await verdicts([entry])
+        except Exception:
+            logger.exception("document %s: could not re-check access", self.document_id)
+            return
+        if verdict != Verdict.OK:
+            self.lose_access(verdict)
 
     async def collab_frames(self, event):
+        """Cluster mode: frames the owner process sent to this connection."""
         if self.actor is not None and self.connection is not None and not self.connection.closed:
             self.actor.deliver(event)
 
     async def collab_close(self, event):
+        """Cluster mode: the owner process closed this connection."""
         if self.connection is not None:
             self.connection.close(event["code"], event.get("reason", ""))
 
     async def disconnect(self, code):
+        if self._handshake is not None:
+            self._handshake.cancel()
+        if self._counted_user is not None:
+            _connections_per_user[self._counted_user] -= 1
+            if _connections_per_user[self._counted_user] <= 0:
+                del _connections_per_user[self._counted_user]
+            await self.channel_layer.group_discard(user_group(self._counted_user), self.channel_name)
         if self.connection is not None:
             self.connection.stop()
             if self.actor is not None:

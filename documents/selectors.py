@@ -42,8 +42,8 @@ def documents_visible_to(user):
     )
 
 
-def user_for_token(raw: str):
-    """The active user a bearer token belongs to, or None.
+def token_for_raw(raw: str):
+    """The active ApiToken (with its user) a raw bearer token stands for, or None.
 
     Looks the token up by its SHA-256 (an index lookup), then compares the
     hashes in constant time so that the check does not leak timing.
@@ -59,4 +59,10 @@ def user_for_token(raw: str):
     if token is None or not hmac.compare_digest(token.key_hash, digest):
         return None
     ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
-    return token.user
+    return token
+
+
+def user_for_token(raw: str):
+    """The active user a bearer token belongs to, or None."""
+    token = token_for_raw(raw)
+    return token.user if token else None

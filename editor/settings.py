@@ -183,6 +183,18 @@ COLLAB = {
     # Largest WebSocket message accepted, in bytes (larger: close 4009). Daphne
     # enforces its own --websocket-max-message-size too (1 MiB by default).
     "MAX_MESSAGE_SIZE": int(env_number("COLLAB_MAX_MESSAGE_SIZE", 1024 * 1024, int)),
+    # Largest encoded document in bytes: an update that would exceed it is refused (4413).
+    "MAX_DOCUMENT_SIZE": int(env_number("COLLAB_MAX_DOCUMENT_SIZE", 16 * 1024 * 1024, int)),
+    # Token bucket per connection: sustained messages/s and burst; beyond it, close 4429.
+    "RATE_LIMIT": env_number("COLLAB_RATE_LIMIT", 200.0),
+    "RATE_BURST": int(env_number("COLLAB_RATE_BURST", 1000, int)),
+    # Connections per document (on its owner) and per user (per process); beyond: 4429.
+    "MAX_CONNECTIONS_PER_DOCUMENT": int(env_number("COLLAB_MAX_CONNECTIONS_PER_DOCUMENT", 500, int)),
+    "MAX_CONNECTIONS_PER_USER": int(env_number("COLLAB_MAX_CONNECTIONS_PER_USER", 50, int)),
+    # Open sockets' access (roles, tokens) is re-checked this often, in one batch per process.
+    "REAUTH_INTERVAL": env_number("COLLAB_REAUTH_INTERVAL", 5.0),
+    # A socket that has not started the sync after this many seconds is closed (4408).
+    "HANDSHAKE_TIMEOUT": env_number("COLLAB_HANDSHAKE_TIMEOUT", 15.0),
     # Frames queued for one connection before it is closed as too slow (4013).
     "SEND_QUEUE_LIMIT": int(env_number("COLLAB_SEND_QUEUE_LIMIT", 1024, int)),
     # Messages waiting in one actor's mailbox before senders are made to wait.

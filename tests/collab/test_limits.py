@@ -1,0 +1,125 @@
+"""Limits and access changes on a live server: each offender gets a clear close code."""
+
+import asyncio
+
+import pytest
+from pycrdt import XmlElement, XmlText
+
+from collab import codes, protocol
+from collab.client import YClient
+
+LIMITS = {
+    "COLLAB_MAX_DOCUMENT_SIZE": "20000",
+    "COLLAB_RATE_LIMIT": "20",
+    "COLLAB_RATE_BURST": "40",
+    "COLLAB_MAX_CONNECTIONS_PER_DOCUMENT": "3",
+    "COLLAB_MAX_CONNECTIONS_PER_USER": "4",
+    "COLLAB_HANDSHAKE_TIMEOUT": "1",
+    "COLLAB_MAX_MESSAGE_SIZE": "65536",
+}
+
+
+@pytest.fixture(scope="module")
+def limited(backend):
+    """One server with small limits per backend (module scope keeps the suite fast)."""
+    from tests.conftest import _service_missing
+    from tests.support.server import Database, LiveServer, ServiceMissing
+
+    try:
+        database = Database(backend)
+        server = LiveServer(database, redis=backend == "postgres", env=LIMITS).start()
+    except ServiceMissing as exc:
+        _service_missing(exc)
+    yield server
+    server.stop()
+    database.drop()
+
+
+def paragraph(text):
+    return XmlElement("paragraph", contents=[XmlText(text)])
+
+
+@pytest.fixture
+def doc(limited, unique):
+    users = [f"{unique}a", f"{unique}b", f"{unique}c"]
+    seed = limited.seed(users=users, documents=[{"owner": users[0], "roles": {users[1]: "editor"}}])
+    return {"url": limited.document_ws(seed["documents"][0]), "id": seed["documents"][0],
+            "tokens": [seed["tokens"][u] for u in users], "users": users}
+
+
+async def closed_with(client, timeout=10):
+    await asyncio.wait_for(client.closed.wait(), timeout)
+    return client.close_code
+
+
+async def test_an_update_past_the_document_size_is_refused_and_the_document_kept(doc):
+    async with YClient(doc["url"], token=doc["tokens"][0]) as big, YClient(doc["url"], token=doc["tokens"][1]) as other:
+        await asyncio.gather(big.synced.wait(), other.synced.wait())
+        big.fragment.children.append(paragraph("small and fine"))
+        await other.wait_for(lambda c: "small and fine" in c.text())
+        big.fragment.children.append(paragraph("x" * 30000))
+        assert await closed_with(big) == codes.DOCUMENT_TOO_LARGE
+        other.fragment.children.append(paragraph("other still edits"))
+        async with YClient(doc["url"], token=doc["tokens"][1]) as fresh:
+            await fresh.wait_for(lambda c: "other still edits" in c.text())
+            assert "xxxx" not in fresh.text() and "small and fine" in fresh.text()
+
+
+async def test_a_flood_of_messages_is_closed_4429(doc):
+    async with YClient(doc["url"], token=doc["tokens"][0]) as flood:
+        await flood.synced.wait()
+        for i in range(200):
+            await flood.send(protocol.encode_sync_step1(flood.doc.get_state()))
+        assert await closed_with(flood) == codes.TOO_MANY
+
+
+async def test_connections_per_document_are_capped(doc):
+    clients = [YClient(doc["url"], token=doc["tokens"][i % 2]) for i in range(3)]
+    for c in clients:
+        await c.connect()
+    await asyncio.gather(*(c.synced.wait() for c in clients))
+    async with YClient(doc["url"], token=doc["tokens"][1]) as one_too_many:
+        assert await closed_with(one_too_many) == codes.TOO_MANY
+    for c in clients:
+        await c.close()
+
+
+async def test_a_socket_that_never_syncs_is_closed(doc):
+    import websockets
+
+    async with websockets.connect(doc["url"], additional_headers={"Authorization": f"Bearer {doc['tokens'][0]}"}) as ws:
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            while True:
+                await asyncio.wait_for(ws.recv(), 10)
+        assert closed.value.rcvd.code == codes.HANDSHAKE_TIMEOUT
+
+
+async def test_revoking_a_token_closes_its_open_sockets(doc, limited):
+    user = doc["users"][2]
+    extra = limited.django(
+        "from django.contrib.auth import get_user_model\nfrom documents.services import token_create, membership_set\n"
+        "from documents.models import Document\n"
+        f"u = get_user_model().objects.get(username='{user}')\n"
+        f"membership_set(document=Document.objects.get(pk='{doc['id']}'), user=u, role='viewer')\n"
+        "t, raw = token_create(user=u, name='to revoke')\nresult = [t.pk, raw]"
+    )
+    token_id, raw = extra
+    async with YClient(doc["url"], token=raw) as client:
+        await client.synced.wait()
+        limited.django(
+            "from documents.models import ApiToken\nfrom documents.services import token_revoke\n"
+            f"token_revoke(token=ApiToken.objects.get(pk={token_id}))"
+        )
+        assert await closed_with(client) == codes.NOT_SIGNED_IN
+
+
+async def test_removing_a_role_closes_the_users_sockets(doc, limited):
+    async with YClient(doc["url"], token=doc["tokens"][1]) as client:
+        await client.synced.wait()
+        limited.django(
+            "from django.contrib.auth import get_user_model\nfrom documents.services import membership_set\n"
+            "from documents.models import Document\n"
+            f"membership_set(document=Document.objects.get(pk='{doc['id']}'), "
+            f"user=get_user_model().objects.get(username='{doc['users'][1]}'), role=None)"
+        )
+        assert await closed_with(client) == codes.NO_ACCESS
