@@ -65,6 +65,7 @@ def verdicts(entries: list[tuple]) -> list[str]:
 class AccessWatcher:
     def __init__(self, interval: float):
         self.interval = interval
+        self._failing = False
         self.consumers: weakref.WeakSet = weakref.WeakSet()
         self._task: asyncio.Task | None = None
 
@@ -81,7 +82,11 @@ class AccessWatcher:
             except asyncio.CancelledError:
                 raise
             except Exception:
-                logger.exception("could not re-check socket access; trying again in %ss", self.interval)
+                if not self._failing:  # once per outage, not every interval
+                    logger.exception("could not re-check socket access; retrying every %ss", self.interval)
+                self._failing = True
+            else:
+                self._failing = False
 
     async def check_all(self) -> None:
         consumers = [c for c in list(self.consumers) if c.access_entry() is not None]

@@ -77,3 +77,22 @@ async def open_documents() -> list[dict]:
         except Exception:
             continue
     return result
+
+
+async def process_stats() -> dict:
+    """This process's engine: live actors, asyncio tasks, open sockets, resident memory (for leak checks)."""
+    import asyncio
+
+    from .consumer import _connections_per_user
+
+    registry = await get_registry()
+    with open("/proc/self/statm") as statm:
+        rss_pages = int(statm.read().split()[1])
+    import resource
+
+    return {
+        "actors": [actor.inspect() for actor in registry.actors()],
+        "tasks": len(asyncio.all_tasks()),
+        "connections": sum(_connections_per_user.values()),
+        "rss_bytes": rss_pages * resource.getpagesize(),
+    }

@@ -19,6 +19,9 @@ def main(argv: list[str]) -> None:
     port = os.environ.get("PORT", "8000")
     args = [
         "-b", host, "-p", port,
+        # Dead or never-reading peers fail to answer pings and are dropped.
+        "--ping-interval", os.environ.get("COLLAB_PING_INTERVAL", "20"),
+        "--ping-timeout", os.environ.get("COLLAB_PING_TIMEOUT", "30"),
         "--websocket-max-message-size", str(4 * limit),
         "--websocket-max-frame-size", str(4 * limit),
         *argv,
