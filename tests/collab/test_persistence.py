@@ -63,3 +63,4 @@ async def test_sigkill_loses_nothing_older_than_the_durability_window(server_fac
     restored = str(fresh.fragment)
     await fresh.close()
     assert restored.startswith(durable), "every edit acknowledged as saved must survive SIGKILL"
+    print(f"durability window measured: edit sent -> server's saved vector covers it in {window * 1000:.0f} ms")
