@@ -1,0 +1,166 @@
+"""`python -m bench run --all`: every scenario against our server and the Node peer.
+
+    python -m bench run --all                       # the full suite (about 15 minutes)
+    python -m bench run --all --quick               # 5 s of typing, 1,000 idle connections
+    python -m bench run typing-50 persist --targets ours
+    python -m bench install-peer                    # npm-install the peer into bench/.peer/
+    python -m bench report bench/results            # re-render results.md from results.json
+
+See bench/README.md.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import shlex
+import sys
+import time
+import traceback
+from pathlib import Path
+
+from . import report
+from .runner import Options, Runner
+from .servers import OurServer, PeerServer, ensure_peer_installed
+
+TYPING = {"typing-2": 2, "typing-10": 10, "typing-50": 50, "typing-200": 200}
+
+
+def describe(scenario: str, opts: Options) -> str:
+    if scenario in TYPING:
+        return (f"1 document × {TYPING[scenario]} editors × 5 single-character edits/s for {opts.duration:g} s; "
+                "latency per (edit, receiving editor).")
+    if scenario == "many-docs":
+        return f"200 documents × 3 editors × 1 edit/s for {opts.duration:g} s."
+    if scenario == "idle":
+        return (f"{opts.idle_connections:,} idle connections (sync done) over {opts.idle_documents} documents. "
+                "RSS per connection = (RSS with all connected − RSS at start) / connections; the second figure "
+                "subtracts the RSS once every document is open (one connection each).")
+    if scenario == "big-doc":
+        return (f"One document holding a long editing history (see `source`), then {opts.bigdoc_joins} fresh "
+                f"clients join one after another and {opts.bigdoc_joins} at once: time from TCP connect to the full "
+                "state received and applied.")
+    if scenario == "persist":
+        return ("typing-50 with our server on PostgreSQL (a fresh database); the peer column is the peer's "
+                "typing-50 (it has no database). DB figures from pg_stat_database / pg_stat_user_tables of that "
+                "database; WAL bytes are cluster-wide, so other activity on the machine adds to them.")
+    return ""
+
+
+def run_one(runner: Runner, scenario: str, target: str, cache: dict) -> dict:
+    if scenario in TYPING:
+        return runner.typing(target, 1, TYPING[scenario], 5, label=scenario)
+    if scenario == "many-docs":
+        return runner.typing(target, 200, 3, 1, label=scenario)
+    if scenario == "idle":
+        return runner.idle(target)
+    if scenario == "big-doc":
+        return runner.bigdoc(target)
+    if scenario == "persist":
+        if target == "peer":
+            if ("typing-50", "peer") in cache:
+                return dict(cache[("typing-50", "peer")], note="the peer's typing-50 (no database)")
+            return dict(runner.typing(target, 1, 50, 5), note="the peer's typing-50 (no database)")
+        return runner.typing(target, 1, 50, 5, database="postgres", label=scenario)
+    raise SystemExit(f"unknown scenario {scenario!r}")
+
+
+SCENARIOS = [*TYPING, "many-docs", "idle", "big-doc", "persist"]
+
+
+def _cpus(text: str) -> list[int]:
+    return [int(c) for c in text.split(",") if c != ""]
+
+
+def cmd_run(args) -> None:
+    scenarios = SCENARIOS if args.all else args.scenarios
+    if not scenarios:
+        raise SystemExit("name scenarios or pass --all; known: " + ", ".join(SCENARIOS))
+    cores = os.cpu_count() or 1
+    server_cpus = _cpus(args.server_cpus) if args.server_cpus else [0]
+    gen_cpus = _cpus(args.generator_cpus) if args.generator_cpus else ([c for c in range(cores) if c not in
+                                                                       server_cpus] or [0])
+    opts = Options(duration=args.duration or (5.0 if args.quick else 20.0), workers=args.workers,
+                   server_cpus=server_cpus, generator_cpus=gen_cpus, seed=args.seed,
+                   idle_connections=args.idle_connections or (1000 if args.quick else 5000),
+                   bigdoc_joins=3 if args.quick else 10, trace_file=args.trace,
+                   profile_dir=args.out if args.profile else None)
+    targets = args.targets.split(",")
+    if "peer" in targets:
+        ensure_peer_installed()
+    runner = Runner(opts)
+    results = {
+        "meta": {
+            "started": datetime.datetime.now().isoformat(timespec="seconds"),
+            "command": "python -m bench " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+            "machine": f"{platform.machine()}, {cores} cores, Linux {platform.release()}",
+            "loadavg_start": [round(x, 2) for x in os.getloadavg()],
+            "options": opts.__dict__,
+            "versions": {"ours": OurServer.version(), "peer": PeerServer.version() if "peer" in targets else None},
+            "note": args.note or "",
+        },
+        "scenarios": {},
+    }
+    out = Path(args.out)
+    cache: dict = {}
+    deadline = time.monotonic() + args.max_minutes * 60
+    for scenario in scenarios:
+        for target in targets:
+            if time.monotonic() > deadline:
+                print(f"time budget of {args.max_minutes} min used up: skipping {scenario}/{target}", flush=True)
+                continue
+            print(f"== {scenario} / {target}", flush=True)
+            t0 = time.monotonic()
+            try:
+                result = run_one(runner, scenario, target, cache)
+            except Exception as exc:
+                traceback.print_exc()
+                result = {"target": target, "error": f"{type(exc).__name__}: {exc}"}
+            result["describe"] = describe(scenario, opts)
+            result["wall_s"] = round(time.monotonic() - t0, 1)
+            cache[(scenario, target)] = result
+            results["scenarios"].setdefault(scenario, {})[target] = result
+            print(json.dumps({k: v for k, v in result.items() if k != "describe"}), flush=True)
+            results["meta"]["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
+            report.write(results, out)  # after each run: a partial result survives an interruption
+    js, md = report.write(results, out)
+    print(f"wrote {js} and {md}")
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run scenarios")
+    run.add_argument("scenarios", nargs="*", help=", ".join(SCENARIOS))
+    run.add_argument("--all", action="store_true", help="every scenario")
+    run.add_argument("--quick", action="store_true", help="short runs (5 s typing, 1,000 idle connections)")
+    run.add_argument("--targets", default="ours,peer", help="ours, peer or both (default)")
+    run.add_argument("--duration", type=float, help="seconds of typing (default 20, --quick 5)")
+    run.add_argument("--workers", type=int, default=1, help="generator processes (default 1)")
+    run.add_argument("--server-cpus", help="cores for the server, e.g. 0 (default 0)")
+    run.add_argument("--generator-cpus", help="cores for the generator (default: the others)")
+    run.add_argument("--idle-connections", type=int, help="default 5000 (--quick 1000)")
+    run.add_argument("--trace", help="a real editing trace (editing-traces JSON, .gz ok) for big-doc")
+    run.add_argument("--seed", type=int, default=1)
+    run.add_argument("--out", default=str(Path(__file__).resolve().parent / "results"))
+    run.add_argument("--max-minutes", type=float, default=40.0, help="skip what would start after this")
+    run.add_argument("--note", help="a line to put at the top of results.md")
+    run.add_argument("--profile", action="store_true",
+                     help="record our server with py-spy during typing scenarios (profile-<scenario>.md in --out)")
+    sub.add_parser("install-peer", help="npm-install the peer into bench/.peer/")
+    rep = sub.add_parser("report", help="re-render results.md from results.json")
+    rep.add_argument("dir", nargs="?", default=str(Path(__file__).resolve().parent / "results"))
+    args = parser.parse_args(argv)
+    if args.command == "run":
+        cmd_run(args)
+    elif args.command == "install-peer":
+        print(ensure_peer_installed())
+    else:
+        d = Path(args.dir)
+        report.write(json.loads((d / "results.json").read_text()), d)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,195 @@
+"""One generator process: `python -m bench.worker` with its part of the clients.
+
+It talks to the runner (bench.runner) in JSON lines: the runner writes a
+config and then commands on stdin, the worker answers with events on stdout.
+
+    config  -> connect everything          <- {"event": "ready"}
+    go      -> type until the end time     <- {"event": "sent", "clocks": {...}}
+    expect  -> wait until all is received  <- {"event": "done", ...}   (records pickled to a file)
+    close   -> disconnect and exit
+
+Idle workers get `config` (connect `first` clients per document), `go`
+(connect the rest) and `close`.
+"""
+
+import asyncio
+import json
+import os
+import pickle
+import resource
+import sys
+import time
+
+from .clients import Editor, IdleClient, Recorder
+
+
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def raise_fd_limit() -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+class Worker:
+    def __init__(self, config: dict):
+        self.config = config
+        self.host = config["host"]
+        self.port = config["port"]
+        self.connect_concurrency = config.get("connect_concurrency", 32)
+        self._stdin: asyncio.StreamReader | None = None
+
+    def emit(self, **event) -> None:
+        sys.stdout.write(json.dumps(event) + "\n")
+        sys.stdout.flush()
+
+    async def command(self) -> dict:
+        line = await self._stdin.readline()
+        if not line:
+            raise SystemExit(0)  # the runner went away
+        return json.loads(line)
+
+    async def _connect_all(self, clients) -> list:
+        """Connect with bounded concurrency; returns the clients that failed (with their error)."""
+        slots = asyncio.Semaphore(self.connect_concurrency)
+        failures = []
+
+        async def one(client):
+            async with slots:
+                for attempt in range(3):
+                    try:
+                        await client.connect(self.host, self.port, client.headers)
+                        synced = asyncio.ensure_future(client.synced.wait())
+                        closed = asyncio.ensure_future(client.closed.wait())
+                        await asyncio.wait([synced, closed], timeout=60, return_when=asyncio.FIRST_COMPLETED)
+                        synced.cancel()
+                        closed.cancel()
+                        if client.synced.is_set():
+                            return
+                        if client.close_code is not None:
+                            # Refused by the server (auth, limits): retrying would not help.
+                            failures.append(f"closed {client.close_code} {client.ws.close_reason}")
+                            return
+                        error = TimeoutError("no sync step 2 within 60 s")
+                    except (OSError, asyncio.TimeoutError) as exc:
+                        error = exc
+                    await asyncio.sleep(0.2 * (attempt + 1))
+                failures.append(repr(error))
+
+        await asyncio.gather(*(one(c) for c in clients))
+        return failures
+
+    async def main(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._stdin = asyncio.StreamReader()
+        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(self._stdin), sys.stdin)
+        if self.config["kind"] == "idle":
+            await self.run_idle()
+        else:
+            await self.run_typing()
+
+    async def run_idle(self) -> None:
+        docs = self.config["docs"]
+        first, rest = [], []
+        for d in docs:
+            for c, headers in enumerate(d["headers"]):
+                (first if c < d.get("first", 0) else rest).append(IdleClient(d["path"], headers))
+        failures = await self._connect_all(first)
+        self.emit(event="ready", connected=len(first) - len(failures), failures=failures[:5], cpu=cpu_seconds())
+        await self.command()
+        started = time.monotonic()
+        failures = await self._connect_all(rest)
+        self.emit(event="connected", connected=len(rest) - len(failures), failures=failures[:5],
+                  seconds=time.monotonic() - started, cpu=cpu_seconds())
+        await self.command()
+        clients = first + rest
+        closed_early = sum(1 for c in clients if c.close_code is not None)
+        await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
+        self.emit(event="closed", closed_early=closed_early)
+
+    async def run_typing(self) -> None:
+        cfg = self.config
+        authors = {int(k): v for k, v in cfg["authors"].items()}
+        recorder = Recorder(cfg["epoch_ns"], authors)
+        editors = [
+            Editor(e["index"], e["client_id"], d["path"], recorder, seed=cfg["seed"] * 100_003 + e["index"],
+                   headers=e["headers"])
+            for d in cfg["docs"] for e in d["editors"]
+        ]
+        failures = await self._connect_all(editors)
+        if failures:
+            self.emit(event="error", error=f"{len(failures)} editors could not connect: {failures[:3]}")
+            return
+        for editor in editors:
+            editor.apply_pending()
+        self.emit(event="ready", connected=len(editors), cpu=cpu_seconds())
+
+        go = await self.command()
+        loop = asyncio.get_running_loop()
+        # The runner's start and end, on the shared monotonic clock (loop.time() is time.monotonic()).
+        start, end = go["start"], go["end"]
+        period = 1.0 / cfg["rate"]
+        cpu_go = None
+
+        def tick(editor, when):
+            if editor.closed.is_set() or loop.time() >= end:
+                return  # a tick the loop ran late, past the end, types nothing: "sent" counts are final
+            editor.type_one()
+            nxt = when + period
+            if nxt < end:
+                loop.call_at(nxt, tick, editor, nxt)
+
+        for editor in editors:
+            first = start + editor.rng.uniform(0, period)
+            if first < end:
+                loop.call_at(first, tick, editor, first)
+        await asyncio.sleep(max(0.0, start - loop.time()))
+        cpu_go = cpu_seconds()
+        await asyncio.sleep(max(0.0, end - loop.time()) + period)
+        cpu_sent = cpu_seconds()
+        self.emit(event="sent", clocks={e.index: e.clock for e in editors}, cpu=cpu_sent - cpu_go,
+                  closed=sum(1 for e in editors if e.closed.is_set()))
+
+        expect = await self.command()
+        expected_by_doc = {path: {int(a): n for a, n in clocks.items()} for path, clocks in expect["docs"].items()}
+        deadline = loop.time() + expect.get("timeout", 30)
+        while loop.time() < deadline:
+            if all(e.caught_up(expected_by_doc[e.path]) or e.closed.is_set() for e in editors):
+                break
+            await asyncio.sleep(0.05)
+        cpu_done = cpu_seconds()
+        states = {}
+        for editor in editors:
+            text, sv = editor.final_state()
+            states[editor.index] = {"path": editor.path, "text_hash": hash_text(text), "length": len(text),
+                                    "sv": sv, "caught_up": editor.caught_up(expected_by_doc[editor.path]),
+                                    "close_code": editor.close_code}
+        with open(cfg["record_file"], "wb") as f:
+            pickle.dump({"sends": recorder.sends, "receipts": recorder.receipts}, f, protocol=pickle.HIGHEST_PROTOCOL)
+        self.emit(event="done", states=states, fallbacks=recorder.fallbacks, cpu_window=cpu_done - cpu_go,
+                  cpu_total=cpu_seconds())
+        await self.command()
+        await asyncio.gather(*(e.close() for e in editors), return_exceptions=True)
+        self.emit(event="closed")
+
+
+def hash_text(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def main() -> None:
+    raise_fd_limit()
+    config = json.loads(sys.stdin.readline())
+    cpus = config.get("cpus")
+    if cpus:
+        os.sched_setaffinity(0, set(cpus))
+    asyncio.run(Worker(config).main())
+
+
+if __name__ == "__main__":
+    main()
