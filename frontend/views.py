@@ -61,7 +61,7 @@ def document_view(*, roles):
 
 
 def _wants_fragment(request) -> bool:
-    # Set by static/frontend pages.js when it submits a form in place.
+    # Sent by frontend/js (pages.js, title.js) when a form is submitted in place.
     return request.headers.get("X-Requested-With") == "fetch"
 
 

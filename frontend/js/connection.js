@@ -9,16 +9,27 @@ const LABELS = {
   closed: 'Disconnected'
 }
 
-// Close codes after which the server will not let us in (DESIGN.md); the
-// provider stops reconnecting on its own for 4400-4499 and emits 'closed'.
+// Why the server closed for good (collab/codes.py). By y-websocket's
+// convention 4400-4499 means "do not reconnect"; the provider then stops and
+// emits 'closed', and the page says why.
 const REFUSALS = {
+  4400: 'The server could not read a change from this page. Reload to continue.',
   4401: 'You have been signed out. Sign in again to keep editing.',
   4403: 'You no longer have access to this document.',
-  4404: 'This document no longer exists.'
+  4404: 'This document no longer exists.',
+  4413: 'This document has reached its size limit: your latest change was not accepted. Reload to continue.'
+}
+// In that range but passing: a rate or connection limit, a slow handshake.
+// Reconnecting (with the provider's backoff) is the cure.
+const TRANSIENT = new Set([4408, 4429])
+
+/** The provider's shouldReconnect: the library's default, except for the transient codes above. */
+export function shouldReconnect (event) {
+  return TRANSIENT.has(event.code) || !(event.code >= 4400 && event.code < 4500)
 }
 
 export function refusalMessage ({ code, reason }) {
-  return REFUSALS[code] || `The server closed the connection (${code}${reason ? `: ${reason}` : ''}).`
+  return REFUSALS[code] || `The server closed the connection (${code}${reason ? `: ${reason}` : ''}). Reload to continue.`
 }
 
 export class ConnectionStatus {

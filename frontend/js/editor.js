@@ -10,7 +10,7 @@ import * as Y from 'yjs'
 import { WebsocketProvider } from 'y-websocket'
 import { removeAwarenessStates } from 'y-protocols/awareness'
 
-import { ConnectionStatus, refusalMessage } from './connection.js'
+import { ConnectionStatus, refusalMessage, shouldReconnect } from './connection.js'
 import { peopleOnline, renderOnline } from './presence.js'
 import { SaveTracker } from './save-state.js'
 import { bindTitle } from './title.js'
@@ -25,7 +25,9 @@ const $ = (selector) => document.querySelector(selector)
 const ydoc = new Y.Doc()
 const wsScheme = location.protocol === 'https:' ? 'wss' : 'ws'
 // The provider connects to `${serverUrl}/${roomname}`: /ws/documents/<uuid>/.
-const provider = new WebsocketProvider(`${wsScheme}://${location.host}${config.wsPath}`, `${config.documentId}/`, ydoc)
+const provider = new WebsocketProvider(`${wsScheme}://${location.host}${config.wsPath}`, `${config.documentId}/`, ydoc, {
+  shouldReconnect
+})
 
 const user = {
   name: config.user.name,
@@ -99,6 +101,8 @@ const editor = new Editor({
 
 // --- the save indicator -----------------------------------------------------------
 const saveEl = $('[data-testid="save-state"]')
+const SLOW_SAVE_MS = 5000
+let slowTimer = 0
 let unsaved = false
 let connectionState = 'connecting'
 function showSaveState () {
@@ -114,6 +118,16 @@ function showSaveState () {
   saveEl.dataset.state = state
   saveEl.querySelector('.save-state__text').textContent = label
   saveEl.title = state === 'saved' ? 'Every change you made is stored on the server.' : 'Your latest changes are not stored on the server yet.'
+  // Saving normally takes well under a second; past that, say that it is slow
+  // (the server keeps the edits and retries) without pretending otherwise.
+  clearTimeout(slowTimer)
+  delete saveEl.dataset.slow
+  if (state === 'saving') {
+    slowTimer = setTimeout(() => {
+      saveEl.dataset.slow = 'true'
+      saveEl.title = 'The server has your changes but could not store them yet; it keeps trying. Keep this tab open.'
+    }, SLOW_SAVE_MS)
+  }
 }
 
 // --- connection status ----------------------------------------------------------

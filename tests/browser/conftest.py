@@ -6,6 +6,7 @@ really type at the same time (`asyncio.gather`). The server is the suite's
 database through `daphne_server.django()` / `.seed()`.
 """
 
+import json
 import os
 import shutil
 import subprocess
@@ -15,7 +16,6 @@ from pathlib import Path
 import pytest
 from playwright.async_api import async_playwright
 
-from tests.browser import pages
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -56,6 +56,7 @@ def bundle_built():
 
 @pytest.fixture
 async def browser(bundle_built):
+    """A Chromium of the test's own: Playwright's objects belong to the test's event loop."""
     if not Path(CHROMIUM).is_file():
         message = f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
         if _under_ci():
@@ -79,6 +80,7 @@ class Person:
     username: str  # login name
     name: str  # full name, shown on carets and avatars
     password: str
+    session_key: str  # a signed-in session of theirs, so that most tests skip the sign-in form
 
 
 @dataclass(frozen=True)
@@ -91,30 +93,64 @@ class Cast:
     title: str
 
 
+PASSWORD = "correct-horse-battery"
+# Hashing a password costs a second or two (PBKDF2, deliberately slow): the
+# first seeding hashes PASSWORD once and later ones reuse the hash.
+_password_hash: str | None = None
+
+_SEED_CODE = """
+from importlib import import_module
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
+from django.contrib.auth.hashers import make_password
+from documents.services import document_create, membership_set
+
+spec = json.loads(SPEC)
+password_hash = spec["password_hash"] or make_password(spec["password"])
+User = get_user_model()
+users = {
+    username: User.objects.create(username=username, first_name=first, last_name=last, password=password_hash)
+    for username, first, last in spec["people"]
+}
+doc = document_create(owner=users[spec["owner"]], title=spec["title"])
+for username, role in spec["roles"].items():
+    membership_set(document=doc, user=users[username], role=role)
+sessions = {}
+for username, user in users.items():
+    session = import_module(settings.SESSION_ENGINE).SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    sessions[username] = session.session_key
+result = {"document": str(doc.pk), "sessions": sessions, "password_hash": password_hash}
+"""
+
+
 def seed_cast(server, prefix: str) -> Cast:
-    """Four people (with full names) and one document shared with two of them, on `server`."""
+    """Four people (with full names and a session each) and one document shared with two of them, on `server`.
+
+    One subprocess for the lot: each server.django() call starts Django afresh.
+    """
+    global _password_hash
     names = {"owner": "Alice Martin", "editor": "Bob Chen", "viewer": "Carol Diaz", "stranger": "Dan Evans"}
     usernames = {role: f"{prefix}{name.split()[0].lower()}" for role, name in names.items()}
     title = f"Launch plan {prefix}"
-    seeded = server.seed(
-        users=usernames.values(),
-        documents=[{
-            "owner": usernames["owner"],
-            "title": title,
-            "roles": {usernames["editor"]: "editor", usernames["viewer"]: "viewer"},
-        }],
-    )
-    server.django(
-        "from django.contrib.auth import get_user_model\n"
-        f"for username, full in {[(usernames[r], names[r]) for r in names]!r}:\n"
-        "    first, last = full.split()\n"
-        "    get_user_model().objects.filter(username=username).update(first_name=first, last_name=last)\n"
-    )
+    spec = {
+        "people": [[usernames[role], *names[role].split()] for role in names],
+        "owner": usernames["owner"],
+        "title": title,
+        "roles": {usernames["editor"]: "editor", usernames["viewer"]: "viewer"},
+        "password": PASSWORD,
+        "password_hash": _password_hash,
+    }
+    seeded = server.django(f"SPEC = {json.dumps(spec)!r}\n" + _SEED_CODE)
+    _password_hash = seeded["password_hash"]
     people = {
-        role: Person(username=usernames[role], name=names[role], password=f"{usernames[role]}-password")
+        role: Person(usernames[role], names[role], PASSWORD, seeded["sessions"][usernames[role]])
         for role in names
     }
-    return Cast(**people, document_id=seeded["documents"][0], title=title)
+    return Cast(**people, document_id=seeded["document"], title=title)
 
 
 @pytest.fixture
@@ -124,16 +160,15 @@ def cast(daphne_server, unique) -> Cast:
 
 @pytest.fixture
 def open_as(browser, daphne_server):
-    """open_as(person, path="/", server=None) -> a signed-in Page in a browser context of its own."""
+    """open_as(person, path="/", server=None) -> a Page of theirs, signed in, in a browser context of its own."""
 
     async def open_page(person: Person, path: str = "/", server=None, **context_options):
         base_url = (server or daphne_server).url
         context = await browser.new_context(viewport={"width": 1280, "height": 800}, **context_options)
+        await context.add_cookies([{"name": "sessionid", "value": person.session_key, "url": base_url}])
         page = await context.new_page()
         page.set_default_timeout(15_000)
-        await pages.sign_in(page, base_url, person.username, person.password)
-        if path != "/":
-            await page.goto(base_url + path)
+        await page.goto(base_url + path)
         return page
 
     return open_page

@@ -7,7 +7,7 @@ from playwright.async_api import expect
 from tests.browser import pages
 
 
-async def test_viewer_gets_a_read_only_editor(open_as, daphne_server, cast):
+async def test_viewer_gets_a_read_only_editor(open_as, daphne_server, cast, artifacts):
     alice = await open_as(cast.owner)
     await pages.open_document(alice, daphne_server.url, cast.document_id)
     await pages.editor(alice).click()
@@ -33,6 +33,7 @@ async def test_viewer_gets_a_read_only_editor(open_as, daphne_server, cast):
     assert "viewer typing" not in await pages.text(carol)
     assert "viewer typing" not in await pages.text(alice)
     await expect(carol.get_by_test_id("online-list").locator("li")).to_have_count(2)
+    await carol.screenshot(path=artifacts / "viewer-read-only.png")
 
 
 async def test_stranger_gets_a_403_page_not_an_editor(open_as, daphne_server, cast):
@@ -64,3 +65,26 @@ async def test_signed_out_visitor_is_sent_to_sign_in(browser, daphne_server, cas
     await page.get_by_role("button", name="Sign in").click()
     await pages.expect_connected(page)
     await context.close()
+
+
+async def test_signed_out_elsewhere_the_editor_stops_and_says_why(open_as, daphne_server, cast):
+    """A refusal (4401 here) ends the session's editing with a message, not endless reconnects."""
+    alice = await open_as(cast.owner)
+    await pages.open_document(alice, daphne_server.url, cast.document_id)
+    other_tab = await alice.context.new_page()
+    await other_tab.goto(daphne_server.url + "/")
+    await other_tab.get_by_label("Account menu").click()
+    await other_tab.get_by_test_id("sign-out").click()
+    await expect(other_tab.get_by_role("heading", name="Sign in")).to_be_visible()
+
+    # The open socket was authenticated when it connected; the next one is not.
+    await alice.context.set_offline(True)
+    await expect(pages.connection(alice)).to_have_text("Offline")
+    await alice.context.set_offline(False)
+    banner = alice.get_by_test_id("connection-error")
+    await expect(banner).to_contain_text("You have been signed out")
+    await expect(banner.get_by_role("link", name="Sign in")).to_have_attribute(
+        "href", f"/accounts/login/?next=%2Fdocuments%2F{cast.document_id}%2F"
+    )
+    await expect(pages.connection(alice)).to_have_text("Disconnected")
+    await expect(pages.editor(alice)).to_have_attribute("contenteditable", "false")

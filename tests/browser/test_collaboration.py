@@ -95,10 +95,19 @@ async def test_each_sees_the_other_caret_and_both_online(open_as, daphne_server,
         await expect(page.get_by_test_id("online-list").locator("li")).to_have_count(2)
     await expect(pages.online(alice, cast.editor.username).locator(".avatar")).to_have_text("BC")
 
-    # Bob leaves: alice's list and caret labels follow.
+    # A third person comes; then bob leaves. Alice's list and carets follow, and
+    # nobody else drops out with him (his page relays others' presence too).
+    carol = await open_as(cast.viewer)
+    await pages.open_document(carol, daphne_server.url, cast.document_id)
+    for page in (alice, bob, carol):
+        await expect(page.get_by_test_id("online-list").locator("li")).to_have_count(3)
     await bob.context.close()
     await expect(pages.online(alice, cast.editor.username)).to_have_count(0)
     await expect(pages.caret_label(alice, cast.editor.name)).to_have_count(0)
+    await expect(pages.online(carol, cast.editor.username)).to_have_count(0)
+    await expect(pages.online(alice, cast.viewer.username), "carol is still online").to_be_visible()
+    await expect(pages.online(carol, cast.owner.username), "alice is still online").to_be_visible()
+    await expect(pages.caret_label(carol, cast.owner.name), "alice's caret stays").to_be_visible()
 
 
 async def test_reload_brings_the_content_back_from_the_server(open_as, daphne_server, cast):
@@ -146,7 +155,7 @@ async def test_offline_edits_merge_on_reconnect(open_as, daphne_server, cast):
     await expect(pages.save_state(alice), "the offline edit is stored once back").to_have_text("Saved")
 
 
-async def test_formatting_reaches_the_other_browser(open_as, daphne_server, cast):
+async def test_formatting_reaches_the_other_browser(open_as, daphne_server, cast, artifacts):
     """Test 8: bold a word and make a heading in one browser; the other shows <strong> and <h1>/<h2>."""
     alice, bob = await open_pair(open_as, daphne_server, cast)
     await pages.editor(alice).click()
@@ -172,3 +181,4 @@ async def test_formatting_reaches_the_other_browser(open_as, daphne_server, cast
     await expect(pages.editor(bob).locator("h2")).to_contain_text("Revenue grew strongly")
     await expect(pages.editor(bob).locator("h2 strong")).to_have_text("Revenue")
     await pages.expect_same_content(alice, bob)
+    await bob.screenshot(path=artifacts / "formatting-seen-by-editor.png")
