@@ -34,3 +34,13 @@ def token_revoke(*, token: ApiToken) -> None:
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
+
+
+def document_rename(*, document: Document, title: str) -> Document:
+    document.title = title.strip()[: Document._meta.get_field("title").max_length] or "Untitled document"
+    document.save(update_fields=["title", "updated_at"])
+    return document
+
+
+def document_delete(*, document: Document) -> None:
+    document.delete()

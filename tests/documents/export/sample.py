@@ -25,3 +25,69 @@ SAMPLE = [
 ]
 
 TITLE = 'Notes: "Q3" <draft>'
+
+# What each format makes of it (HTML: the body markup).
+
+SAMPLE_HTML = (
+    "<h1>Release notes</h1>\n"
+    "<p>We <strong>really <em>mean</em> it</strong>, see "
+    '<a href="https://example.com/docs?a=1&amp;b=2" rel="noopener noreferrer nofollow">the docs</a>.</p>\n'
+    "<ul><li><p>Fast</p></li><li><p>Safe</p><ul><li><p>no <code>eval()</code></p></li>"
+    "<li><p>escaped</p></li></ul></li></ul>\n"
+    '<ol start="3"><li><p>Install</p></li><li><p>Run</p></li></ol>\n'
+    '<pre><code class="language-python">print("hi")\nexit()</code></pre>\n'
+    "<blockquote><p>Line one<br>line two</p></blockquote>\n"
+    "<hr>\n"
+    "<p><s>old</s> and <u>underlined</u></p>"
+)
+
+SAMPLE_MD = """\
+# Release notes
+
+We **really *mean* it**, see [the docs](https://example.com/docs?a=1&b=2).
+
+- Fast
+- Safe
+  - no `eval()`
+  - escaped
+
+3. Install
+4. Run
+
+```python
+print("hi")
+exit()
+```
+
+> Line one\\
+> line two
+
+---
+
+~~old~~ and underlined
+"""
+
+SAMPLE_TXT = """\
+Release notes
+=============
+
+We really mean it, see the docs (https://example.com/docs?a=1&b=2).
+
+- Fast
+- Safe
+  - no eval()
+  - escaped
+
+3. Install
+4. Run
+
+    print("hi")
+    exit()
+
+> Line one
+> line two
+
+---
+
+old and underlined
+"""

@@ -6,22 +6,8 @@ import pytest
 
 from documents import export
 from documents.export.html import PAGE_CSP, render_fragment, render_page
-from tests.documents.export.sample import SAMPLE, TITLE
+from tests.documents.export.sample import SAMPLE_HTML, SAMPLE, TITLE
 from tests.documents.tiptap import build, link, node, paragraph, text
-
-SAMPLE_HTML = (
-    "<h1>Release notes</h1>\n"
-    "<p>We <strong>really <em>mean</em> it</strong>, see "
-    '<a href="https://example.com/docs?a=1&amp;b=2" rel="noopener noreferrer nofollow">the docs</a>.</p>\n'
-    "<ul><li><p>Fast</p></li><li><p>Safe</p><ul><li><p>no <code>eval()</code></p></li>"
-    "<li><p>escaped</p></li></ul></li></ul>\n"
-    '<ol start="3"><li><p>Install</p></li><li><p>Run</p></li></ol>\n'
-    '<pre><code class="language-python">print("hi")\nexit()</code></pre>\n'
-    "<blockquote><p>Line one<br>line two</p></blockquote>\n"
-    "<hr>\n"
-    "<p><s>old</s> and <u>underlined</u></p>"
-)
-
 
 def test_the_sample_renders_to_exactly_this_fragment():
     assert render_fragment(build(SAMPLE)) == SAMPLE_HTML

@@ -5,35 +5,8 @@ from hypothesis import HealthCheck, given, settings
 
 from documents import export
 from tests.documents.export import markdown_structure, strategies
-from tests.documents.export.sample import SAMPLE, TITLE
+from tests.documents.export.sample import SAMPLE_MD, SAMPLE, TITLE
 from tests.documents.tiptap import build, bullet_list, heading, link, node, ordered_list, paragraph, text
-
-SAMPLE_MD = """\
-# Release notes
-
-We **really *mean* it**, see [the docs](https://example.com/docs?a=1&b=2).
-
-- Fast
-- Safe
-  - no `eval()`
-  - escaped
-
-3. Install
-4. Run
-
-```python
-print("hi")
-exit()
-```
-
-> Line one\\
-> line two
-
----
-
-~~old~~ and underlined
-"""
-
 
 def md(nodes) -> str:
     return export.get("md").render_state(build(nodes), title=TITLE)

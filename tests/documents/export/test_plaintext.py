@@ -3,34 +3,8 @@
 import pytest
 
 from documents import export
-from tests.documents.export.sample import SAMPLE, TITLE
+from tests.documents.export.sample import SAMPLE_TXT, SAMPLE, TITLE
 from tests.documents.tiptap import build, bullet_list, heading, link, node, ordered_list, paragraph, text
-
-SAMPLE_TXT = """\
-Release notes
-=============
-
-We really mean it, see the docs (https://example.com/docs?a=1&b=2).
-
-- Fast
-- Safe
-  - no eval()
-  - escaped
-
-3. Install
-4. Run
-
-    print("hi")
-    exit()
-
-> Line one
-> line two
-
----
-
-old and underlined
-"""
-
 
 def render(nodes) -> str:
     return export.get("txt").render_state(build(nodes), title=TITLE)

@@ -1,0 +1,348 @@
+"""The REST API under /api/ (django-ninja): documents, their versions, and export.
+
+django-ninja rather than DRF: its views can be coroutines, and these must be.
+They run on the server's event loop, where the document actors live, so an
+export without `version` asks the live actor for its state
+(`collab.live.live_state`) and has every edit the server received, saved or
+not. The OpenAPI schema is at /api/openapi.json, its docs at /api/docs.
+
+Access (see documents.auth for who the caller is): a document the caller has
+no role on is a 404, as if it did not exist; viewers read and export,
+editors may also rename, owners may also delete.
+"""
+
+
+import asyncio
+import hashlib
+import math
+import re
+import unicodedata
+from datetime import datetime
+from typing import Annotated
+from urllib.parse import quote
+from uuid import UUID
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.db.models import Case, CharField, OuterRef, Subquery, Value, When
+from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
+from django.utils.http import parse_etags
+from ninja import Field, NinjaAPI, Query, Schema
+from ninja.errors import AuthenticationError, HttpError, Throttled
+from ninja.pagination import PageNumberPagination, paginate
+from ninja.throttling import AuthRateThrottle
+from pycrdt import get_update
+from pydantic import StringConstraints
+
+from collab.live import live_state
+
+from . import export
+from .auth import BearerTokenAuth, SessionAuth
+from .models import WRITE_ROLES, Document, Membership, Role, Snapshot
+from .selectors import NoSuchDocument, document_role, documents_visible_to
+from .services import document_create, document_delete, document_rename
+
+READ_ROLES = frozenset(Role)
+DELETE_ROLES = frozenset({Role.OWNER})
+
+# Requests per user, e.g. "600/min" (periods: s, min, h, day).
+DEFAULT_RATE_LIMIT = "600/min"
+# Bumped when a renderer's output changes, so that cached exports are refetched.
+EXPORT_REVISION = b"1"
+# Database ids are signed 64-bit integers: larger ones cannot name a version.
+MAX_ID = 2**63 - 1
+
+
+class ApiRateThrottle(AuthRateThrottle):
+    """Per-user request rate from settings.API_RATE_LIMIT, read on each request (tests change it)."""
+
+    def __init__(self):
+        super().__init__(rate=self._configured())
+
+    @staticmethod
+    def _configured() -> str:
+        return getattr(settings, "API_RATE_LIMIT", DEFAULT_RATE_LIMIT)
+
+    def allow_request(self, request: HttpRequest) -> bool:
+        rate = self._configured()
+        if rate != self.rate:
+            self.rate = rate
+            self.num_requests, self.duration = self.parse_rate(rate)
+        return super().allow_request(request)
+
+    def get_cache_key(self, request: HttpRequest) -> str:
+        # request.auth is the user: key on its id, not on str(user).
+        return self.cache_format % {"scope": "api", "ident": request.auth.pk}
+
+
+api = NinjaAPI(
+    title="Collaborative editor API",
+    version="1",
+    description=(
+        "Documents, their versions, and export to txt, Markdown, HTML and ProseMirror JSON.\n\n"
+        "Authenticate with `Authorization: Bearer <token>` (make one with `manage.py create_token <username>` "
+        "or on the API tokens page), or with the browser session (unsafe methods then need the "
+        "`X-CSRFToken` header). Documents you have no role on answer 404."
+    ),
+    urls_namespace="api",
+    auth=[BearerTokenAuth(), SessionAuth()],
+    throttle=[ApiRateThrottle()],
+)
+
+
+# --- schemas ------------------------------------------------------------------
+
+# No control characters: they have no place in a title, and PostgreSQL refuses NUL.
+Title = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")
+]
+
+
+class Error(Schema):
+    detail: str
+
+
+class DocumentOut(Schema):
+    id: UUID
+    title: str
+    owner: str = Field(description="Username of the document's owner")
+    role: Role = Field(description="The caller's role on the document")
+    created_at: datetime
+    updated_at: datetime
+
+    @staticmethod
+    def resolve_owner(document: Document) -> str:
+        return document.owner.username
+
+
+class DocumentCreate(Schema):
+    title: Title | None = Field(None, description='Defaults to "Untitled document"')
+
+
+class DocumentUpdate(Schema):
+    title: Title | None = None
+
+
+class VersionOut(Schema):
+    id: int = Field(description="Pass as `version=` to the export")
+    created_at: datetime
+    size: int = Field(description="Bytes of the encoded state")
+    authors: list[str] = Field(description="Usernames of who edited since the previous version")
+    label: str
+    kind: Snapshot.Kind
+
+
+class Pages(PageNumberPagination):
+    class Input(Schema):
+        page: int = Field(1, ge=1, le=1_000_000)
+        page_size: int = Field(50, ge=1, le=100)
+
+
+# --- errors -------------------------------------------------------------------
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request, exc):
+    response = api.create_response(
+        request, {"detail": "Authentication required: send Authorization: Bearer <token>, or sign in"}, status=401
+    )
+    response["WWW-Authenticate"] = 'Bearer realm="api"'
+    return response
+
+
+@api.exception_handler(Throttled)
+def _throttled(request, exc):
+    wait = f"; retry in {math.ceil(exc.wait)} s" if exc.wait is not None else ""
+    limit = ApiRateThrottle._configured()
+    return api.create_response(request, {"detail": f"Too many requests: the limit is {limit} per user{wait}"}, status=429)
+
+
+@api.exception_handler(export.UnknownFormat)
+def _unknown_format(request, exc):
+    return api.create_response(request, {"detail": str(exc)}, status=400)
+
+
+# --- access -----------------------------------------------------------------------
+
+
+async def _document_for(user, document_id, allowed: frozenset[Role]) -> Document:
+    """The document if `user` has one of the `allowed` roles; 404 if they cannot see it, 403 if not allowed."""
+    try:
+        role = await sync_to_async(document_role)(user, document_id)
+    except NoSuchDocument:
+        role = None
+    if role is None:
+        raise HttpError(404, "No such document")
+    if role not in allowed:
+        raise HttpError(403, f"A document's {role.label.lower()} may not do this")
+    document = await Document.objects.select_related("owner").aget(pk=document_id)
+    document.role = role
+    return document
+
+
+def _with_roles(queryset, user):
+    member_role = Membership.objects.filter(document=OuterRef("pk"), user=user).values("role")[:1]
+    return queryset.annotate(
+        role=Case(When(owner=user, then=Value(Role.OWNER)), default=Subquery(member_role), output_field=CharField())
+    )
+
+
+# --- documents ------------------------------------------------------------------
+
+DOCUMENT_ERRORS = {401: Error, 403: Error, 404: Error, 429: Error}
+
+
+@api.get("/documents/", response={200: list[DocumentOut], 401: Error, 429: Error}, tags=["documents"])
+@paginate(Pages)
+async def document_list(
+    request,
+    title: Annotated[str | None, Query(description="Only documents whose title contains this", max_length=200,
+                                       pattern=r"^[^\x00]*$")] = None,
+):
+    """The documents the caller owns or has a role on, most recently edited first."""
+    documents = _with_roles(documents_visible_to(request.auth), request.auth)
+    if title:
+        documents = documents.filter(title__icontains=title)
+    return documents
+
+
+@api.post("/documents/", response={201: DocumentOut, 401: Error, 403: Error, 429: Error}, tags=["documents"])
+async def document_new(request, payload: DocumentCreate):
+    """Create a document; the caller is its owner."""
+    document = await sync_to_async(document_create)(owner=request.auth, title=payload.title or "")
+    document.role = Role.OWNER
+    return 201, document
+
+
+@api.get("/documents/{uuid:document_id}/", response={200: DocumentOut, **DOCUMENT_ERRORS}, tags=["documents"])
+async def document_detail(request, document_id: UUID):
+    return await _document_for(request.auth, document_id, READ_ROLES)
+
+
+@api.patch("/documents/{uuid:document_id}/", response={200: DocumentOut, **DOCUMENT_ERRORS}, tags=["documents"])
+async def document_update(request, document_id: UUID, payload: DocumentUpdate):
+    """Rename a document (owners and editors)."""
+    document = await _document_for(request.auth, document_id, WRITE_ROLES)
+    if payload.title is not None:
+        await sync_to_async(document_rename)(document=document, title=payload.title)
+    return document
+
+
+@api.delete("/documents/{uuid:document_id}/", response={204: None, **DOCUMENT_ERRORS}, tags=["documents"])
+async def document_remove(request, document_id: UUID):
+    """Delete a document with its whole history (owner only)."""
+    document = await _document_for(request.auth, document_id, DELETE_ROLES)
+    await sync_to_async(document_delete)(document=document)
+    return 204, None
+
+
+@api.get("/documents/{uuid:document_id}/versions/", response={200: list[VersionOut], **DOCUMENT_ERRORS},
+         tags=["versions"])
+@paginate(Pages)
+async def version_list(request, document_id: UUID):
+    """The document's versions (snapshots), newest first."""
+    await _document_for(request.auth, document_id, READ_ROLES)
+    return (
+        Snapshot.objects.filter(document_id=document_id)
+        .only("id", "created_at", "size", "authors", "label", "kind")
+        .order_by("-created_at", "-id")
+    )
+
+
+# --- export -----------------------------------------------------------------------
+
+_EXPORT_RESPONSES = {
+    200: {
+        "description": "The document in the requested format, as an attachment",
+        "headers": {
+            "ETag": {"schema": {"type": "string"}, "description": "Send it back in If-None-Match"},
+            "Content-Disposition": {"schema": {"type": "string"}},
+        },
+        "content": {
+            "text/plain": {"schema": {"type": "string"}},
+            "text/markdown": {"schema": {"type": "string"}},
+            "text/html": {"schema": {"type": "string"}},
+            "application/json": {"schema": {"type": "object", "description": "ProseMirror JSON"}},
+        },
+    },
+    304: {"description": "Not modified since the ETag in If-None-Match"},
+}
+
+
+@api.get(
+    "/documents/{uuid:document_id}/export",
+    response={400: Error, **DOCUMENT_ERRORS},
+    openapi_extra={"responses": _EXPORT_RESPONSES},
+    tags=["export"],
+)
+async def document_export(
+    request,
+    document_id: UUID,
+    format_name: Annotated[str | None, Query(alias="format", description="One of: " + ", ".join(export.formats()))] = None,
+    version: Annotated[int | None, Query(ge=1, le=MAX_ID, description="A version id (see /versions/); "
+                                                                       "without it, the live document")] = None,
+):
+    """Download the document, live (every edit the server has received) or at a version."""
+    document = await _document_for(request.auth, document_id, READ_ROLES)
+    renderer = export.get(format_name)
+    if version is None:
+        state, state_vector = await live_state(document.pk)
+    else:
+        snapshot = await Snapshot.objects.filter(document=document, pk=version).only("state", "state_vector").afirst()
+        if snapshot is None:
+            raise HttpError(404, f"Document has no version {version}")
+        state, state_vector = bytes(snapshot.state), bytes(snapshot.state_vector)
+
+    etag = _etag(state, state_vector, renderer.name, document.title)
+    if _matches(request.headers.get("If-None-Match"), etag):
+        response = HttpResponseNotModified()
+    else:
+        # Decoding and walking a large document takes a while: off the event loop the actors share.
+        body = await asyncio.to_thread(renderer.render_state, state, title=document.title)
+        response = HttpResponse(body.encode("utf-8"), content_type=renderer.content_type)
+        response["Content-Disposition"] = content_disposition(document.title, renderer.extension)
+        if renderer.name == "html":
+            from .export.html import PAGE_CSP
+
+            response["Content-Security-Policy"] = PAGE_CSP + "; sandbox"
+    response["ETag"] = etag
+    response["Cache-Control"] = "private, no-cache"
+    response["Vary"] = "Authorization, Cookie"
+    return response
+
+
+def _etag(state: bytes, state_vector: bytes, format_name: str, title: str) -> str:
+    """Changes whenever the document's content does: its state vector plus its delete set.
+
+    The state vector alone does not move when text is only deleted; the
+    update from the document's own state vector is exactly its delete set.
+    """
+    digest = hashlib.sha256()
+    for part in (EXPORT_REVISION, state_vector, get_update(state, state_vector), format_name.encode(), title.encode()):
+        digest.update(len(part).to_bytes(8, "big"))
+        digest.update(part)
+    return f'"{digest.hexdigest()[:40]}"'
+
+
+def _matches(if_none_match: str | None, etag: str) -> bool:
+    if not if_none_match:
+        return False
+    tags = parse_etags(if_none_match)
+    # Weak comparison, as RFC 9110 asks for If-None-Match.
+    return "*" in tags or etag in (tag.removeprefix("W/") for tag in tags)
+
+
+_UNSAFE_IN_FILENAME = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
+
+
+def content_disposition(title: str, extension: str) -> str:
+    """`attachment` with the title as file name: an ASCII `filename` and, if needed, a UTF-8 `filename*`."""
+    stem = _UNSAFE_IN_FILENAME.sub("_", title)
+    stem = " ".join(stem.split()).strip(" ._")[:150] or "document"
+    name = f"{stem}.{extension}"
+    fallback = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode()
+    fallback = " ".join(fallback.split()).strip(" ._") or "document"
+    header = f'attachment; filename="{fallback}.{extension}"'
+    if fallback != stem:
+        header += f"; filename*=UTF-8''{quote(name, safe='')}"
+    return header

@@ -1,0 +1,220 @@
+"""Export over the REST API of a real Daphne, with documents written by real pycrdt WebSocket clients.
+
+Runs on both set-ups (SQLite + in-memory layer, PostgreSQL + Redis): see
+tests/conftest.py.
+"""
+
+import asyncio
+import json
+import time
+
+import pytest
+from pycrdt import XmlElement, XmlText
+
+from collab import protocol
+from collab.client import YClient
+from tests.api.client import ApiClient
+from tests.documents.export import markdown_structure
+from tests.documents.export.sample import SAMPLE, SAMPLE_HTML, SAMPLE_MD, SAMPLE_TXT, TITLE
+from tests.documents.export.tiptap_node import shape, tiptap_load
+from tests.documents.tiptap import link, paragraph, text, write
+
+
+def same_state(a: YClient, b: YClient) -> bool:
+    return protocol.decode_state_vector(a.doc.get_state()) == protocol.decode_state_vector(b.doc.get_state())
+
+
+async def edit(writer: YClient, observer: YClient, change) -> None:
+    """Make a change and wait until the server has fanned it out to another client.
+
+    The observer receiving it proves the document's actor applied it; nothing
+    here waits for it to be saved.
+    """
+    with writer.doc.transaction():
+        change(writer)
+    await observer.wait_for(lambda o: same_state(o, writer))
+
+
+def first_paragraph_text(client: YClient) -> XmlText:
+    return next(child for child in client.fragment.children if child.tag == "paragraph").children[0]
+
+
+@pytest.fixture
+def owned(daphne_server, unique):
+    """An owner with a token and a document titled TITLE."""
+    name = f"{unique}owner"
+    seed = daphne_server.seed(users=[name], documents=[{"owner": name, "title": TITLE}])
+    token = seed["tokens"][name]
+    return seed["documents"][0], token, ApiClient(daphne_server.url, token=token)
+
+
+async def test_a_document_built_over_a_socket_exports_exactly_in_every_format(daphne_server, owned):
+    document, token, api = owned
+    url = daphne_server.document_ws(document)
+    async with YClient(url, token=token) as writer, YClient(url, token=token) as observer:
+        await asyncio.gather(writer.synced.wait(), observer.synced.wait())
+        # As Tiptap writes it, with the empty paragraph its editor keeps at the end.
+        await edit(writer, observer, lambda c: write(c.fragment, SAMPLE + [paragraph()]))
+
+        replies = {name: await api.aexport(document, name) for name in ("md", "txt", "html", "json")}
+
+    for name, reply in replies.items():
+        assert reply.status == 200, f"{name}: {reply.status} {reply.text}"
+    assert replies["md"].text == SAMPLE_MD
+    assert replies["txt"].text == SAMPLE_TXT
+    html = replies["html"].text
+    assert f"<article>\n{SAMPLE_HTML}\n</article>" in html
+    assert "<title>Notes: \"Q3\" &lt;draft&gt;</title>" in html
+    assert replies["json"].json() == {"type": "doc", "content": SAMPLE}
+
+    # The Markdown has the document's structure when parsed again.
+    parsed = markdown_structure.parse(replies["md"].text)
+    assert parsed == markdown_structure.expected({"type": "doc", "content": SAMPLE})
+    # And Tiptap loads the JSON as it is.
+    [loaded] = tiptap_load([replies["json"].json()])
+    assert "error" not in loaded, loaded
+    assert shape(loaded["ok"]) == shape(replies["json"].json())
+
+    content_types = {name: reply.headers["Content-Type"] for name, reply in replies.items()}
+    assert content_types == {
+        "md": "text/markdown; charset=utf-8",
+        "txt": "text/plain; charset=utf-8",
+        "html": "text/html; charset=utf-8",
+        "json": "application/json",
+    }
+    assert replies["md"].headers["Content-Disposition"] == 'attachment; filename="Notes_ _Q3_ _draft.md"'
+    assert "sandbox" in replies["html"].headers["Content-Security-Policy"], "the HTML export must not run scripts"
+
+
+async def test_an_edit_is_in_the_export_at_once_before_anything_is_saved(server_factory, unique):
+    # Nothing is written to the database for a minute: the export can only come from the live actor.
+    server = server_factory(env={"COLLAB_FLUSH_DELAY": "60", "COLLAB_FLUSH_MAX_WAIT": "120",
+                                 "COLLAB_SNAPSHOT_INTERVAL": "600"}).start()
+    name = f"{unique}fresh"
+    seed = server.seed(users=[name], documents=[{"owner": name, "title": "Fresh"}])
+    document, token = seed["documents"][0], seed["tokens"][name]
+    api = ApiClient(server.url, token=token)
+    url = server.document_ws(document)
+    async with YClient(url, token=token) as writer, YClient(url, token=token) as observer:
+        await asyncio.gather(writer.synced.wait(), observer.synced.wait())
+        await edit(writer, observer, lambda c: write(c.fragment, [paragraph("first draft")]))
+        assert (await api.aexport(document, "txt")).text == "first draft\n"
+
+        await edit(writer, observer, lambda c: first_paragraph_text(c).insert(len("first "), "and only "))
+        reply = await api.aexport(document, "txt")
+        assert reply.text == "first and only draft\n", "the export must include an edit made a moment ago"
+
+        stored = server.django(
+            "from documents.models import Snapshot, UpdateLog\n"
+            f"result = [UpdateLog.objects.filter(document_id={document!r}).count(),"
+            f" Snapshot.objects.filter(document_id={document!r}).count()]\n"
+        )
+        assert stored == [0, 0], f"the edits were already stored ({stored}): this test proves nothing"
+
+
+async def wait_for_version(api: ApiClient, document, predicate, timeout: float = 30.0) -> dict:
+    """The newest version once one satisfies predicate(version, its txt export)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        versions = (await api.aget(f"/api/documents/{document}/versions/")).json()["items"]
+        if versions:
+            newest = versions[0]
+            if predicate((await api.aexport(document, "txt", version=newest["id"])).text):
+                return newest
+        await asyncio.sleep(0.2)  # versions are taken on the server's own schedule (2 s here)
+    raise AssertionError("no version with the expected content appeared")
+
+
+async def test_version_exports_the_content_at_that_version_and_etags_work(daphne_server, owned):
+    document, token, api = owned
+    url = daphne_server.document_ws(document)
+    async with YClient(url, token=token) as writer, YClient(url, token=token) as observer:
+        await asyncio.gather(writer.synced.wait(), observer.synced.wait())
+        await edit(writer, observer, lambda c: write(c.fragment, [paragraph("version one")]))
+        version = await wait_for_version(api, document, lambda txt: txt == "version one\n")
+        assert set(version) == {"id", "created_at", "size", "authors", "label", "kind"}
+        assert version["size"] > 0 and version["kind"] == "auto"
+
+        await edit(writer, observer, lambda c: first_paragraph_text(c).insert(len("version "), "number "))
+        live = await api.aexport(document, "md")
+        old = await api.aexport(document, "md", version=version["id"])
+        assert live.text == "version number one\n"
+        assert old.text == "version one\n", "version= must give the content as it was then"
+
+        # ETag / If-None-Match.
+        etag = live.headers["ETag"]
+        assert etag.startswith('"') and etag != old.headers["ETag"]
+        same = await api.aexport(document, "md", headers={"If-None-Match": etag})
+        assert (same.status, same.body, same.headers["ETag"]) == (304, b"", etag)
+        for header in (f"W/{etag}", f'"nope", {etag}', "*"):
+            assert (await api.aexport(document, "md", headers={"If-None-Match": header})).status == 304, header
+        other_format = await api.aexport(document, "txt", headers={"If-None-Match": etag})
+        assert other_format.status == 200, "an ETag is per format"
+        assert (await api.aexport(document, "md", version=version["id"],
+                                  headers={"If-None-Match": old.headers["ETag"]})).status == 304
+
+        # A deletion does not move the state vector; the ETag must change all the same.
+        await edit(writer, observer, lambda c: first_paragraph_text(c).__delitem__(slice(0, len("version "))))
+        after_delete = await api.aexport(document, "md", headers={"If-None-Match": etag})
+        assert after_delete.status == 200 and after_delete.text == "number one\n"
+        assert after_delete.headers["ETag"] != etag
+
+    missing = api.export(document, "md", version=version["id"] + 10_000)
+    assert missing.status == 404 and "no version" in missing.json()["detail"]
+    other = ApiClient(daphne_server.url, token=token)
+    assert other.export(document, "md", version="abc").status == 422
+    assert other.export(document, "md", version=2**70).status == 422
+
+
+def test_unknown_format_is_a_400_listing_the_valid_ones(owned):
+    document, _, api = owned
+    for name in ("pdf", "", "HTML"):
+        reply = api.export(document, name)
+        assert reply.status == 400, f"{name!r}: {reply.status}"
+        assert reply.json()["detail"].endswith("expected one of: html, json, md, txt")
+    reply = api.get(f"/api/documents/{document}/export")
+    assert reply.status == 400 and "expected one of: html, json, md, txt" in reply.json()["detail"]
+
+
+async def test_hostile_content_exports_as_inert_html(daphne_server, owned):
+    document, token, api = owned
+    hostile = [
+        paragraph("<script>alert(1)</script>", text("click me", link("javascript:alert(1)"))),
+        paragraph(text("sneaky", link(" JaVaScRiPt:alert(2)")), text(" <img src=x onerror=alert(3)>", "bold")),
+    ]
+    url = daphne_server.document_ws(document)
+    async with YClient(url, token=token) as writer, YClient(url, token=token) as observer:
+        await asyncio.gather(writer.synced.wait(), observer.synced.wait())
+        await edit(writer, observer, lambda c: write(c.fragment, hostile))
+        html = await api.aexport(document, "html")
+        md = await api.aexport(document, "md")
+        data = await api.aexport(document, "json")
+
+    page = html.text
+    assert "<script" not in page and "<img" not in page, "document text must be escaped"
+    assert "javascript:" not in page.lower(), "javascript: links must be dropped"
+    assert "<p>&lt;script&gt;alert(1)&lt;/script&gt;click me</p>" in page
+    assert "<p>sneaky<strong> &lt;img src=x onerror=alert(3)&gt;</strong></p>" in page
+    csp = html.headers["Content-Security-Policy"]
+    assert "default-src 'none'" in csp and "sandbox" in csp
+    assert html.headers["X-Content-Type-Options"] == "nosniff"
+    assert "javascript:" not in md.text.lower() and "\\<script>" in md.text
+    # JSON is the document's data, for an editor: kept as stored (Tiptap refuses such links itself).
+    assert json.dumps(data.json()).count("javascript:alert(1)") == 1
+
+
+def test_content_disposition_survives_any_title(daphne_server, unique):
+    name = f"{unique}titles"
+    titles = ["Plan", "Résumé 2026", "../../etc/passwd", 'a"b\\c', "日本語", "   ", "line\r\nX-Injected: 1"]
+    seed = daphne_server.seed(users=[name], documents=[{"owner": name, "title": t} for t in titles])
+    api = ApiClient(daphne_server.url, token=seed["tokens"][name])
+    got = [api.export(document, "txt").headers["Content-Disposition"] for document in seed["documents"]]
+    assert got == [
+        'attachment; filename="Plan.txt"',
+        "attachment; filename=\"Resume 2026.txt\"; filename*=UTF-8''R%C3%A9sum%C3%A9%202026.txt",
+        'attachment; filename="etc_passwd.txt"',
+        'attachment; filename="a_b_c.txt"',
+        "attachment; filename=\"document.txt\"; filename*=UTF-8''%E6%97%A5%E6%9C%AC%E8%AA%9E.txt",
+        'attachment; filename="Untitled document.txt"',
+        'attachment; filename="line_X-Injected_ 1.txt"',
+    ]

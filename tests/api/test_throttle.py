@@ -1,0 +1,36 @@
+"""Rate limiting of the API: a clear 429 with Retry-After (in process, with the limit set low)."""
+
+import pytest
+from asgiref.sync import sync_to_async
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.test import AsyncClient, override_settings
+
+from documents.services import token_create
+
+
+@sync_to_async
+def make_token(username: str) -> str:
+    user = get_user_model().objects.create_user(username)
+    return token_create(user=user)[1]
+
+
+@pytest.mark.django_db(transaction=True)
+@override_settings(API_RATE_LIMIT="3/min")
+async def test_the_fourth_request_in_a_minute_is_refused_with_429():
+    cache.clear()
+    alice, bob = await make_token("alice"), await make_token("bob")
+    client = AsyncClient()
+    statuses = [
+        (await client.get("/api/documents/", headers={"Authorization": f"Bearer {alice}"})).status_code
+        for _ in range(4)
+    ]
+    assert statuses == [200, 200, 200, 429], statuses
+
+    refused = await client.get("/api/documents/", headers={"Authorization": f"Bearer {alice}"})
+    assert refused.status_code == 429
+    assert refused.json()["detail"].startswith("Too many requests: the limit is 3/min per user; retry in ")
+    assert 1 <= int(refused["Retry-After"]) <= 60, refused["Retry-After"]
+
+    other = await client.get("/api/documents/", headers={"Authorization": f"Bearer {bob}"})
+    assert other.status_code == 200, "the limit is per user"

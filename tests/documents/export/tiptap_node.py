@@ -1,0 +1,61 @@
+"""Loading ProseMirror JSON with Tiptap itself, in Node, from the editor's own node_modules."""
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+FRONTEND = Path(__file__).resolve().parents[3] / "frontend"
+
+# Loads each document with Tiptap's own setContent path (createNodeFromContent
+# with errorOnInvalidContent, which also runs ProseMirror's check()) against
+# the schema of the editor's extensions, and prints what Tiptap made of it.
+TIPTAP_LOAD = """
+import { getSchema, createNodeFromContent } from "@tiptap/core";
+import StarterKit from "@tiptap/starter-kit";
+const schema = getSchema([StarterKit]);
+let input = "";
+for await (const chunk of process.stdin) input += chunk;
+const results = JSON.parse(input).map((doc) => {
+  try {
+    return { ok: createNodeFromContent(doc, schema, { errorOnInvalidContent: true }).toJSON() };
+  } catch (error) {
+    return { error: String(error && error.message) };
+  }
+});
+process.stdout.write(JSON.stringify(results));
+"""
+
+
+def tiptap_load(documents: list[dict]) -> list[dict]:
+    if shutil.which("node") is None or not (FRONTEND / "node_modules" / "@tiptap" / "core").is_dir():
+        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
+            pytest.fail("node and frontend/node_modules (npm ci in frontend/) are required under CI")
+        pytest.skip("node or frontend/node_modules missing")
+    proc = subprocess.run(
+        ["node", "--input-type=module", "-e", TIPTAP_LOAD],
+        cwd=FRONTEND, input=json.dumps(documents), capture_output=True, text=True, timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def shape(node):
+    """Types, text and the attrs we set, ignoring the defaults Tiptap adds."""
+    if isinstance(node, list):
+        return [shape(n) for n in node]
+    out = {"type": node["type"]}
+    if "text" in node:
+        out["text"] = node["text"]
+    if node.get("marks"):
+        out["marks"] = sorted((m["type"], (m.get("attrs") or {}).get("href")) for m in node["marks"])
+    attrs = node.get("attrs") or {}
+    for key in ("level", "start", "language"):
+        if attrs.get(key) not in (None, "", 1) or (key == "level" and key in attrs):
+            out[key] = attrs[key]
+    if node.get("content"):
+        out["content"] = shape(node["content"])
+    return out
