@@ -185,22 +185,27 @@ if (config.canWrite) {
 }
 
 function bindLinkDialog (dialog, editor) {
-  const form = dialog.querySelector('form')
-  const input = form.elements.href
-  const apply = () => {
-    const href = input.value.trim()
-    const chain = editor.chain().focus().extendMarkRange('link')
-    if (href) chain.setLink({ href }).run()
-    else chain.unsetLink().run()
-  }
-  form.addEventListener('submit', apply)
-  dialog.querySelector('[data-link-remove]').addEventListener('click', () => {
-    editor.chain().focus().extendMarkRange('link').unsetLink().run()
-    dialog.close()
+  const input = dialog.querySelector('input[name="href"]')
+  // Act once the dialog has closed and given the focus back to the editor:
+  // acting on submit would let that focus restoration reset the selection
+  // after the command ran. The editor keeps (and maps through remote edits)
+  // its selection while the dialog is open.
+  dialog.addEventListener('close', () => {
+    const action = dialog.returnValue
+    const chain = editor.chain().focus()
+    if (action === 'apply' && input.value.trim()) {
+      chain.extendMarkRange('link').setLink({ href: input.value.trim() }).run()
+    } else if (action === 'apply' || action === 'remove') {
+      chain.extendMarkRange('link').unsetLink().run()
+    } else {
+      chain.run()
+    }
   })
+  dialog.querySelector('[data-link-remove]').addEventListener('click', () => dialog.close('remove'))
   return {
     open () {
       input.value = editor.getAttributes('link').href ?? ''
+      dialog.returnValue = ''
       dialog.showModal()
       input.select()
     }

@@ -9,7 +9,7 @@ function cleanDocument() {
   const copy = document.querySelector('.ProseMirror').cloneNode(true);
   copy.querySelectorAll('.collaboration-carets__caret, .ProseMirror-separator, .ProseMirror-trailingBreak')
       .forEach((node) => node.remove());
-  copy.querySelectorAll('.collaboration-carets__selection').forEach((node) => node.replaceWith(...node.childNodes));
+  copy.querySelectorAll('.collaboration-carets__selection, .ProseMirror-yjs-selection').forEach((node) => node.replaceWith(...node.childNodes));
   copy.normalize();
   return copy;
 }

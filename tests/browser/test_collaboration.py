@@ -156,7 +156,7 @@ async def test_offline_edits_merge_on_reconnect(open_as, daphne_server, cast):
 
 
 async def test_formatting_reaches_the_other_browser(open_as, daphne_server, cast, artifacts):
-    """Test 8: bold a word and make a heading in one browser; the other shows <strong> and <h1>/<h2>."""
+    """Test 8: bold a word, make headings, add a link in one browser; the other shows <strong>, <h1>/<h2>, <a>."""
     alice, bob = await open_pair(open_as, daphne_server, cast)
     await pages.editor(alice).click()
     await alice.keyboard.type("Quarterly results")
@@ -180,5 +180,16 @@ async def test_formatting_reaches_the_other_browser(open_as, daphne_server, cast
     await alice.keyboard.press("Control+Alt+2")
     await expect(pages.editor(bob).locator("h2")).to_contain_text("Revenue grew strongly")
     await expect(pages.editor(bob).locator("h2 strong")).to_have_text("Revenue")
+
+    # A link, through the link dialog (Ctrl+K).
+    await alice.keyboard.press("End")
+    await alice.keyboard.press("Enter")
+    await alice.keyboard.type("Read the full report")
+    await alice.keyboard.press("Shift+Home")
+    await alice.keyboard.press("Control+k")
+    await alice.get_by_test_id("link-input").fill("https://example.com/report")
+    await alice.keyboard.press("Enter")
+    link = pages.editor(bob).locator('p a[href="https://example.com/report"]')
+    await expect(link).to_contain_text("Read the full report")
     await pages.expect_same_content(alice, bob)
     await bob.screenshot(path=artifacts / "formatting-seen-by-editor.png")
