@@ -154,7 +154,8 @@ def _unauthenticated(request, exc):
 def _throttled(request, exc):
     wait = f"; retry in {math.ceil(exc.wait)} s" if exc.wait is not None else ""
     limit = ApiRateThrottle._configured()
-    return api.create_response(request, {"detail": f"Too many requests: the limit is {limit} per user{wait}"}, status=429)
+    detail = f"Too many requests: the limit is {limit} per user{wait}"
+    return api.create_response(request, {"detail": detail}, status=429)
 
 
 @api.exception_handler(export.UnknownFormat)
@@ -278,7 +279,9 @@ _EXPORT_RESPONSES = {
 async def document_export(
     request,
     document_id: UUID,
-    format_name: Annotated[str | None, Query(alias="format", description="One of: " + ", ".join(export.formats()))] = None,
+    format_name: Annotated[
+        str | None, Query(alias="format", description="One of: " + ", ".join(export.formats()))
+    ] = None,
     version: Annotated[int | None, Query(ge=1, le=MAX_ID, description="A version id (see /versions/); "
                                                                        "without it, the live document")] = None,
 ):

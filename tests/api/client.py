@@ -50,7 +50,8 @@ class ApiClient:
     def request(self, method: str, path: str, *, body=None, headers: dict | None = None, **query) -> Reply:
         url = self.base_url + path
         if query:
-            url += ("&" if "?" in url else "?") + urllib.parse.urlencode({k: v for k, v in query.items() if v is not None})
+            given = {k: v for k, v in query.items() if v is not None}
+            url += ("&" if "?" in url else "?") + urllib.parse.urlencode(given)
         all_headers = dict(headers or {})
         if self.token is not None and "Authorization" not in all_headers:
             all_headers["Authorization"] = f"Bearer {self.token}"

@@ -7,10 +7,9 @@ import pytest
 from tests.api.client import ApiClient, SessionClient
 
 
-@pytest.fixture
-def cast(daphne_server, unique):
+def make_cast(daphne_server, prefix: str) -> dict:
     """An owner, an editor, a viewer and a stranger (with tokens), and a document they share."""
-    names = {role: f"{unique}{role}" for role in ("owner", "editor", "viewer", "stranger")}
+    names = {role: f"{prefix}{role}" for role in ("owner", "editor", "viewer", "stranger")}
     seed = daphne_server.seed(
         users=list(names.values()),
         documents=[{"owner": names["owner"], "title": "Shared plan",
@@ -18,6 +17,18 @@ def cast(daphne_server, unique):
     )
     clients = {role: ApiClient(daphne_server.url, token=seed["tokens"][name]) for role, name in names.items()}
     return {"document": seed["documents"][0], "names": names, "tokens": seed["tokens"], **clients}
+
+
+@pytest.fixture(scope="module")
+def cast(daphne_server):
+    """A cast for the tests that change nothing (seeding users costs seconds: once per module)."""
+    return make_cast(daphne_server, f"m{uuid.uuid4().hex[:8]}")
+
+
+@pytest.fixture
+def own_cast(daphne_server, unique):
+    """A cast of one's own, for tests that delete the document or revoke tokens."""
+    return make_cast(daphne_server, unique)
 
 
 def detail(document) -> str:
@@ -55,7 +66,8 @@ def test_a_document_the_caller_cannot_see_is_a_404(daphne_server, cast):
     assert cast["owner"].get("/api/documents/not-a-uuid/").status == 404
 
 
-def test_roles(cast):
+def test_roles(own_cast):
+    cast = own_cast
     document = cast["document"]
     viewer, editor, owner = cast["viewer"], cast["editor"], cast["owner"]
 
@@ -79,7 +91,8 @@ def test_roles(cast):
         assert client.get(detail(document)).status == 404
 
 
-def test_a_revoked_token_is_a_401(daphne_server, cast):
+def test_a_revoked_token_is_a_401(daphne_server, own_cast):
+    cast = own_cast
     viewer = cast["viewer"]
     assert viewer.get("/api/documents/").status == 200
     daphne_server.django(
@@ -152,7 +165,8 @@ def test_openapi_schema_and_docs(daphne_server):
     assert set(paths["/api/documents/{document_id}/"]) == {"get", "patch", "delete"}
     export = paths["/api/documents/{document_id}/export"]["get"]
     assert {p["name"] for p in export["parameters"]} == {"document_id", "format", "version"}
-    assert set(export["responses"]["200"]["content"]) == {"text/plain", "text/markdown", "text/html", "application/json"}
+    content_types = set(export["responses"]["200"]["content"])
+    assert content_types == {"text/plain", "text/markdown", "text/html", "application/json"}
     schemes = schema["components"]["securitySchemes"]
     assert {s["type"] for s in schemes.values()} == {"http", "apiKey"}, schemes
     docs = api.get("/api/docs")

@@ -9,7 +9,7 @@ import json
 import time
 
 import pytest
-from pycrdt import XmlElement, XmlText
+from pycrdt import XmlText
 
 from collab import protocol
 from collab.client import YClient

@@ -9,7 +9,6 @@ API says JSON, and a status the schema documents.
 
 import json
 import string
-import uuid
 from urllib.parse import quote
 
 import pytest

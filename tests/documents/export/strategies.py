@@ -56,7 +56,9 @@ def _with_content(kind, content, **attrs):
 paragraphs = inline().map(lambda content: _with_content("paragraph", content))
 headings = st.builds(lambda level, content: _with_content("heading", content, level=level), st.integers(1, 6), inline())
 code_blocks = st.builds(
-    lambda language, text: _with_content("codeBlock", [{"type": "text", "text": text}] if text else [], language=language),
+    lambda language, text: _with_content(
+        "codeBlock", [{"type": "text", "text": text}] if text else [], language=language
+    ),
     LANGUAGES,
     st.text(ALPHABET, max_size=30),
 )

@@ -52,9 +52,12 @@ def test_hostile_text_and_links_come_out_inert():
     ("content", "expected"),
     [
         # Overlapping marks nest properly; the longer-running one outside.
-        ([text("a", "bold"), text("b", "bold", "italic"), text("c", "italic")], "<p><strong>a<em>b</em></strong><em>c</em></p>"),
-        ([text("a", "italic"), text("b", "bold", "italic"), text("c", "bold")], "<p><em>a<strong>b</strong></em><strong>c</strong></p>"),
-        ([text("x", link("/a"), "bold"), text("y", link("/a"))], '<p><a href="/a" rel="noopener noreferrer nofollow"><strong>x</strong>y</a></p>'),
+        ([text("a", "bold"), text("b", "bold", "italic"), text("c", "italic")],
+         "<p><strong>a<em>b</em></strong><em>c</em></p>"),
+        ([text("a", "italic"), text("b", "bold", "italic"), text("c", "bold")],
+         "<p><em>a<strong>b</strong></em><strong>c</strong></p>"),
+        ([text("x", link("/a"), "bold"), text("y", link("/a"))],
+         '<p><a href="/a" rel="noopener noreferrer nofollow"><strong>x</strong>y</a></p>'),
         ([text("a", "bold"), node("hardBreak"), text("b", "bold")], "<p><strong>a</strong><br><strong>b</strong></p>"),
         ([text("x", "superscript"), text("y", "textStyle")], "<p><sup>x</sup>y</p>"),
     ],

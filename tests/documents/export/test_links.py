@@ -6,7 +6,8 @@ from documents.export.links import safe_href
 
 
 @pytest.mark.parametrize(
-    "href", ["https://example.com/", "http://x", "mailto:a@b.c", "tel:+1", "/relative", "page.html", "#top", "//cdn.example/x"]
+    "href",
+    ["https://example.com/", "http://x", "mailto:a@b.c", "tel:+1", "/relative", "page.html", "#top", "//cdn.example/x"],
 )
 def test_ordinary_targets_are_kept(href):
     assert safe_href(href) == href

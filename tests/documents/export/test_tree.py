@@ -58,7 +58,7 @@ def test_y_prosemirror_bookkeeping_is_dropped():
     # An overlapping mark is stored as "<name>--<hash>"; a null value means "removed".
     t.insert(0, "x", {"comment--abcdEF12": {"id": 1.0}, "bold": None})
     assert document_tree(doc)["content"] == [
-        {"type": "paragraph", "content": [{"type": "text", "text": "x", "marks": [{"type": "comment", "attrs": {"id": 1}}]}]}
+        paragraph(text("x", {"type": "comment", "attrs": {"id": 1}}))
     ]
 
 
