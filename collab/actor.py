@@ -22,6 +22,7 @@ from .messages import (
     Abandon,
     ActorStopped,
     ApplyUpdate,
+    FanOut,
     Flush,
     GetState,
     Incoming,
@@ -37,6 +38,10 @@ from .messages import (
 from .store import BaseStore, DocumentGone, SnapshotData, StaleOwner
 
 logger = logging.getLogger(__name__)
+
+# Posted by the actor's own timers and writer, or by consumers that must never
+# wait (Leave): they bypass the mailbox's bound.
+INTERNAL = (Tick, FanOut, WriteDone, Leave, Shutdown, Abandon)
 
 # y-protocols drops a remote awareness state not renewed for 30 s; renew ours well before.
 AWARENESS_RENEW = 15.0
@@ -120,6 +125,10 @@ class DocumentActor:
         self._idle_since = time.monotonic()
         self._renewed_at = 0.0
         self._gone = False
+        # Updates waiting to be fanned out: (update, sid of its sender or None).
+        self._outbox: list[tuple[bytes, str | None]] = []
+        self._fanout_timer: asyncio.TimerHandle | None = None
+        self._last_fanout = float("-inf")
         # Encoded size of the document: exact after a load or snapshot, plus the
         # sizes of the updates applied since (an upper bound: merging shrinks them).
         self._size = 0
@@ -190,7 +199,7 @@ class DocumentActor:
         try:
             while True:
                 message = await self._mailbox.get()
-                if not isinstance(message, (Tick, WriteDone, Leave, Shutdown, Abandon)):
+                if not isinstance(message, INTERNAL):
                     self._external -= 1
                     self._slots.release()
                 self._handle(message)
@@ -211,6 +220,8 @@ class DocumentActor:
         match message:
             case Incoming(subscriber, msg):
                 self._on_incoming(subscriber, msg)
+            case FanOut():
+                self._flush_outbox()
             case Tick():
                 self._on_tick()
             case WriteDone(job, error, result):
@@ -332,7 +343,7 @@ class DocumentActor:
         return self._doc.get_state()
 
     def _after_change(self, update: bytes, author: str, exclude) -> None:
-        self._broadcast(protocol.encode_update(update), exclude=exclude)
+        self._queue_fanout(update, exclude)
         now = time.monotonic()
         if not self._unsaved:
             self._first_unsaved = now
@@ -350,12 +361,59 @@ class DocumentActor:
             self._unsaved = [merge_updates(*self._unsaved)]
         self._reschedule()
 
+    # --- fan-out ------------------------------------------------------------------------
+
+    def _queue_fanout(self, update: bytes, exclude) -> None:
+        """Send an update to every subscriber but `exclude`, coalescing bursts.
+
+        The first update after a quiet spell goes out at once; the ones that
+        follow within `fanout_interval` are merged and sent together, one
+        frame per recipient. Under load this divides the frames (and the
+        per-frame cost of the WebSocket stack) by the updates per interval.
+        """
+        self._outbox.append((update, exclude))
+        if self._fanout_timer is not None:
+            return
+        loop = asyncio.get_running_loop()
+        due = self._last_fanout + self._config.fanout_interval
+        if loop.time() >= due:
+            self._flush_outbox()
+        else:
+            self._fanout_timer = loop.call_at(due, self.post, FanOut())
+
+    def _flush_outbox(self) -> None:
+        batch, self._outbox = self._outbox, []
+        self._fanout_timer = None
+        self._last_fanout = asyncio.get_running_loop().time()
+        if not batch or not self._subscribers:
+            return
+        if len(batch) == 1:
+            update, exclude = batch[0]
+            self._broadcast(protocol.encode_update(update), exclude=exclude)
+            return
+        everyone = protocol.encode_update(merge_updates(*(update for update, _ in batch)))
+        # Authors get everything but their own updates (never an echo). Batches
+        # hold the few updates of one interval, so this stays cheap.
+        for_author = {}
+        for author in {who for _, who in batch if who is not None}:
+            others = [update for update, who in batch if who != author]
+            for_author[author] = protocol.encode_update(merge_updates(*others)) if others else None
+        for sid, subscriber in list(self._subscribers.items()):
+            frame = for_author[sid] if sid in for_author else everyone
+            if frame is not None:
+                subscriber.send(frame)
+
     def _on_client_awareness(self, subscriber, payload: bytes) -> None:
         entries = protocol.awareness_entries(payload)
+        if any(client_id == self._awareness.client_id for client_id, _, _ in entries):
+            # y-websocket clients relay every awareness change they receive,
+            # ours included: drop our entry (only we set it) and keep the rest.
+            entries = [entry for entry in entries if entry[0] != self._awareness.client_id]
+            if not entries:
+                return
+            payload = protocol.encode_awareness_entries(entries)
         owned = self._awareness_ids[subscriber.sid]
         for client_id, _clock, state in entries:
-            if client_id == self._awareness.client_id:
-                raise protocol.ProtocolError("a client may not set the server's awareness state")
             if state in ("", "null"):
                 owned.discard(client_id)
             else:
@@ -593,6 +651,8 @@ class DocumentActor:
         self.state = state
         if self._timer is not None:
             self._timer.cancel()
+        if self._fanout_timer is not None:
+            self._fanout_timer.cancel()
         if self._writer is not None and state is State.FAILED:
             self._writer.cancel()
         while not self._mailbox.empty():

@@ -1,8 +1,17 @@
-"""WebSocket authentication: `Authorization: Bearer <token>` or the session cookie."""
+"""WebSocket authentication: `Authorization: Bearer <token>`, else the session cookie.
 
-from channels.auth import AuthMiddlewareStack
+Both are resolved once, at the handshake. We do not use Channels'
+AuthMiddlewareStack: its session middleware wraps `send` to save the session,
+checking the lazy session on every outgoing frame (a quarter of the server's
+CPU under load, measured with py-spy in bench/), and a socket never changes
+the session.
+"""
+
+import types
+
 from channels.db import database_sync_to_async
 from channels.middleware import BaseMiddleware
+from django.http.cookie import parse_cookie
 
 
 @database_sync_to_async
@@ -14,8 +23,20 @@ def _token_owner(raw: str):
     return (token.user, token.pk) if token else None
 
 
-class BearerTokenMiddleware(BaseMiddleware):
-    """Sets scope["user"] from a bearer token when the client sends one.
+@database_sync_to_async
+def _session_user(session_key: str):
+    """The user of a Django session, as a request would see it (AnonymousUser if none)."""
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.contrib.auth import get_user
+
+    session = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+    return get_user(types.SimpleNamespace(session=session))
+
+
+class WebSocketAuthMiddleware(BaseMiddleware):
+    """Sets scope["user"] (and scope["api_token_id"] for token auth).
 
     A wrong or revoked token leaves the user anonymous (the consumer then
     closes with 4401) rather than falling back to the cookie: a script that
@@ -23,19 +44,23 @@ class BearerTokenMiddleware(BaseMiddleware):
     """
 
     async def __call__(self, scope, receive, send):
-        for name, value in scope.get("headers", ()):
-            if name == b"authorization":
-                scheme, _, raw = value.decode("latin1").partition(" ")
-                if scheme.lower() == "bearer":
-                    from django.contrib.auth.models import AnonymousUser
+        from django.conf import settings
+        from django.contrib.auth.models import AnonymousUser
 
-                    found = await _token_owner(raw.strip())
-                    scope = dict(scope, auth_method="token")
-                    scope["user"], scope["api_token_id"] = found if found else (AnonymousUser(), None)
-                break
+        scope = dict(scope, user=AnonymousUser(), api_token_id=None)
+        headers = dict(scope.get("headers", ()))
+        scheme, _, raw = headers.get(b"authorization", b"").decode("latin1").partition(" ")
+        if scheme.lower() == "bearer":
+            found = await _token_owner(raw.strip())
+            if found:
+                scope["user"], scope["api_token_id"] = found
+        else:
+            cookies = parse_cookie(headers.get(b"cookie", b"").decode("latin1"))
+            session_key = cookies.get(settings.SESSION_COOKIE_NAME)
+            if session_key:
+                scope["user"] = await _session_user(session_key)
         return await super().__call__(scope, receive, send)
 
 
 def WebSocketAuthStack(inner):
-    # Session auth runs first; a bearer token, if present, then decides.
-    return AuthMiddlewareStack(BearerTokenMiddleware(inner))
+    return WebSocketAuthMiddleware(inner)

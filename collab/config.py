@@ -27,6 +27,8 @@ class CollabConfig:
     reauth_interval: float = 5.0
     # A socket must start the sync (send step 1) within this many seconds.
     handshake_timeout: float = 15.0
+    # Updates arriving within this many seconds of the last fan-out are merged into one frame.
+    fanout_interval: float = 0.01
     # Frames queued for one connection before it is closed as too slow.
     send_queue_limit: int = 1024
     # External messages waiting in one mailbox before senders wait.

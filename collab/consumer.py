@@ -83,9 +83,10 @@ class Connection:
         asyncio.get_running_loop().create_task(self._consumer.close(code, reason))
 
     async def _drain(self) -> None:
+        send = self._consumer.base_send  # the raw ASGI send: no per-frame wrappers
         while True:
             frame = await self._queue.get()
-            await self._consumer.send(bytes_data=frame)
+            await send({"type": "websocket.send", "bytes": frame})
 
     def stop(self) -> None:
         self.closed = True

@@ -82,6 +82,11 @@ class Tick:
 
 
 @dataclass(frozen=True, slots=True)
+class FanOut:
+    """Time to send the coalesced updates."""
+
+
+@dataclass(frozen=True, slots=True)
 class WriteDone:
     # The write job that finished.
     job: object

@@ -21,6 +21,7 @@ from pycrdt import (
     YSyncMessageType,
     create_awareness_message,
     create_update_message,
+    write_var_uint,
 )
 from pycrdt._sync import create_sync_step1_message, create_sync_step2_message
 
@@ -153,6 +154,15 @@ def awareness_entries(payload: bytes) -> list[tuple[int, int, str]]:
     if reader.pos != len(payload):
         raise ProtocolError("unexpected bytes after the awareness entries")
     return entries
+
+
+def encode_awareness_entries(entries: list[tuple[int, int, str]]) -> bytes:
+    """The awareness update payload of (client id, clock, JSON state) entries."""
+    out = [write_var_uint(len(entries))]
+    for client_id, clock, state in entries:
+        raw = state.encode("utf-8")
+        out += [write_var_uint(client_id), write_var_uint(clock), write_var_uint(len(raw)), raw]
+    return b"".join(out)
 
 
 def validate_awareness(payload: bytes) -> None:

@@ -203,6 +203,9 @@ COLLAB = {
     "REAUTH_INTERVAL": env_number("COLLAB_REAUTH_INTERVAL", 5.0),
     # A socket that has not started the sync after this many seconds is closed (4408).
     "HANDSHAKE_TIMEOUT": env_number("COLLAB_HANDSHAKE_TIMEOUT", 15.0),
+    # Updates that arrive within this many seconds of the last fan-out are merged and
+    # sent together (the first after a quiet spell goes at once). 0 disables it.
+    "FANOUT_INTERVAL": env_number("COLLAB_FANOUT_INTERVAL", 0.01),
     # Frames queued for one connection before it is closed as too slow (4013).
     "SEND_QUEUE_LIMIT": int(env_number("COLLAB_SEND_QUEUE_LIMIT", 1024, int)),
     # Messages waiting in one actor's mailbox before senders are made to wait.

@@ -221,3 +221,23 @@ async def test_named_snapshot(registry, document_id, store):
     snapshot_id = await actor.ask(TakeSnapshot(label="first draft", kind="named"))
     assert snapshot_id == 1
     assert store.snapshots[document_id][0].label == "first draft"
+
+
+async def test_relayed_server_awareness_is_dropped_not_fatal(registry, document_id):
+    """y-websocket clients relay every awareness change they get, the server's included."""
+    from pycrdt import Awareness
+
+    alice, bob = FakeSubscriber("alice"), FakeSubscriber("bob")
+    actor = await registry.join(document_id, alice)
+    await registry.join(document_id, bob)
+    server_entry = protocol.awareness_entries(alice.frames[1].payload)[0]
+    own = Awareness(Doc())
+    own.set_local_state({"user": {"name": "Alice"}})
+    mine = protocol.awareness_entries(own.encode_awareness_update([own.client_id]))[0]
+    relayed = protocol.encode_awareness_entries([server_entry, mine])
+    await actor.tell(Incoming(alice, protocol.AwarenessUpdate(relayed)))
+    await bob.wait(lambda s: any(isinstance(m, protocol.AwarenessUpdate) and "Alice" in m.payload.decode("latin1")
+                                 for m in s.frames[2:]))
+    assert alice.closed_with is None, "relaying the server's entry is normal client behaviour"
+    forwarded = [m for m in bob.frames[2:] if isinstance(m, protocol.AwarenessUpdate)][-1]
+    assert [e[0] for e in protocol.awareness_entries(forwarded.payload)] == [own.client_id]
