@@ -19,7 +19,7 @@ from documents import services as document_services
 from documents.models import WRITE_ROLES, ApiToken, Document, Role
 from documents.selectors import NoSuchDocument, document_role
 
-from . import forms, selectors, services
+from . import forms, selectors
 from .people import person
 
 
@@ -103,7 +103,7 @@ def document_rename(request, document, role):
             return JsonResponse({"errors": form.errors}, status=400)
         messages.error(request, "A title can have at most %d characters." % forms.TITLE_MAX)
         return redirect(_next_or(request, reverse("document-list")))
-    document = services.document_rename(document=document, title=form.cleaned_data["title"])
+    document = document_services.document_rename(document=document, title=form.cleaned_data["title"])
     if _wants_fragment(request):
         return JsonResponse({"title": document.title})
     messages.success(request, f"Renamed to “{document.title}”.")
@@ -114,7 +114,7 @@ def document_rename(request, document, role):
 @document_view(roles={Role.OWNER})
 def document_delete(request, document, role):
     title = document.title
-    services.document_delete(document=document)
+    document_services.document_delete(document=document)
     messages.success(request, f"Deleted “{title}”.")
     return redirect("document-list")
 

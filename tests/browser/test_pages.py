@@ -144,3 +144,25 @@ async def test_api_tokens_are_shown_once_and_can_be_revoked(open_as, daphne_serv
     await expect(row.get_by_text("Revoked")).to_be_visible()
     user = daphne_server.django(f"from documents.selectors import user_for_token\nresult = user_for_token({raw!r})")
     assert user is None, "a revoked token authenticates nobody"
+
+
+async def test_export_menu_downloads_the_document(open_as, daphne_server, cast):
+    alice = await open_as(cast.owner)
+    await pages.open_document(alice, daphne_server.url, cast.document_id)
+    await pages.editor(alice).click()
+    await alice.keyboard.type("Exported heading")
+    await alice.keyboard.press("Control+Alt+1")
+    await alice.keyboard.press("End")
+    await alice.keyboard.press("Enter")
+    await alice.keyboard.type("Body text")
+    await expect(pages.save_state(alice)).to_have_text("Saved")
+
+    menu = alice.get_by_test_id("export-menu")
+    for format_id, expected in [("md", "# Exported heading"), ("html", "<h1>Exported heading</h1>"), ("txt", "Body text")]:
+        await menu.locator("summary").click()
+        async with alice.expect_download() as download_info:
+            await menu.get_by_test_id(f"export-{format_id}").click()
+        download = await download_info.value
+        assert download.suggested_filename.endswith(f".{format_id}"), download.suggested_filename
+        body = (await download.path()).read_text()
+        assert expected in body, f"the {format_id} export should contain {expected!r}, got {body[:300]!r}"
