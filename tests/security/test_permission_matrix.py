@@ -1,0 +1,143 @@
+"""Who may do what: every role against every surface, on a live server.
+
+The table is generated from what the server actually did, written to
+test-artifacts/permission-matrix-<backend>.md, and compared with the expected
+one cell by cell.
+"""
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from pycrdt import XmlElement, XmlText
+
+from collab import protocol
+from collab.client import YClient
+from tests.api.client import ApiClient
+from tests.documents.admin_http import AdminSession
+
+ROLES = ["anonymous", "no role", "viewer", "editor", "owner", "staff", "superuser"]
+SURFACES = ["ws connect", "ws write", "api list", "api get", "api patch", "api versions", "api export",
+            "api delete", "admin history", "admin restore"]
+
+# What each role may do. ws connect: "open" or the close code; ws write: "kept" or "refused";
+# api list: whether the document is listed; others: the HTTP status ("sign-in": redirected to the
+# sign-in page; "302 done": the restore happened and the admin went back to the versions page).
+EXPECTED = {
+    "anonymous": ["4401", "refused", "401", "401", "401", "401", "401", "401", "sign-in", "sign-in"],
+    "no role": ["4403", "refused", "not listed", "404", "404", "404", "404", "404", "sign-in", "sign-in"],
+    "viewer": ["open", "refused", "listed", "200", "403", "200", "200", "403", "sign-in", "sign-in"],
+    "editor": ["open", "kept", "listed", "200", "200", "200", "200", "403", "sign-in", "sign-in"],
+    "owner": ["open", "kept", "listed", "200", "200", "200", "200", "204", "sign-in", "sign-in"],
+    "staff": ["4403", "refused", "not listed", "404", "404", "404", "404", "404", "200", "403"],
+    "superuser": ["4403", "refused", "not listed", "404", "404", "404", "404", "404", "200", "302 done"],
+}
+PASSWORD = "matrix-password-1"
+
+
+@pytest.fixture
+def world(daphne_server, unique):
+    names = {role: f"{unique}{role.replace(' ', '')}" for role in ROLES if role != "anonymous"}
+    return daphne_server.django(
+        "from django.contrib.auth import get_user_model\nfrom django.contrib.auth.models import Permission\n"
+        "from pycrdt import Doc, XmlElement, XmlFragment, XmlText\n"
+        "from documents.models import Snapshot\n"
+        "from documents.services import document_create, membership_set, token_create\n"
+        "User = get_user_model()\n"
+        f"names = {names!r}\n"
+        "users = {r: User.objects.create_user(n, password=" + repr(PASSWORD) + ") for r, n in names.items()}\n"
+        "users['staff'].is_staff = True\nusers['staff'].save()\n"
+        "users['staff'].user_permissions.set(Permission.objects.filter(content_type__app_label='documents',\n"
+        "    codename__in=['view_document', 'change_document', 'view_snapshot']))\n"
+        "users['superuser'].is_staff = users['superuser'].is_superuser = True\nusers['superuser'].save()\n"
+        "def make(title):\n"
+        "    d = document_create(owner=users['owner'], title=title)\n"
+        "    membership_set(document=d, user=users['editor'], role='editor')\n"
+        "    membership_set(document=d, user=users['viewer'], role='viewer')\n"
+        "    return d\n"
+        "doc = make('Matrix')\n"
+        "v = Doc(); v.get('default', type=XmlFragment).children.append(XmlElement('paragraph', contents=[XmlText('v1')]))\n"
+        "snap = Snapshot.objects.create(document=doc, created_at=doc.created_at, state=v.get_update(),\n"
+        "    state_vector=v.get_state(), size=1, preview='v1')\n"
+        "result = {'doc': str(doc.pk), 'version': snap.pk, 'names': names,\n"
+        "    'deletable': {r: str(make('Delete me ' + r).pk) for r in names},\n"
+        "    'tokens': {r: token_create(user=u, name='matrix')[1] for r, u in users.items()}}\n"
+    )
+
+
+async def probe_socket(server, world, role) -> tuple[str, str]:
+    client = YClient(server.document_ws(world["doc"]), token=world["tokens"].get(role))
+    await client.connect()
+    done = asyncio.ensure_future(client.synced.wait())
+    closed = asyncio.ensure_future(client.closed.wait())
+    await asyncio.wait([done, closed], timeout=15, return_when=asyncio.FIRST_COMPLETED)
+    done.cancel()
+    closed.cancel()
+    if client.closed.is_set():
+        return str(client.close_code), "refused"
+    client.fragment.children.append(XmlElement("paragraph", contents=[XmlText(f"written by {role}")]))
+    # Once the server answers a later sync step 1, it has handled the update (one mailbox, in order).
+    frames = client.frames_received
+    await client.send(protocol.encode_sync_step1(client.doc.get_state()))
+    await client.wait_for(lambda c: c.frames_received > frames)
+    await client.close()
+    return "open", "pending"
+
+
+def status_of(reply) -> str:
+    if reply.status == 302:
+        return "sign-in" if "login" in reply.location else "302 done"
+    return str(reply.status)
+
+
+def probe_http(server, world, role) -> list[str]:
+    api = ApiClient(server.url, token=world["tokens"].get(role))
+    doc, base = world["doc"], f"/api/documents/{world['doc']}/"
+    listed = api.request("GET", "/api/documents/")
+    if listed.status == 200:
+        ids = [item["id"] for item in listed.json()["items"]]
+        list_cell = "listed" if doc in ids else "not listed"
+    else:
+        list_cell = status_of(listed)
+    cells = [
+        list_cell,
+        status_of(api.request("GET", base)),
+        status_of(api.request("PATCH", base, body={"title": f"Renamed by {role}"})),
+        status_of(api.request("GET", base + "versions/")),
+        status_of(api.request("GET", base + "export", format="txt")),
+    ]
+    target = world["deletable"].get(role, world["deletable"]["owner"])
+    cells.append(status_of(api.request("DELETE", f"/api/documents/{target}/")))
+    web = AdminSession(server.url)
+    if role != "anonymous":
+        signed_in = web.post("/accounts/login/", {"username": world["names"][role], "password": PASSWORD})
+        assert signed_in.status == 302, f"{role} should be able to sign in"
+    versions = f"/admin/documents/document/{doc}/versions/"
+    cells.append(status_of(web.get(versions)))
+    restore = web.post(f"{versions}{world['version']}/restore/")
+    cells.append(status_of(restore))
+    return cells
+
+
+async def test_permission_matrix(daphne_server, world, backend):
+    table = {role: list(await probe_socket(daphne_server, world, role)) for role in ROLES}
+    async with YClient(daphne_server.document_ws(world["doc"]), token=world["tokens"]["owner"]) as owner:
+        await owner.synced.wait()
+        text = owner.text()
+    for role in ROLES:
+        if table[role][1] == "pending":
+            table[role][1] = "kept" if f"written by {role}" in text else "refused"
+    # After the sockets: the superuser's restore rewrites the document.
+    for role in ROLES:
+        table[role] += await asyncio.to_thread(probe_http, daphne_server, world, role)
+
+    lines = ["| role | " + " | ".join(SURFACES) + " |", "|---" * (len(SURFACES) + 1) + "|"]
+    for role in ROLES:
+        marks = [cell if cell == want else f"**{cell}** (want {want})" for cell, want in zip(table[role], EXPECTED[role])]
+        lines.append(f"| {role} | " + " | ".join(marks) + " |")
+    artifacts = Path(__file__).resolve().parents[2] / "test-artifacts"
+    artifacts.mkdir(exist_ok=True)
+    (artifacts / f"permission-matrix-{backend}.md").write_text("\n".join(lines) + "\n")
+    print("\n" + "\n".join(lines))
+    wrong = {role: table[role] for role in ROLES if table[role] != EXPECTED[role]}
+    assert not wrong, "permission matrix differs:\n" + "\n".join(lines)
