@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "channels",
+    "ninja",  # serves the API docs' assets itself (no CDN)
     "documents",
     "collab",
     "frontend",
@@ -134,6 +135,13 @@ if REDIS_URL:
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+# --- Cache (API rate limits) ---------------------------------------------------
+# With Redis the limits are shared by every process; otherwise per process.
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+# Requests per user to the REST API, as "<count>/<s|min|h|d>"; beyond it, 429.
+API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "600/min")
 
 # --- Auth -------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
