@@ -85,7 +85,8 @@ def cmd_run(args) -> None:
                    server_cpus=server_cpus, generator_cpus=gen_cpus, seed=args.seed,
                    idle_connections=args.idle_connections or (1000 if args.quick else 5000),
                    bigdoc_joins=3 if args.quick else 10, trace_file=args.trace,
-                   profile_dir=args.out if args.profile else None)
+                   profile_dir=args.out if args.profile else None,
+                   server_env=dict(kv.split("=", 1) for kv in args.server_env))
     targets = args.targets.split(",")
     if "peer" in targets:
         ensure_peer_installed()
@@ -118,6 +119,8 @@ def cmd_run(args) -> None:
                 traceback.print_exc()
                 result = {"target": target, "error": f"{type(exc).__name__}: {exc}"}
             result["describe"] = describe(scenario, opts)
+            if target == "ours" and getattr(runner, "last_code", None):
+                result["code"] = runner.last_code
             result["wall_s"] = round(time.monotonic() - t0, 1)
             cache[(scenario, target)] = result
             results["scenarios"].setdefault(scenario, {})[target] = result
@@ -147,6 +150,8 @@ def main(argv=None) -> None:
     run.add_argument("--out", default=str(Path(__file__).resolve().parent / "results"))
     run.add_argument("--max-minutes", type=float, default=40.0, help="skip what would start after this")
     run.add_argument("--note", help="a line to put at the top of results.md")
+    run.add_argument("--server-env", action="append", default=[], metavar="KEY=VALUE",
+                     help="environment for our server, e.g. COLLAB_PERSIST_THREADS=1 (repeatable)")
     run.add_argument("--profile", action="store_true",
                      help="record our server with py-spy during typing scenarios (profile-<scenario>.md in --out)")
     sub.add_parser("install-peer", help="npm-install the peer into bench/.peer/")

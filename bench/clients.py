@@ -63,6 +63,7 @@ class Editor:
         self.pending: list[bytes] = []
         self.seen: dict[int, int] = {}  # author index -> clocks seen
         self.step2_bytes = 0
+        self.awareness_frames = 0  # e.g. the server's "saved" state
         recorder.sends[index] = array("q")
 
     async def connect(self, host: str, port: int, headers: dict) -> None:
@@ -77,7 +78,8 @@ class Editor:
 
     def on_frame(self, frame: bytes) -> None:
         if frame[0] != wire.SYNC:
-            return  # awareness: not measured
+            self.awareness_frames += 1
+            return  # awareness: counted, not measured
         kind, sync_type, payload = wire.parse_frame(frame)
         if sync_type == wire.STEP1:
             self.apply_pending()

@@ -38,11 +38,14 @@ TYPING_ROWS = [
     ("latency p50 (ms)", "latency_ms.p50_ms"), ("latency p95 (ms)", "latency_ms.p95_ms"),
     ("latency p99 (ms)", "latency_ms.p99_ms"), ("latency max (ms)", "latency_ms.max_ms"),
     ("delivered edits/s", "delivered_per_s"), ("deliveries", "deliveries"),
+    ("frames received per delivery", "frames_per_delivery"), ("awareness frames received", "awareness_frames_received"),
     ("all delivered", "all_delivered"), ("converged", "converged"),
     ("server CPU (s)", "server_cpu_s"), ("server CPU per delivery (µs)", "server_cpu_us_per_delivery"),
     ("server RSS (MB)", "server_rss_mb"), ("client CPU (s)", "client_cpu_s"),
     ("client CPU (share of its cores)", "client_cpu_share"),
-    ("client CPU while typing (share)", "client_cpu_share_typing"), ("generator-bound", "generator_bound"),
+    ("client CPU while typing (share)", "client_cpu_share_typing"),
+    ("edits typed", "edits_sent"), ("edits planned", "edits_planned"),
+    ("generator lag p99 (ms)", "generator_lag_ms.p99"), ("generator-bound", "generator_bound"),
 ]
 PERSIST_ROWS = TYPING_ROWS + [
     ("DB commits/s", "database.commits_per_s"), ("DB rows written/s", "database.rows_written_per_s"),

@@ -37,6 +37,7 @@ class Options:
     bigdoc_joins: int = 10  # sequential fresh joins; then as many at once
     trace_file: str | None = None
     profile_dir: str | None = None  # record our server with py-spy into this folder during typing
+    server_env: dict = field(default_factory=dict)  # extra environment for our server (e.g. COLLAB_* knobs)
 
 
 class WorkerProcess:
@@ -139,9 +140,11 @@ class Runner:
         kwargs = {"cpus": self.options.server_cpus}
         if cls is OurServer:
             kwargs["database"] = database
+            kwargs["env"] = self.options.server_env
         server = cls(**kwargs)
         server.prepare(documents, clients_per_document)
         server.start()
+        self.last_code = code_fingerprint() if cls is OurServer else None
         return server
 
     # --- typing: typing-E, many-docs, persist ----------------------------------------
@@ -260,10 +263,15 @@ class Runner:
         typing_share = sum(s["cpu"] for s in sent) / (opts.duration + 1 / rate) / gen_cores
         # From the first keystroke to the last receipt (the drain included).
         window = epoch / 1e9 + lat["last_receipt_us"] / 1e6 - start
+        lag_p99 = max((s["lag_ms"][1] or 0) for s in sent)
         return {
             "target": target, "documents": documents, "editors_per_document": editors, "rate": rate,
             "duration_s": opts.duration, "workers": len(done),
-            "edits_sent": lat["sent"], "deliveries_expected": expected, "deliveries": lat["deliveries"],
+            "edits_planned": sum(s["planned"] for s in sent), "edits_sent": lat["sent"],
+            # How late keystrokes ran after their schedule, worst worker: large values mean the generator
+            # was starved (by its own load or other processes on its cores) and typed late or not at all.
+            "generator_lag_ms": {"p50": max((s["lag_ms"][0] or 0) for s in sent), "p99": lag_p99,
+                                 "max": max((s["lag_ms"][2] or 0) for s in sent)}, "deliveries_expected": expected, "deliveries": lat["deliveries"],
             "all_delivered": lat["deliveries"] == expected and all(s["caught_up"] for s in states.values()),
             "converged": not diverged, "diverged_documents": len(diverged), "closed_connections": closed,
             "latency_ms": {k: lat[k.replace("_ms", "") + "_ms"] for k in ("p50_ms", "p95_ms", "p99_ms", "max_ms",
@@ -275,8 +283,15 @@ class Runner:
             "server_rss_before_mb": round(rss_before / 2**20, 1),
             "client_cpu_s": round(gen_cpu, 2),
             "client_cpu_share": round(gen_cpu / window / gen_cores, 2) if window > 0 else None,
-            "client_cpu_share_typing": round(typing_share, 2), "generator_bound": typing_share > 0.9,
+            "client_cpu_share_typing": round(typing_share, 2),
+            "generator_bound": typing_share > 0.9 or lag_p99 > 100,
             "window_s": round(window, 2), "fallback_frames": sum(d["fallbacks"] for d in done),
+            # Frames the editors received (sync + awareness), and per delivered edit: 1.0 is one frame per
+            # edit per receiver; coalescing brings it below 1.
+            "frames_received": sum(d["frames"] for d in done),
+            "awareness_frames_received": sum(d["awareness_frames"] for d in done),
+            "frames_per_delivery": round(sum(d["frames"] for d in done) / lat["deliveries"], 3)
+            if lat["deliveries"] else None,
         }
 
     # --- idle ------------------------------------------------------------------------------
@@ -329,6 +344,7 @@ class Runner:
             "target": target, "documents": ndocs, "connections": connected, "requested": total,
             "failures": [f for e in first + rest for f in e["failures"]][:5],
             "closed_early": sum(e["closed_early"] for e in closed),
+            "close_codes": _sum_counts(e.get("close_codes", {}) for e in closed),
             "server_rss_start_mb": round(rss_start / 2**20, 1), "server_rss_docs_open_mb": round(rss_docs / 2**20, 1),
             "server_rss_mb": round(max(rss_all, rss_end) / 2**20, 1),
             "rss_per_connection_kb": round((max(rss_all, rss_end) - rss_start) / connected / 1024, 1),
@@ -399,6 +415,27 @@ class Runner:
             "server_cpu_ms_per_join": round((cpu1 - cpu0) / len(every) * 1000, 2),
             "server_rss_loaded_mb": round(rss_loaded / 2**20, 1), "server_rss_mb": round(rss_after / 2**20, 1),
         }
+
+
+def _sum_counts(counts) -> dict:
+    total: dict[str, int] = {}
+    for c in counts:
+        for k, v in c.items():
+            total[str(k)] = total.get(str(k), 0) + v
+    return total
+
+
+def code_fingerprint() -> dict:
+    """Which server code ran: HEAD, and a hash of the server's sources as they were (the tree may be dirty)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for folder in ("collab", "editor", "documents"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            digest.update(str(path.relative_to(ROOT)).encode())
+            digest.update(path.read_bytes())
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    return {"head": head.stdout.strip(), "sources": digest.hexdigest()[:12]}
 
 
 def _text_of(update: bytes) -> str:

@@ -14,6 +14,7 @@ Idle workers get `config` (connect `first` clients per document), `go`
 
 import asyncio
 import json
+import math
 import os
 import pickle
 import resource
@@ -107,8 +108,12 @@ class Worker:
         await self.command()
         clients = first + rest
         closed_early = sum(1 for c in clients if c.close_code is not None)
+        codes = {}
+        for c in clients:
+            if c.close_code is not None:
+                codes[c.close_code] = codes.get(c.close_code, 0) + 1
         await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
-        self.emit(event="closed", closed_early=closed_early)
+        self.emit(event="closed", closed_early=closed_early, close_codes=codes)
 
     async def run_typing(self) -> None:
         cfg = self.config
@@ -134,24 +139,47 @@ class Worker:
         period = 1.0 / cfg["rate"]
         cpu_go = None
 
+        lags = []  # how late each keystroke ran after its scheduled time: the generator's own delay
+        planned = 0
+        chains = 0  # editors still typing
+        finished = asyncio.Event()
+
+        def chain_done():
+            nonlocal chains
+            chains -= 1
+            if chains == 0:
+                finished.set()
+
         def tick(editor, when):
-            if editor.closed.is_set() or loop.time() >= end:
-                return  # a tick the loop ran late, past the end, types nothing: "sent" counts are final
+            # Every keystroke scheduled before the end is typed, however late (the lag says how late).
+            if editor.closed.is_set():
+                return chain_done()
+            lags.append(loop.time() - when)
             editor.type_one()
             nxt = when + period
             if nxt < end:
                 loop.call_at(nxt, tick, editor, nxt)
+            else:
+                chain_done()
 
         for editor in editors:
             first = start + editor.rng.uniform(0, period)
             if first < end:
                 loop.call_at(first, tick, editor, first)
+                planned += math.ceil((end - first) / period)
+                chains += 1
+        if chains == 0:
+            finished.set()
         await asyncio.sleep(max(0.0, start - loop.time()))
         cpu_go = cpu_seconds()
-        await asyncio.sleep(max(0.0, end - loop.time()) + period)
+        frames_go = sum(e.ws.frames_in for e in editors)
+        awareness_go = sum(e.awareness_frames for e in editors)
+        await asyncio.wait_for(finished.wait(), max(0.0, end - loop.time()) + 120)
         cpu_sent = cpu_seconds()
+        lags.sort()
         self.emit(event="sent", clocks={e.index: e.clock for e in editors}, cpu=cpu_sent - cpu_go,
-                  closed=sum(1 for e in editors if e.closed.is_set()))
+                  closed=sum(1 for e in editors if e.closed.is_set()), planned=planned,
+                  lag_ms=[round(lags[int(q * (len(lags) - 1))] * 1000, 2) if lags else None for q in (0.5, 0.99, 1.0)])
 
         expect = await self.command()
         expected_by_doc = {path: {int(a): n for a, n in clocks.items()} for path, clocks in expect["docs"].items()}
@@ -170,7 +198,8 @@ class Worker:
         with open(cfg["record_file"], "wb") as f:
             pickle.dump({"sends": recorder.sends, "receipts": recorder.receipts}, f, protocol=pickle.HIGHEST_PROTOCOL)
         self.emit(event="done", states=states, fallbacks=recorder.fallbacks, cpu_window=cpu_done - cpu_go,
-                  cpu_total=cpu_seconds())
+                  cpu_total=cpu_seconds(), frames=sum(e.ws.frames_in for e in editors) - frames_go,
+                  awareness_frames=sum(e.awareness_frames for e in editors) - awareness_go)
         await self.command()
         await asyncio.gather(*(e.close() for e in editors), return_exceptions=True)
         self.emit(event="closed")
