@@ -104,6 +104,12 @@ def cmd_run(args) -> None:
         "scenarios": {},
     }
     out = Path(args.out)
+    run_meta = results["meta"]  # this run's; the first run's meta stays on top when updating
+    if args.update and (out / "results.json").exists():
+        # Re-run some scenarios into an existing result set, keeping the others.
+        previous = json.loads((out / "results.json").read_text())
+        previous["meta"].setdefault("updates", []).append(results["meta"])
+        results = {"meta": previous["meta"], "scenarios": previous["scenarios"]}
     cache: dict = {}
     deadline = time.monotonic() + args.max_minutes * 60
     for scenario in scenarios:
@@ -125,7 +131,7 @@ def cmd_run(args) -> None:
             cache[(scenario, target)] = result
             results["scenarios"].setdefault(scenario, {})[target] = result
             print(json.dumps({k: v for k, v in result.items() if k != "describe"}), flush=True)
-            results["meta"]["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
+            run_meta["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
             report.write(results, out)  # after each run: a partial result survives an interruption
     js, md = report.write(results, out)
     print(f"wrote {js} and {md}")
@@ -150,6 +156,8 @@ def main(argv=None) -> None:
     run.add_argument("--out", default=str(Path(__file__).resolve().parent / "results"))
     run.add_argument("--max-minutes", type=float, default=40.0, help="skip what would start after this")
     run.add_argument("--note", help="a line to put at the top of results.md")
+    run.add_argument("--update", action="store_true",
+                     help="replace only these scenarios in an existing results.json in --out")
     run.add_argument("--server-env", action="append", default=[], metavar="KEY=VALUE",
                      help="environment for our server, e.g. COLLAB_PERSIST_THREADS=1 (repeatable)")
     run.add_argument("--profile", action="store_true",

@@ -45,7 +45,8 @@ TYPING_ROWS = [
     ("client CPU (share of its cores)", "client_cpu_share"),
     ("client CPU while typing (share)", "client_cpu_share_typing"),
     ("edits typed", "edits_sent"), ("edits planned", "edits_planned"),
-    ("generator lag p99 (ms)", "generator_lag_ms.p99"), ("generator-bound", "generator_bound"),
+    ("generator lag p99 (ms)", "generator_lag_ms.p99"),
+    ("generator late or saturated (lag p99 > 100 ms or CPU > 90 %)", "generator_bound"),
 ]
 PERSIST_ROWS = TYPING_ROWS + [
     ("DB commits/s", "database.commits_per_s"), ("DB rows written/s", "database.rows_written_per_s"),
@@ -90,6 +91,9 @@ def markdown(results: dict) -> str:
     out.append("")
     if meta.get("note"):
         out += [meta["note"], ""]
+    for update in meta.get("updates", []):
+        out += [f"Updated {update['started']} by `{update['command']}` (load average {update['loadavg_start']} "
+                f"→ {update.get('loadavg_end')}).", ""]
     out.append("Ratio = ours / peer (lower is better, except delivered edits/s).")
     out.append("")
     for scenario, by_target in results["scenarios"].items():

@@ -121,7 +121,7 @@ class Worker:
         recorder = Recorder(cfg["epoch_ns"], authors)
         editors = [
             Editor(e["index"], e["client_id"], d["path"], recorder, seed=cfg["seed"] * 100_003 + e["index"],
-                   headers=e["headers"])
+                   headers=e["headers"], applies=e.get("applies", True))
             for d in cfg["docs"] for e in d["editors"]
         ]
         failures = await self._connect_all(editors)
@@ -178,6 +178,7 @@ class Worker:
         cpu_sent = cpu_seconds()
         lags.sort()
         self.emit(event="sent", clocks={e.index: e.clock for e in editors}, cpu=cpu_sent - cpu_go,
+                  seconds=loop.time() - start,
                   closed=sum(1 for e in editors if e.closed.is_set()), planned=planned,
                   lag_ms=[round(lags[int(q * (len(lags) - 1))] * 1000, 2) if lags else None for q in (0.5, 0.99, 1.0)])
 
@@ -193,6 +194,7 @@ class Worker:
         for editor in editors:
             text, sv = editor.final_state()
             states[editor.index] = {"path": editor.path, "text_hash": hash_text(text), "length": len(text),
+                                    "applies": editor.applies,
                                     "sv": sv, "caught_up": editor.caught_up(expected_by_doc[editor.path]),
                                     "close_code": editor.close_code}
         with open(cfg["record_file"], "wb") as f:
