@@ -38,6 +38,7 @@ import redis.asyncio as aioredis
 
 from . import codes, messages, protocol
 from .messages import ActorStopped, Incoming, Leave
+from .subscriber import QueuedSubscriber
 
 logger = logging.getLogger(__name__)
 
@@ -201,9 +202,9 @@ class Cluster:
         elif kind == "collab.join":
             await self._on_join(message)
         elif kind == "collab.leave":
-            subscriber = self.remote_subscribers.pop(message["sid"], None)
+            subscriber = self.remote_subscribers.get(message["sid"])
             if subscriber is not None:
-                subscriber.detach()
+                subscriber.stop()
         elif kind == "collab.request":
             asyncio.create_task(self._on_request(message))
         elif kind == "collab.reply":
@@ -287,8 +288,7 @@ class Cluster:
             if subscriber.process not in alive:
                 alive[subscriber.process] = bool(await self.redis.exists(PROCESS_KEY.format(subscriber.process)))
             if not alive[subscriber.process]:
-                self.remote_subscribers.pop(sid, None)
-                subscriber.detach()
+                subscriber.stop()
 
     async def cluster_report(self) -> list[dict]:
         """Every process's report of its live actors (for observability)."""
@@ -300,53 +300,33 @@ class Cluster:
         return reports
 
 
-class RemoteSubscriber:
+class RemoteSubscriber(QueuedSubscriber):
     """On the owner: a connection of another process, as a Subscriber of the local actor."""
 
     def __init__(self, cluster: Cluster, join: dict):
+        super().__init__(sid=join["sid"],  # the remote consumer's channel
+                         username=join["username"], can_write=join["can_write"],
+                         queue_limit=cluster.registry.config.send_queue_limit)
         self.cluster = cluster
-        self.sid = join["sid"]  # the remote consumer's channel
         self.process = join["process"]  # the remote process's channel (for liveness)
-        self.username = join["username"]
-        self.can_write = join["can_write"]
         self.actor = None
-        self.closed = False
         self._expected_in = 0
         self._out_seq = 0
-        self._queue: asyncio.Queue = asyncio.Queue(cluster.registry.config.send_queue_limit)
-        self._pump = asyncio.create_task(self._drain())
 
-    def send(self, frame: bytes) -> None:
-        if self.closed:
-            return
-        try:
-            self._queue.put_nowait(frame)
-        except asyncio.QueueFull:
-            self.close(codes.TRY_AGAIN_LATER, "too slow")
+    async def _deliver(self, frames: list[bytes]) -> None:
+        # One channel-layer message per batch: fewer Redis round trips.
+        await self.cluster.layer.send(self.sid, {"type": "collab.frames", "frames": frames, "n": self._out_seq})
+        self._out_seq += 1
 
-    def close(self, code: int, reason: str = "") -> None:
-        if self.closed:
-            return
-        self.detach()
-        self.cluster.remote_subscribers.pop(self.sid, None)
-        asyncio.get_running_loop().create_task(
-            self.cluster.layer.send(self.sid, {"type": "collab.close", "code": code, "reason": reason}))
+    async def _close_peer(self, code: int, reason: str) -> None:
+        await self.cluster.layer.send(self.sid, {"type": "collab.close", "code": code, "reason": reason})
 
-    def detach(self) -> None:
+    def stop(self) -> None:
         """Stop serving it (it left, its process died, or it was closed)."""
         if self.actor is not None and not self.closed:
             self.actor.post(Leave(self))
-        self.closed = True
-        self._pump.cancel()
-
-    async def _drain(self) -> None:
-        while True:
-            frames = [await self._queue.get()]
-            while not self._queue.empty():
-                frames.append(self._queue.get_nowait())
-            # One channel-layer message per batch: fewer Redis round trips.
-            await self.cluster.layer.send(self.sid, {"type": "collab.frames", "frames": frames, "n": self._out_seq})
-            self._out_seq += 1
+        self.cluster.remote_subscribers.pop(self.sid, None)
+        super().stop()
 
     async def receive(self, message: dict) -> None:
         if self.closed:

@@ -13,7 +13,6 @@ import asyncio
 import collections
 import logging
 import time
-import uuid
 
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
@@ -24,6 +23,7 @@ from .access import Verdict, get_watcher, verdicts
 from .config import CollabConfig
 from .messages import ActorStopped, Incoming, Leave
 from .registry import get_registry
+from .subscriber import QueuedSubscriber
 
 logger = logging.getLogger(__name__)
 
@@ -53,44 +53,21 @@ def _access(user, document_id, token_id):  # at connect; later re-checks are bat
     return True, role, role in WRITE_ROLES
 
 
-class Connection:
-    """The consumer as the actor sees it: a Subscriber with a bounded send queue."""
+class Connection(QueuedSubscriber):
+    """The consumer as the actor sees it."""
 
     def __init__(self, consumer: "DocumentConsumer", user, can_write: bool, queue_limit: int):
-        self.sid = uuid.uuid4().hex
-        self.username = user.get_username()
+        super().__init__(sid=None, username=user.get_username(), can_write=can_write, queue_limit=queue_limit)
         self.user_id = user.pk
-        self.can_write = can_write
-        self.closed = False
         self._consumer = consumer
-        self._queue: asyncio.Queue = asyncio.Queue(queue_limit)
-        self._pump = asyncio.create_task(self._drain())
 
-    def send(self, frame: bytes) -> None:
-        if self.closed:
-            return
-        try:
-            self._queue.put_nowait(frame)
-        except asyncio.QueueFull:
-            # A subscriber that cannot keep up is dropped; on reconnect it resyncs.
-            self.close(codes.TRY_AGAIN_LATER, "too slow")
-
-    def close(self, code: int, reason: str = "") -> None:
-        if self.closed:
-            return
-        self.closed = True
-        self._pump.cancel()
-        asyncio.get_running_loop().create_task(self._consumer.close(code, reason))
-
-    async def _drain(self) -> None:
+    async def _deliver(self, frames: list[bytes]) -> None:
         send = self._consumer.base_send  # the raw ASGI send: no per-frame wrappers
-        while True:
-            frame = await self._queue.get()
+        for frame in frames:
             await send({"type": "websocket.send", "bytes": frame})
 
-    def stop(self) -> None:
-        self.closed = True
-        self._pump.cancel()
+    async def _close_peer(self, code: int, reason: str) -> None:
+        await self._consumer.close(code, reason)
 
 
 class TokenBucket:

@@ -6,10 +6,8 @@ recovery time); run with -s to see them.
 
 import asyncio
 import json
-import os
 import random
 import shutil
-import signal
 import subprocess
 import time
 import urllib.request
