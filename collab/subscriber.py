@@ -1,6 +1,7 @@
 """What the actor needs from whoever subscribes to a document, and the common queued kind."""
 
 import asyncio
+import collections
 import uuid
 from typing import Protocol
 
@@ -23,11 +24,12 @@ class Subscriber(Protocol):
 
 
 class QueuedSubscriber:
-    """A Subscriber whose frames go through a bounded queue drained by a task of its own.
+    """A Subscriber whose frames go through a bounded queue, drained by a task while it is not empty.
 
-    The actor never waits on a peer: `send` only enqueues, and a peer that
+    The actor never waits on a peer: `send` only appends, and a peer that
     falls `queue_limit` frames behind is closed (4013) and resyncs on
-    reconnect, so a slow reader cannot grow memory without bound.
+    reconnect, so a slow reader cannot grow memory without bound. The drain
+    task exists only while frames are pending: an idle socket costs no task.
     Subclasses say how a batch of frames reaches the peer and how it is closed.
     """
 
@@ -36,16 +38,19 @@ class QueuedSubscriber:
         self.username = username
         self.can_write = can_write
         self.closed = False
-        self._queue: asyncio.Queue = asyncio.Queue(queue_limit)
-        self._pump = asyncio.create_task(self._drain())
+        self._limit = queue_limit
+        self._pending: collections.deque = collections.deque()
+        self._pump: asyncio.Task | None = None
 
     def send(self, frame: bytes) -> None:
         if self.closed:
             return
-        try:
-            self._queue.put_nowait(frame)
-        except asyncio.QueueFull:
+        if len(self._pending) >= self._limit:
             self.close(codes.TRY_AGAIN_LATER, "too slow")
+            return
+        self._pending.append(frame)
+        if self._pump is None:
+            self._pump = asyncio.get_running_loop().create_task(self._drain())
 
     def close(self, code: int, reason: str = "") -> None:
         if self.closed:
@@ -56,14 +61,20 @@ class QueuedSubscriber:
     def stop(self) -> None:
         """Stop delivering (the peer went away, or is being closed)."""
         self.closed = True
-        self._pump.cancel()
+        self._pending.clear()
+        if self._pump is not None:
+            self._pump.cancel()
+            self._pump = None
 
     async def _drain(self) -> None:
-        while True:
-            frames = [await self._queue.get()]
-            while not self._queue.empty():
-                frames.append(self._queue.get_nowait())
-            await self._deliver(frames)
+        try:
+            while self._pending and not self.closed:
+                frames = list(self._pending)
+                self._pending.clear()
+                await self._deliver(frames)
+        finally:
+            if self._pump is asyncio.current_task():
+                self._pump = None
 
     async def _deliver(self, frames: list[bytes]) -> None:
         raise NotImplementedError("subclasses of QueuedSubscriber must provide _deliver()")

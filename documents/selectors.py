@@ -2,11 +2,16 @@
 
 import hmac
 import uuid
+from datetime import timedelta
 
 from django.db.models import Q
 from django.utils import timezone
 
 from .models import ApiToken, Document, Membership, Role, hash_token
+
+
+# How stale ApiToken.last_used_at may be.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 class NoSuchDocument(Exception):
@@ -58,7 +63,10 @@ def token_for_raw(raw: str):
     )
     if token is None or not hmac.compare_digest(token.key_hash, digest):
         return None
-    ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
+        # At most one write a minute per token: scripts and sockets connect often.
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token
 
 

@@ -12,6 +12,20 @@ import sys
 from daphne.cli import CommandLineInterface
 
 
+def _quiet_autobahn() -> None:
+    """Skip the formatting of autobahn's debug-log arguments.
+
+    autobahn builds them (hltype, hlval, pformat) on every frame sent and every
+    connect even though Daphne discards Twisted's log below verbosity 2: a few
+    per cent of the server's CPU under load (py-spy, bench/). Those names are
+    used only to format log lines.
+    """
+    from autobahn.websocket import protocol
+
+    protocol.hltype = protocol.hlval = lambda *args, **kwargs: ""
+    protocol.pformat = lambda *args, **kwargs: ""
+
+
 def main(argv: list[str]) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "editor.settings")
     limit = int(os.environ.get("COLLAB_MAX_MESSAGE_SIZE", 1024 * 1024))
@@ -27,6 +41,8 @@ def main(argv: list[str]) -> None:
         *argv,
         "editor.asgi:application",
     ]
+    if "-v" not in argv and "--verbosity" not in argv:
+        _quiet_autobahn()
     CommandLineInterface().run(args)
 
 
