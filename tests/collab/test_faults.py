@@ -12,7 +12,6 @@ import subprocess
 import time
 import urllib.request
 
-import pytest
 from pycrdt import XmlElement, XmlText
 
 from collab.client import YClient
@@ -147,9 +146,8 @@ async def test_sigkill_while_five_clients_type_loses_no_edit(server_factory):
           f"server back and a client resynced after {recovered:.2f}s")
 
 
-async def test_database_outage_keeps_editing_and_loses_nothing(server_factory, backend):
-    if backend != "postgres":
-        pytest.skip("the outage is staged on PostgreSQL's network path")
+async def test_database_outage_keeps_editing_and_loses_nothing():
+    # PostgreSQL only: the outage is staged on its network path, through a proxy we can cut.
     try:
         require_postgres()
     except ServiceMissing as exc:
@@ -158,7 +156,8 @@ async def test_database_outage_keeps_editing_and_loses_nothing(server_factory, b
     database.migrate()
     proxy = await TcpProxy("127.0.0.1", 5432).start()
     proxied = database.url.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}")
-    server = server_factory(database, env={"DATABASE_URL": proxied, "COLLAB_SNAPSHOT_INTERVAL": "5"}).start()
+    server = LiveServer(database, env={"DATABASE_URL": proxied, "COLLAB_SNAPSHOT_INTERVAL": "5"})
+    await asyncio.to_thread(server.start)
     try:
         # Through the proxy, which runs on this event loop: blocking calls go to a thread.
         seed = await asyncio.to_thread(server.seed, users=["d1", "d2"],
@@ -201,6 +200,7 @@ async def test_database_outage_keeps_editing_and_loses_nothing(server_factory, b
         print(f"20 s database outage: {len(sent)} edits sent ({typed_during} during the outage), all kept; "
               f"backlog written {recovery:.2f}s after the database came back; RSS +{(rss_after - rss_before) >> 10} KiB")
     finally:
+        await asyncio.to_thread(server.kill)
         await proxy.close()
         database.drop()
 
@@ -212,9 +212,8 @@ def _start_redis(port: int) -> subprocess.Popen:
     )
 
 
-async def test_redis_restart_in_cluster_mode_loses_nothing(backend):
-    if backend != "postgres":
-        pytest.skip("multi-process mode runs on PostgreSQL + Redis")
+async def test_redis_restart_in_cluster_mode_loses_nothing():
+    # Multi-process mode: PostgreSQL and a Redis of the test's own, restarted for real.
     if shutil.which("redis-server") is None:
         _service_missing(ServiceMissing("redis-server binary (to run a Redis of the test's own)"))
     try:
