@@ -185,29 +185,41 @@ if (config.canWrite) {
 }
 
 function bindLinkDialog (dialog, editor) {
-  const input = dialog.querySelector('input[name="href"]')
+  const form = dialog.querySelector('form')
+  const { href: hrefInput, text: textInput } = form.elements
+  const textField = dialog.querySelector('[data-link-text-field]')
+  const removeButton = dialog.querySelector('[data-link-remove]')
   // Act once the dialog has closed and given the focus back to the editor:
   // acting on submit would let that focus restoration reset the selection
   // after the command ran. The editor keeps (and maps through remote edits)
   // its selection while the dialog is open.
   dialog.addEventListener('close', () => {
     const action = dialog.returnValue
+    const href = hrefInput.value.trim()
     const chain = editor.chain().focus()
-    if (action === 'apply' && input.value.trim()) {
-      chain.extendMarkRange('link').setLink({ href: input.value.trim() }).run()
+    if (action === 'apply' && href && !textField.hidden) {
+      // Nothing was selected: insert the link's text, linked.
+      const text = textInput.value.trim() || href
+      chain.insertContent({ type: 'text', text, marks: [{ type: 'link', attrs: { href } }] }).run()
+    } else if (action === 'apply' && href) {
+      chain.extendMarkRange('link').setLink({ href }).run()
     } else if (action === 'apply' || action === 'remove') {
       chain.extendMarkRange('link').unsetLink().run()
     } else {
       chain.run()
     }
   })
-  dialog.querySelector('[data-link-remove]').addEventListener('click', () => dialog.close('remove'))
+  removeButton.addEventListener('click', () => dialog.close('remove'))
   return {
     open () {
-      input.value = editor.getAttributes('link').href ?? ''
+      const inLink = editor.isActive('link')
+      textField.hidden = inLink || !editor.state.selection.empty
+      removeButton.hidden = !inLink
+      hrefInput.value = editor.getAttributes('link').href ?? ''
+      textInput.value = ''
       dialog.returnValue = ''
       dialog.showModal()
-      input.select()
+      ;(textField.hidden ? hrefInput : textInput).select()
     }
   }
 }

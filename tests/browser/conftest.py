@@ -8,6 +8,7 @@ database through `daphne_server.django()` / `.seed()`.
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -54,9 +55,21 @@ def bundle_built():
     return BUNDLE
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    # Keep each phase's report on the test, so that fixtures can tell whether it failed.
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
 @pytest.fixture
-async def browser(bundle_built):
-    """A Chromium of the test's own: Playwright's objects belong to the test's event loop."""
+async def browser(request, bundle_built, artifacts):
+    """A Chromium of the test's own: Playwright's objects belong to the test's event loop.
+
+    When the test fails, every page it left open is saved to
+    test-artifacts/failures/ (a screenshot and the editor's HTML) before closing.
+    """
     if not Path(CHROMIUM).is_file():
         message = f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
         if _under_ci():
@@ -65,7 +78,26 @@ async def browser(bundle_built):
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
+        report = getattr(request.node, "report_call", None)
+        if report is not None and report.failed:
+            await _save_pages(browser, artifacts / "failures", request.node.name)
         await browser.close()
+
+
+async def _save_pages(browser, folder: Path, test_name: str) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = re.sub(r"[^\w.-]+", "_", test_name)
+    for c, context in enumerate(browser.contexts):
+        for p, page in enumerate(context.pages):
+            name = f"{stem}-{c}-{p}"
+            try:
+                await page.screenshot(path=folder / f"{name}.png")
+                html = await page.evaluate(
+                    "() => document.querySelector('.ProseMirror')?.outerHTML ?? document.body.outerHTML"
+                )
+                (folder / f"{name}.html").write_text(f"<!-- {page.url} -->\n{html}\n")
+            except Exception as exc:  # a page that crashed or closed: keep going with the others
+                (folder / f"{name}.error.txt").write_text(repr(exc))
 
 
 @pytest.fixture

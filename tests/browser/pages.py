@@ -71,9 +71,21 @@ async def text(page: Page) -> str:
     return await page.evaluate(TEXT_JS)
 
 
+async def settle(page: Page) -> None:
+    """Lets the page handle what is queued (selectionchange above all) before the next key.
+
+    The browser moves the selection for clicks and keys like End or Shift+Home
+    and tells the editor in a later task (selectionchange); a key that the
+    editor handles itself (Enter, Ctrl+B, Ctrl+K) must not overtake that task,
+    or it acts on the old selection. A person is never that fast; a test is.
+    """
+    await page.evaluate("() => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve)))")
+
+
 async def click_end_of_paragraph(page: Page, index: int) -> None:
     await editor(page).locator(":scope > p").nth(index).click()
     await page.keyboard.press("End")
+    await settle(page)
 
 
 async def wait_for_chars(page: Page, *expectations: tuple[str, str], timeout: float = 15_000) -> None:

@@ -158,38 +158,47 @@ async def test_offline_edits_merge_on_reconnect(open_as, daphne_server, cast):
 async def test_formatting_reaches_the_other_browser(open_as, daphne_server, cast, artifacts):
     """Test 8: bold a word, make headings, add a link in one browser; the other shows <strong>, <h1>/<h2>, <a>."""
     alice, bob = await open_pair(open_as, daphne_server, cast)
+    block_style = alice.get_by_test_id("block-style")
+    bold = alice.get_by_role("button", name="Bold")
     await pages.editor(alice).click()
     await alice.keyboard.type("Quarterly results")
     await alice.keyboard.press("Enter")
     await alice.keyboard.type("Revenue grew strongly this quarter")
-
-    # Bold one word with the toolbar, by double-clicking it to select it.
-    await pages.editor(alice).get_by_text("Revenue grew strongly this quarter").dblclick(position={"x": 5, "y": 5})
-    await alice.get_by_role("button", name="Bold").click()
-    await expect(alice.get_by_role("button", name="Bold")).to_have_attribute("aria-pressed", "true")
-    # The first line becomes a heading with the text-style menu; the second with the shortcut.
-    await pages.click_end_of_paragraph(alice, 0)
-    await alice.get_by_test_id("block-style").select_option("h1")
-    await expect(alice.get_by_test_id("block-style")).to_have_value("h1")
-    await expect(alice.get_by_role("button", name="Bold")).to_have_attribute("aria-pressed", "false")
-
-    await expect(pages.editor(bob).locator("h1")).to_contain_text("Quarterly results")
-    await expect(pages.editor(bob).locator("p strong")).to_have_text("Revenue")
-
-    await pages.editor(alice).locator("p").click()
-    await alice.keyboard.press("Control+Alt+2")
-    await expect(pages.editor(bob).locator("h2")).to_contain_text("Revenue grew strongly")
-    await expect(pages.editor(bob).locator("h2 strong")).to_have_text("Revenue")
-
-    # A link, through the link dialog (Ctrl+K).
-    await alice.keyboard.press("End")
     await alice.keyboard.press("Enter")
     await alice.keyboard.type("Read the full report")
+
+    # A link on the selected line, through the link dialog (Ctrl+K).
     await alice.keyboard.press("Shift+Home")
+    await pages.settle(alice)
     await alice.keyboard.press("Control+k")
     await alice.get_by_test_id("link-input").fill("https://example.com/report")
     await alice.keyboard.press("Enter")
     link = pages.editor(bob).locator('p a[href="https://example.com/report"]')
     await expect(link).to_contain_text("Read the full report")
+
+    # Bold one word with the toolbar, by double-clicking it to select it.
+    await pages.editor(alice).get_by_text("Revenue grew strongly this quarter").dblclick(position={"x": 5, "y": 5})
+    await pages.settle(alice)
+    await bold.click()
+    await expect(bold).to_have_attribute("aria-pressed", "true")
+    await expect(pages.editor(bob).locator("p strong")).to_have_text("Revenue")
+
+    # The first line becomes a heading with the text-style menu...
+    await pages.click_end_of_paragraph(alice, 0)
+    await expect(block_style).to_have_value("paragraph")
+    await block_style.select_option("h1")
+    await expect(block_style).to_have_value("h1")
+    await expect(bold).to_have_attribute("aria-pressed", "false")
+    await expect(pages.editor(bob).locator("h1")).to_contain_text("Quarterly results")
+
+    # ...and the second with its keyboard shortcut.
+    await pages.editor(alice).get_by_text("grew strongly").click()
+    await expect(block_style, "the caret is in the second line").to_have_value("paragraph")
+    await alice.keyboard.press("Control+Alt+2")
+    await expect(block_style).to_have_value("h2")
+    await expect(pages.editor(bob).locator("h2")).to_contain_text("Revenue grew strongly")
+    await expect(pages.editor(bob).locator("h2 strong")).to_have_text("Revenue")
+    await expect(pages.editor(bob).locator("h1")).to_have_count(1)
+
     await pages.expect_same_content(alice, bob)
     await bob.screenshot(path=artifacts / "formatting-seen-by-editor.png")
