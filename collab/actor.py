@@ -94,6 +94,8 @@ class DocumentActor:
         self._subscribers: dict[str, object] = {}
         # Awareness client ids each subscriber has announced, to remove them when it leaves.
         self._awareness_ids: dict[str, set[int]] = {}
+        # And the other way round: which subscriber announced each awareness client id.
+        self._awareness_owner: dict[int, str] = {}
         # Unbounded queue; the bound on external messages is the semaphore, so
         # that the actor's own timers and writer can always post.
         self._mailbox: asyncio.Queue = asyncio.Queue()
@@ -279,7 +281,10 @@ class DocumentActor:
     def _on_leave(self, subscriber) -> None:
         if self._subscribers.pop(subscriber.sid, None) is None:
             return
-        ids = [i for i in self._awareness_ids.pop(subscriber.sid, ()) if i in self._awareness.states]
+        owned = self._awareness_ids.pop(subscriber.sid, ())
+        for client_id in owned:
+            self._awareness_owner.pop(client_id, None)
+        ids = [i for i in owned if i in self._awareness.states]
         if ids:
             self._awareness.remove_awareness_states(ids, origin=subscriber.sid)
             self._broadcast(protocol.encode_awareness(self._awareness.encode_awareness_update(ids)), exclude=None)
@@ -412,12 +417,18 @@ class DocumentActor:
             if not entries:
                 return
             payload = protocol.encode_awareness_entries(entries)
+        # A connection owns the entries it announced first; clients also relay
+        # everyone else's, which must not make those theirs (removed when they leave).
         owned = self._awareness_ids[subscriber.sid]
         for client_id, _clock, state in entries:
+            owner = self._awareness_owner.get(client_id)
             if state in ("", "null"):
-                owned.discard(client_id)
-            else:
+                if owner == subscriber.sid:
+                    owned.discard(client_id)
+                    del self._awareness_owner[client_id]
+            elif owner is None:
                 owned.add(client_id)
+                self._awareness_owner[client_id] = subscriber.sid
         self._awareness.apply_awareness_update(payload, origin=subscriber.sid)
         self._broadcast(protocol.encode_awareness(payload), exclude=subscriber.sid)
 

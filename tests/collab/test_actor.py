@@ -241,3 +241,25 @@ async def test_relayed_server_awareness_is_dropped_not_fatal(registry, document_
     assert alice.closed_with is None, "relaying the server's entry is normal client behaviour"
     forwarded = [m for m in bob.frames[2:] if isinstance(m, protocol.AwarenessUpdate)][-1]
     assert [e[0] for e in protocol.awareness_entries(forwarded.payload)] == [own.client_id]
+
+
+async def test_relayed_presence_is_not_removed_when_the_relayer_leaves(registry, document_id):
+    """y-websocket clients relay each other's presence; only the announcer's departure removes it."""
+    from pycrdt import Awareness
+
+    alice, bob, carol = FakeSubscriber("alice"), FakeSubscriber("bob"), FakeSubscriber("carol")
+    actor = await registry.join(document_id, alice)
+    await registry.join(document_id, bob)
+    await registry.join(document_id, carol)
+    presence = Awareness(Doc())
+    presence.set_local_state({"user": {"name": "Alice"}})
+    payload = presence.encode_awareness_update([presence.client_id])
+    await actor.tell(Incoming(alice, protocol.AwarenessUpdate(payload)))
+    await actor.tell(Incoming(bob, protocol.AwarenessUpdate(payload)))  # bob relays alice's entry
+    await actor.tell(Incoming(bob, protocol.AwarenessUpdate(payload)))
+    actor.post(Leave(bob))
+    await actor.ask(Flush())  # the mailbox is FIFO: the leave has been handled
+    assert presence.client_id in actor._awareness.states, "alice is still here"
+    actor.post(Leave(alice))
+    await actor.ask(Flush())
+    assert presence.client_id not in actor._awareness.states, "alice's presence goes with her"
