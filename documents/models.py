@@ -84,6 +84,7 @@ class Snapshot(models.Model):
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.AUTO)
 
     class Meta:
+        verbose_name = "version"
         ordering = ["-created_at", "-id"]
         get_latest_by = ["created_at", "id"]
         indexes = [models.Index(fields=["document", "-created_at"], name="snapshot_doc_time")]
