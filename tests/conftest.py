@@ -14,14 +14,9 @@ import os
 import pytest
 
 from tests.support.server import Database, LiveServer, ServiceMissing
+from tests.support.services import missing
 
 BACKENDS = ["embedded", "postgres"]
-
-
-def _service_missing(exc: ServiceMissing):
-    if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
-        pytest.fail(f"required service missing under CI: {exc}")
-    pytest.skip(f"service missing: {exc}")
 
 
 @pytest.fixture(params=BACKENDS, scope="session")
@@ -34,7 +29,7 @@ def session_database(backend):
     try:
         database = Database(backend)
     except ServiceMissing as exc:
-        _service_missing(exc)
+        missing(str(exc))
     yield database
     database.drop()
 
@@ -45,7 +40,7 @@ def daphne_server(session_database, backend):
     try:
         server = LiveServer(session_database, redis=backend == "postgres").start()
     except ServiceMissing as exc:
-        _service_missing(exc)
+        missing(str(exc))
     yield server
     server.stop()
 
@@ -62,7 +57,7 @@ def server_factory(backend):
                 databases.append(database)
             server = LiveServer(database, redis=backend == "postgres", **kwargs)
         except ServiceMissing as exc:
-            _service_missing(exc)
+            missing(str(exc))
         made.append(server)
         return server
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import async_playwright
 
+from tests.support.services import missing
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -35,10 +36,6 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if "tests/browser/" in str(item.fspath).replace(os.sep, "/"):
             item.add_marker(pytest.mark.browser)
-
-
-def _under_ci() -> bool:
-    return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
 @pytest.fixture(scope="session")
@@ -71,10 +68,7 @@ async def browser(request, bundle_built, artifacts):
     test-artifacts/failures/ (a screenshot and the editor's HTML) before closing.
     """
     if not Path(CHROMIUM).is_file():
-        message = f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
-        if _under_ci():
-            pytest.fail(message)
-        pytest.skip(message)
+        missing(f"Chromium at {CHROMIUM} (apt-get install chromium)")
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser

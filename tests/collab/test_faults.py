@@ -15,8 +15,8 @@ import urllib.request
 from pycrdt import XmlElement, XmlText
 
 from collab.client import YClient
-from tests.conftest import _service_missing
 from tests.support.server import Database, LiveServer, ServiceMissing, free_port, require_postgres
+from tests.support.services import missing
 from tests.support.tcpproxy import TcpProxy
 
 
@@ -136,13 +136,13 @@ async def test_sigkill_while_five_clients_type_loses_no_edit(server_factory):
     await asyncio.gather(*tasks)
     final = await all_converge(clients)
     sent = [t for texts in written for t in texts]
-    missing = [t for t in sent if f">{t}<" not in final]
-    assert not missing, f"{len(missing)} of {len(sent)} edits lost: {missing[:5]}"
+    lost = [t for t in sent if f">{t}<" not in final]
+    assert not lost, f"{len(lost)} of {len(sent)} edits lost: {lost[:5]}"
     for c in clients:
         await c.close()
     server.stop()  # SIGTERM: final snapshot
     assert stored_content(server, doc) == final, "the database must match the clients after the snapshot"
-    print(f"SIGKILL with 5 typists: {len(sent)} edits sent, {len(sent) - len(missing)} in the final state, "
+    print(f"SIGKILL with 5 typists: {len(sent)} edits sent, {len(sent) - len(lost)} in the final state, "
           f"server back and a client resynced after {recovered:.2f}s")
 
 
@@ -151,7 +151,7 @@ async def test_database_outage_keeps_editing_and_loses_nothing():
     try:
         require_postgres()
     except ServiceMissing as exc:
-        _service_missing(exc)
+        missing(str(exc))
     database = Database("postgres")
     database.migrate()
     proxy = await TcpProxy("127.0.0.1", 5432).start()
@@ -215,11 +215,11 @@ def _start_redis(port: int) -> subprocess.Popen:
 async def test_redis_restart_in_cluster_mode_loses_nothing():
     # Multi-process mode: PostgreSQL and a Redis of the test's own, restarted for real.
     if shutil.which("redis-server") is None:
-        _service_missing(ServiceMissing("redis-server binary (to run a Redis of the test's own)"))
+        missing("the redis-server binary (to run a Redis of the test's own)")
     try:
         require_postgres()
     except ServiceMissing as exc:
-        _service_missing(exc)
+        missing(str(exc))
     port = free_port()
     redis_process = _start_redis(port)
     database = Database("postgres")
@@ -249,8 +249,8 @@ async def test_redis_restart_in_cluster_mode_loses_nothing():
         final = await all_converge(clients)
         recovery = time.monotonic() - restarted_at
         sent = [t for texts in written for t in texts]
-        missing = [t for t in sent if f">{t}<" not in final]
-        assert not missing, f"{len(missing)} edits lost across the Redis restart: {missing[:5]}"
+        lost = [t for t in sent if f">{t}<" not in final]
+        assert not lost, f"{len(lost)} edits lost across the Redis restart: {lost[:5]}"
         print(f"Redis restart: {len(sent)} edits sent, all {len(sent)} in the final state; "
               f"all clients converged {recovery:.2f}s after the restart (2 s of typing included)")
         for c in clients:

@@ -22,14 +22,14 @@ LIMITS = {
 @pytest.fixture(scope="module")
 def limited(backend):
     """One server with small limits per backend (module scope keeps the suite fast)."""
-    from tests.conftest import _service_missing
     from tests.support.server import Database, LiveServer, ServiceMissing
+    from tests.support.services import missing
 
     try:
         database = Database(backend)
         server = LiveServer(database, redis=backend == "postgres", env=LIMITS).start()
     except ServiceMissing as exc:
-        _service_missing(exc)
+        missing(str(exc))
     yield server
     server.stop()
     database.drop()

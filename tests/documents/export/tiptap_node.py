@@ -1,12 +1,11 @@
 """Loading ProseMirror JSON with Tiptap itself, in Node, from the editor's own node_modules."""
 
 import json
-import os
 import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
+from tests.support.services import missing
 
 FRONTEND = Path(__file__).resolve().parents[3] / "frontend"
 
@@ -32,9 +31,7 @@ process.stdout.write(JSON.stringify(results));
 
 def tiptap_load(documents: list[dict]) -> list[dict]:
     if shutil.which("node") is None or not (FRONTEND / "node_modules" / "@tiptap" / "core").is_dir():
-        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
-            pytest.fail("node and frontend/node_modules (npm ci in frontend/) are required under CI")
-        pytest.skip("node or frontend/node_modules missing")
+        missing("node and frontend/node_modules (npm ci in frontend/)")
     proc = subprocess.run(
         ["node", "--input-type=module", "-e", TIPTAP_LOAD],
         cwd=FRONTEND, input=json.dumps(documents), capture_output=True, text=True, timeout=60,
