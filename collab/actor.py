@@ -293,7 +293,8 @@ class DocumentActor:
         self._reschedule()
 
     def _broadcast(self, frame: bytes, exclude) -> None:
-        for sid, subscriber in list(self._subscribers.items()):
+        # No copy of the dict: `send` never leaves synchronously (a closed subscriber posts a Leave).
+        for sid, subscriber in self._subscribers.items():
             if sid != exclude:
                 subscriber.send(frame)
 
@@ -306,8 +307,8 @@ class DocumentActor:
                     self._on_client_update(subscriber, update)
                 case protocol.SyncStep1(state_vector):
                     subscriber.send(protocol.encode_sync_step2(self._doc.get_update(state_vector)))
-                case protocol.AwarenessUpdate(payload):
-                    self._on_client_awareness(subscriber, payload)
+                case protocol.AwarenessUpdate(payload, entries):
+                    self._on_client_awareness(subscriber, payload, entries)
                 case protocol.QueryAwareness():
                     ids = list(self._awareness.states)
                     subscriber.send(protocol.encode_awareness(self._awareness.encode_awareness_update(ids)))
@@ -403,13 +404,12 @@ class DocumentActor:
         for author in {who for _, who in batch if who is not None}:
             others = [update for update, who in batch if who != author]
             for_author[author] = protocol.encode_update(merge_updates(*others)) if others else None
-        for sid, subscriber in list(self._subscribers.items()):
+        for sid, subscriber in self._subscribers.items():
             frame = for_author[sid] if sid in for_author else everyone
             if frame is not None:
                 subscriber.send(frame)
 
-    def _on_client_awareness(self, subscriber, payload: bytes) -> None:
-        entries = protocol.awareness_entries(payload)
+    def _on_client_awareness(self, subscriber, payload: bytes, entries) -> None:
         if any(client_id == self._awareness.client_id for client_id, _, _ in entries):
             # y-websocket clients relay every awareness change they receive,
             # ours included: drop our entry (only we set it) and keep the rest.

@@ -43,6 +43,7 @@ class YClient:
         self._ws = None
         self._reader: asyncio.Task | None = None
         self._subscription = None
+        self._applying = False
 
     async def __aenter__(self):
         await self.connect()
@@ -64,12 +65,10 @@ class YClient:
             await self._ws.send(frame)
 
     def _on_local_update(self, event) -> None:
-        if self._applying:
+        if self._applying:  # a remote update being applied: the server has it
             return
         frame = protocol.encode_update(event.update)
         asyncio.get_running_loop().create_task(self.send(frame))
-
-    _applying = False
 
     def apply_remote(self, update: bytes) -> None:
         self._applying = True

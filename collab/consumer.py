@@ -20,7 +20,6 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 
 from . import codes, protocol
 from .access import Verdict, get_watcher, verdicts
-from .config import CollabConfig
 from .messages import ActorStopped, Incoming, Leave
 from .registry import get_registry
 from .subscriber import QueuedSubscriber
@@ -37,15 +36,14 @@ def user_group(user_id) -> str:
 
 
 @database_sync_to_async
-def _access(user, document_id, token_id):  # at connect; later re-checks are batched in collab.access
-    """(document exists, role, may write), or None if the token was revoked."""
-    from documents.models import WRITE_ROLES, ApiToken
+def _access(user, document_id):
+    """(document exists, role, may write) at connect; later re-checks are batched in collab.access.
+
+    A bearer token was checked by the auth middleware during this handshake.
+    """
+    from documents.models import WRITE_ROLES
     from documents.selectors import NoSuchDocument, document_role
 
-    if token_id is not None and not ApiToken.objects.filter(
-        pk=token_id, revoked_at__isnull=True, user__is_active=True
-    ).exists():
-        return None
     try:
         role = document_role(user, document_id)
     except NoSuchDocument:
@@ -107,36 +105,33 @@ class DocumentConsumer(AsyncWebsocketConsumer):
     async def connect(self):
         # Accept first: closing before accept() would be an HTTP 403 at the handshake.
         await self.accept()
-        self.config = CollabConfig.from_settings()
         self.document_id = self.scope["url_route"]["kwargs"]["document_id"]
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             return await self.close(codes.NOT_SIGNED_IN, "not signed in")
         try:
-            access = await _access(user, self.document_id, self.scope.get("api_token_id"))
+            registry = await get_registry()
+            exists, role, can_write = await _access(user, self.document_id)
         except Exception:
             logger.exception("document %s: could not check access", self.document_id)
             return await self.close(codes.INTERNAL_ERROR, "service unavailable, try again")
-        if access is None:
-            return await self.close(codes.NOT_SIGNED_IN, "token revoked")
-        exists, role, can_write = access
         if not exists:
             return await self.close(codes.NO_SUCH_DOCUMENT, "no such document")
         if role is None:
             return await self.close(codes.NO_ACCESS, "no access to this document")
-        if _connections_per_user[user.pk] >= self.config.max_connections_per_user:
+        self.config = config = registry.config
+        if _connections_per_user[user.pk] >= config.max_connections_per_user:
             return await self.close(codes.TOO_MANY, "too many connections for this user")
         _connections_per_user[user.pk] += 1
         self._counted_user = user.pk
         await self.channel_layer.group_add(user_group(user.pk), self.channel_name)
-        self.bucket = TokenBucket(self.config.rate_limit, self.config.rate_burst)
-        self.connection = Connection(self, user, can_write, self.config.send_queue_limit)
-        get_watcher(self.config.reauth_interval).watch(self)
+        self.bucket = TokenBucket(config.rate_limit, config.rate_burst)
+        self.connection = Connection(self, user, can_write, config.send_queue_limit)
+        get_watcher(config.reauth_interval).watch(self)
         self._handshake = asyncio.get_running_loop().call_later(
-            self.config.handshake_timeout, self._reject, codes.HANDSHAKE_TIMEOUT, "no sync started"
+            config.handshake_timeout, self._reject, codes.HANDSHAKE_TIMEOUT, "no sync started"
         )
         try:
-            registry = await get_registry()
             self.actor = await registry.join(self.document_id, self.connection, self.channel_name)
         except Exception:
             logger.exception("document %s: could not open", self.document_id)

@@ -5,6 +5,9 @@ async view awaits them directly, sync code (the admin) through async_to_sync.
 They are the only way other apps reach a document's actor.
 """
 
+import asyncio
+import resource
+
 from pycrdt import Doc
 
 from .messages import ApplyUpdate, Flush, GetState, Inspect, TakeSnapshot
@@ -81,15 +84,11 @@ async def open_documents() -> list[dict]:
 
 async def process_stats() -> dict:
     """This process's engine: live actors, asyncio tasks, open sockets, resident memory (for leak checks)."""
-    import asyncio
-
-    from .consumer import _connections_per_user
+    from .consumer import _connections_per_user  # the consumer imports this module's neighbours
 
     registry = await get_registry()
     with open("/proc/self/statm") as statm:
         rss_pages = int(statm.read().split()[1])
-    import resource
-
     return {
         "actors": [actor.inspect() for actor in registry.actors()],
         "tasks": len(asyncio.all_tasks()),

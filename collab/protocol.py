@@ -13,7 +13,7 @@ malformed frame from a good one before anything reaches the document.
 """
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import IntEnum
 
 from pycrdt import (
@@ -65,6 +65,8 @@ class Update:
 class AwarenessUpdate:
     # An encoded awareness update (client ids, clocks, JSON states).
     payload: bytes
+    # Its (client id, clock, JSON state) entries, parsed and checked once by `decode`.
+    entries: tuple[tuple[int, int, str], ...] = field(compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,8 +134,7 @@ def decode(frame: bytes) -> Message:
             raise ProtocolError(f"expected a sync type 0, 1 or 2, got {sync_type}")
     elif kind == MessageType.AWARENESS:
         payload = reader.varbytes()
-        validate_awareness(payload)
-        message = AwarenessUpdate(payload)
+        message = AwarenessUpdate(payload, parse_awareness(payload))
     elif kind == MessageType.QUERY_AWARENESS:
         message = QueryAwareness()
     else:
@@ -165,8 +166,10 @@ def encode_awareness_entries(entries: list[tuple[int, int, str]]) -> bytes:
     return b"".join(out)
 
 
-def validate_awareness(payload: bytes) -> None:
-    for client_id, _clock, state in awareness_entries(payload):
+def parse_awareness(payload: bytes) -> tuple[tuple[int, int, str], ...]:
+    """The entries of an awareness update whose states are JSON objects (or null); else ProtocolError."""
+    entries = tuple(awareness_entries(payload))
+    for client_id, _clock, state in entries:
         if state in ("", "null"):
             continue
         try:
@@ -175,6 +178,7 @@ def validate_awareness(payload: bytes) -> None:
             raise ProtocolError(f"awareness state of client {client_id} is not JSON") from None
         if not isinstance(value, dict):
             raise ProtocolError(f"awareness state of client {client_id} is not a JSON object")
+    return entries
 
 
 def decode_state_vector(state_vector: bytes) -> dict[int, int]:
@@ -211,7 +215,7 @@ def encode(message: Message) -> bytes:
             return encode_sync_step2(update)
         case Update(update):
             return encode_update(update)
-        case AwarenessUpdate(payload):
+        case AwarenessUpdate(payload=payload):
             return encode_awareness(payload)
         case QueryAwareness():
             return bytes([MessageType.QUERY_AWARENESS])

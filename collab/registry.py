@@ -168,7 +168,7 @@ async def get_registry() -> Registry:
         _registry = Registry(store_from_config(config), config, cluster)
         _registry_loop = loop
         _stop_on_shutdown(_registry)
-    if _registry.cluster is not None:
+    if _registry.cluster is not None and _registry.cluster.channel is None:
         await _registry.cluster.start(_registry)
     return _registry
 

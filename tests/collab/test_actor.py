@@ -235,7 +235,7 @@ async def test_relayed_server_awareness_is_dropped_not_fatal(registry, document_
     own.set_local_state({"user": {"name": "Alice"}})
     mine = protocol.awareness_entries(own.encode_awareness_update([own.client_id]))[0]
     relayed = protocol.encode_awareness_entries([server_entry, mine])
-    await actor.tell(Incoming(alice, protocol.AwarenessUpdate(relayed)))
+    await actor.tell(Incoming(alice, protocol.decode(protocol.encode_awareness(relayed))))
     await bob.wait(lambda s: any(isinstance(m, protocol.AwarenessUpdate) and "Alice" in m.payload.decode("latin1")
                                  for m in s.frames[2:]))
     assert alice.closed_with is None, "relaying the server's entry is normal client behaviour"
@@ -254,9 +254,10 @@ async def test_relayed_presence_is_not_removed_when_the_relayer_leaves(registry,
     presence = Awareness(Doc())
     presence.set_local_state({"user": {"name": "Alice"}})
     payload = presence.encode_awareness_update([presence.client_id])
-    await actor.tell(Incoming(alice, protocol.AwarenessUpdate(payload)))
-    await actor.tell(Incoming(bob, protocol.AwarenessUpdate(payload)))  # bob relays alice's entry
-    await actor.tell(Incoming(bob, protocol.AwarenessUpdate(payload)))
+    message = protocol.decode(protocol.encode_awareness(payload))
+    await actor.tell(Incoming(alice, message))
+    await actor.tell(Incoming(bob, message))  # bob relays alice's entry
+    await actor.tell(Incoming(bob, message))
     actor.post(Leave(bob))
     await actor.ask(Flush())  # the mailbox is FIFO: the leave has been handled
     assert presence.client_id in actor._awareness.states, "alice is still here"

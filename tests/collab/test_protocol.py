@@ -26,8 +26,9 @@ def test_awareness_round_trip():
     awareness = Awareness(Doc())
     awareness.set_local_state({"user": {"name": "ada"}})
     payload = awareness.encode_awareness_update([awareness.client_id])
-    assert protocol.decode(protocol.encode_awareness(payload)) == protocol.AwarenessUpdate(payload)
-    entries = protocol.awareness_entries(payload)
+    message = protocol.decode(protocol.encode_awareness(payload))
+    assert isinstance(message, protocol.AwarenessUpdate) and message.payload == payload
+    entries = message.entries
     assert entries[0][0] == awareness.client_id and '"ada"' in entries[0][2]
 
 
