@@ -71,15 +71,26 @@ class _Process:
     def pid(self) -> int:
         return self.proc.pid
 
-    def stop(self, timeout: float = 20.0) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+    # Both servers speak y-websocket on the same path, log to log_path, and stop on SIGTERM.
+    log_path = None
+    stop_timeout = 20.0
+
+    def path(self, document: str) -> str:
+        return f"/ws/documents/{document}/"
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-4000:]
+
+    def stop(self, timeout: float | None = None) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout or self.stop_timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if getattr(self, "_log", None):
+            self._log.close()
 
 
 class PostgresDatabase:
@@ -122,6 +133,7 @@ class PostgresDatabase:
 
 
 class OurServer(_Process):
+    stop_timeout = 30.0  # a final snapshot of every open document
     name = "ours"
 
     def __init__(self, *, cpus=None, database: str = "sqlite", env: dict | None = None):
@@ -204,17 +216,6 @@ class OurServer(_Process):
         _wait_listening(self.proc, self.port, self.log_path, timeout)
         return self
 
-    def path(self, document: str) -> str:
-        return f"/ws/documents/{document}/"
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")[-4000:]
-
-    def stop(self, timeout: float = 30.0) -> None:
-        super().stop(timeout)
-        if getattr(self, "_log", None):
-            self._log.close()
-
     def cleanup(self) -> None:
         if self.postgres is not None:
             self.postgres.drop()
@@ -280,17 +281,6 @@ class PeerServer(_Process):
                                      stderr=subprocess.STDOUT, preexec_fn=_pinned(self.cpus))
         _wait_listening(self.proc, self.port, self.log_path, timeout)
         return self
-
-    def path(self, document: str) -> str:
-        return f"/ws/documents/{document}/"
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")[-4000:]
-
-    def stop(self, timeout: float = 20.0) -> None:
-        super().stop(timeout)
-        if getattr(self, "_log", None):
-            self._log.close()
 
     def cleanup(self) -> None:
         self.tmp.cleanup()
