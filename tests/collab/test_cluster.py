@@ -174,13 +174,7 @@ async def test_sigkill_of_the_owner_loses_nothing(cluster):
         await c.close()
     for s in survivors:
         s.stop()
-    stored = survivors[0].django(
-        "from collab.store import _load\nfrom documents.content import doc_from_state\nfrom pycrdt import Doc, XmlFragment\n"
-        f"loaded = _load('{doc}', None)\nd = Doc()\n"
-        "for u in loaded.updates: d.apply_update(u)\n"
-        "result = str(d.get('default', type=XmlFragment))"
-    )
-    assert stored == content, "the database must hold the converged state after the final snapshot"
+    assert survivors[0].stored_content(doc) == content, "the database must hold the converged state after the final snapshot"
     print(f"takeover after SIGKILL, clients converged in {takeover:.2f}s")
 
 

@@ -78,14 +78,6 @@ async def all_converge(clients, timeout=60):
                 raise
 
 
-def stored_content(server: LiveServer, document_id) -> str:
-    return server.django(
-        "from collab.store import _load\nfrom pycrdt import Doc, XmlFragment\n"
-        f"d = Doc()\nfor u in _load('{document_id}', None).updates: d.apply_update(u)\n"
-        "result = str(d.get('default', type=XmlFragment))"
-    )
-
-
 def staff_token(server: LiveServer) -> str:
     return server.django(
         "from django.contrib.auth import get_user_model\nfrom documents.services import token_create\n"
@@ -141,7 +133,7 @@ async def test_sigkill_while_five_clients_type_loses_no_edit(server_factory):
     for c in clients:
         await c.close()
     server.stop()  # SIGTERM: final snapshot
-    assert stored_content(server, doc) == final, "the database must match the clients after the snapshot"
+    assert server.stored_content(doc) == final, "the database must match the clients after the snapshot"
     print(f"SIGKILL with 5 typists: {len(sent)} edits sent, {len(sent) - len(lost)} in the final state, "
           f"server back and a client resynced after {recovered:.2f}s")
 
@@ -193,7 +185,7 @@ async def test_database_outage_keeps_editing_and_loses_nothing():
         for c in clients:
             await c.close()
         await asyncio.to_thread(server.stop)
-        assert await asyncio.to_thread(stored_content, server, doc) == final, "the backlog must be written once the database is back"
+        assert await asyncio.to_thread(server.stored_content, doc) == final, "the backlog must be written once the database is back"
         failures = server.log().count("write failed")
         assert failures == 1, f"the write failure must be logged once per outage, not {failures} times"
         assert rss_after - rss_before < 50 * 2**20, "memory must stay bounded during the outage"

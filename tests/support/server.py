@@ -178,6 +178,14 @@ class LiveServer:
             raise RuntimeError(f"django() failed:\n{proc.stderr}")
         return json.loads(proc.stdout.rsplit("__RESULT__", 1)[1])
 
+    def stored_content(self, document_id) -> str:
+        """The document as the store would load it (latest snapshot + log), as XML."""
+        return self.django(
+            "from collab.store import _load\nfrom pycrdt import Doc, XmlFragment\n"
+            f"d = Doc()\nfor u in _load('{document_id}', None).updates: d.apply_update(u)\n"
+            "result = str(d.get('default', type=XmlFragment))"
+        )
+
     def seed(self, users=(), documents=()):
         """Create users (with an API token each) and documents with roles.
 
