@@ -268,7 +268,7 @@ class DocumentActor:
 
     def _on_join(self, subscriber) -> None:
         if len(self._subscribers) >= self._config.max_connections_per_document:
-            subscriber.close(codes.TOO_MANY, "too many connections to this document")
+            subscriber.close(codes.TOO_MANY_CONNECTIONS, "too many connections to this document")
             return
         self._subscribers[subscriber.sid] = subscriber
         self._awareness_ids[subscriber.sid] = set()
@@ -336,7 +336,7 @@ class DocumentActor:
             if self._size + len(update) > self._config.max_document_size:
                 logger.warning("document %s: refused an update that would exceed %d bytes",
                                self.document_id, self._config.max_document_size)
-                self._drop(subscriber, codes.DOCUMENT_TOO_LARGE, "document size limit reached")
+                self._drop(subscriber, codes.TOO_LARGE, "document size limit reached")
                 return
         with self._doc.transaction(origin=subscriber.sid):
             self._doc.apply_update(update)

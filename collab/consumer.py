@@ -121,7 +121,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):
             return await self.close(codes.NO_ACCESS, "no access to this document")
         self.config = config = registry.config
         if _connections_per_user[user.pk] >= config.max_connections_per_user:
-            return await self.close(codes.TOO_MANY, "too many connections for this user")
+            return await self.close(codes.TOO_MANY_CONNECTIONS, "too many connections for this user")
         _connections_per_user[user.pk] += 1
         self._counted_user = user.pk
         await self.channel_layer.group_add(user_group(user.pk), self.channel_name)
@@ -145,9 +145,9 @@ class DocumentConsumer(AsyncWebsocketConsumer):
         if bytes_data is None:
             return self._reject(codes.BAD_MESSAGE, "expected binary y-websocket frames")
         if len(bytes_data) > self.config.max_message_size:
-            return self._reject(codes.MESSAGE_TOO_BIG, f"message over {self.config.max_message_size} bytes")
+            return self._reject(codes.TOO_LARGE, f"message over {self.config.max_message_size} bytes")
         if not self.bucket.take():
-            return self._reject(codes.TOO_MANY, "too many messages, slow down")
+            return self._reject(codes.TRY_AGAIN_LATER, "too many messages, slow down")
         try:
             message = protocol.decode(bytes_data)
         except protocol.ProtocolError as exc:
@@ -182,7 +182,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):
             Verdict.TOKEN_REVOKED: codes.NOT_SIGNED_IN,
             Verdict.NO_DOCUMENT: codes.NO_SUCH_DOCUMENT,
             Verdict.NO_ROLE: codes.NO_ACCESS,
-        }.get(verdict, codes.TRY_AGAIN_LATER)  # a changed role: reconnect with the new rights
+        }.get(verdict, codes.ROLE_CHANGED)  # reconnect with the new rights
         self._reject(code, verdict)
 
     async def collab_reauth(self, event):

@@ -27,7 +27,7 @@ from collab import codes, protocol
 from collab.client import YClient
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "400"))
-ALLOWED_CLOSES = {codes.BAD_MESSAGE, codes.MESSAGE_TOO_BIG, codes.DOCUMENT_TOO_LARGE, codes.TOO_MANY}
+ALLOWED_CLOSES = {codes.BAD_MESSAGE, codes.TOO_LARGE, codes.TRY_AGAIN_LATER}
 
 
 def varuint(n: int) -> bytes:

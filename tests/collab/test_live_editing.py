@@ -126,7 +126,7 @@ async def test_malformed_and_oversized_frames_close_only_the_sender(people):
         for bad, code in [
             (b"\x00\x02\xff\xff", codes.BAD_MESSAGE),
             (protocol.encode_update(b"\x01\x02garbage bytes"), codes.BAD_MESSAGE),
-            (b"\x00" * (2 * 1024 * 1024), codes.MESSAGE_TOO_BIG),
+            (b"\x00" * (2 * 1024 * 1024), codes.TOO_LARGE),
         ]:
             async with YClient(people["url"], token=people["editor"]) as bad_client:
                 await bad_client.synced.wait()
