@@ -12,6 +12,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from editor import secret_key
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("DATA_DIR", BASE_DIR / "data"))
 
@@ -37,12 +39,26 @@ def env_number(name: str, default: float, cast=float):
         raise ImproperlyConfigured(f"{name} must be a {cast.__name__}, got {value!r}") from None
 
 
-DEBUG = env_bool("DEBUG", True)
+# Off unless asked for: development mode (`scripts/run --dev`, DEBUG=1) shows
+# Django's debug pages, with settings and local variables, to anyone who can
+# reach the server.
+DEBUG = env_bool("DEBUG", False)
+
+# The key that signs sessions and CSRF tokens: SECRET_KEY, or else the key kept
+# in SECRET_KEY_FILE (default <DATA_DIR>/secret_key), generated on first run and
+# readable by its owner only (editor/secret_key.py). Processes sharing documents
+# through Redis must share one key: there it is never generated per process
+# (outside development mode), or each would sign out the others' users.
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
-    SECRET_KEY = "dev-only-insecure-key-change-me"
+    if os.environ.get("REDIS_URL") and not os.environ.get("SECRET_KEY_FILE") and not DEBUG:
+        raise ImproperlyConfigured(
+            "SECRET_KEY must be set (or SECRET_KEY_FILE, a file every process reads) when processes share REDIS_URL"
+        )
+    try:
+        SECRET_KEY = secret_key.read_or_create(Path(os.environ.get("SECRET_KEY_FILE") or DATA_DIR / "secret_key"))
+    except (OSError, ValueError) as exc:
+        raise ImproperlyConfigured(f"Cannot read or create the secret key: {exc}") from exc
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",") if h.strip()]
 CSRF_TRUSTED_ORIGINS = [
     o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
@@ -66,6 +82,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -184,6 +201,35 @@ if not DEBUG:
     SECURE_CONTENT_TYPE_NOSNIFF = True
     SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
+
+# --- Content-Security-Policy (every response, django-csp) -----------------------
+# Scripts only from our own static files: no inline script, no eval, no other
+# origin (the pages, the admin, /api/docs and the editor bundle need nothing
+# else). Inline styles are allowed: Tiptap injects its base <style> and
+# presence colours are style attributes; what styles may load is still bounded
+# by img-src/font-src, so a colour like url(https://tracker/) fetches nothing.
+# connect-src 'self' covers the editor's WebSocket on the same host.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+
+# --- Error pages -------------------------------------------------------------------
+# Our own 400/403/404/500 pages (JSON under /api/): editor/views.py.
+CSRF_FAILURE_VIEW = "editor.views.csrf_failure"
+# Only for the tests: serves /__error__ and /api/__error__, which raise, to show
+# what a server error looks like. Never set it on a real server.
+ERROR_PROBE = env_bool("ERROR_PROBE", False)
 
 # --- The real-time engine -------------------------------------------------------
 # Seconds unless the name says otherwise. See README "Configuration".

@@ -1,8 +1,10 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
 from documents.api import api
 
+from . import views
 from .health import collab_stats, healthz
 
 urlpatterns = [
@@ -12,3 +14,15 @@ urlpatterns = [
     path("api/", api.urls),
     path("", include("frontend.urls")),
 ]
+
+if settings.ERROR_PROBE:  # the tests' way to cause a server error; off on every real server
+    urlpatterns = [
+        path("__error__", views.error_probe),
+        path("api/__error__", views.error_probe),
+        *urlpatterns,
+    ]
+
+handler400 = views.bad_request
+handler403 = views.permission_denied
+handler404 = views.page_not_found
+handler500 = views.server_error
