@@ -19,9 +19,28 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
     assert "no issues" in result.stdout
 
 
-def test_production_refuses_to_start_without_a_secret_key(tmp_path):
-    result = run_manage({"DEBUG": "0", "SECRET_KEY": "", "DATA_DIR": str(tmp_path)}, "check")
+def test_processes_sharing_redis_refuse_to_start_without_a_shared_secret_key(tmp_path):
+    # A key generated per process would sign out whoever the load balancer sends to another process.
+    env = {"DEBUG": "0", "SECRET_KEY": "", "REDIS_URL": "redis://127.0.0.1:6379/14", "DATA_DIR": str(tmp_path)}
+    result = run_manage(env, "check")
     assert result.returncode != 0 and "SECRET_KEY must be set" in result.stderr
+    assert not (tmp_path / "secret_key").exists()
+
+
+def test_processes_sharing_redis_may_share_a_key_file(tmp_path):
+    env = {"DEBUG": "0", "SECRET_KEY": "", "REDIS_URL": "redis://127.0.0.1:6379/14", "DATA_DIR": str(tmp_path),
+           "SECRET_KEY_FILE": str(tmp_path / "shared" / "key")}
+    result = run_manage(env, "check")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "shared" / "key").stat().st_mode & 0o777 == 0o600
+
+
+def test_debug_is_off_unless_asked_for(tmp_path):
+    code = "from django.conf import settings; print(settings.DEBUG)"
+    env = {k: v for k, v in _env({"DATA_DIR": str(tmp_path)}).items() if k != "DEBUG"}
+    result = subprocess.run([PYTHON, "manage.py", "shell", "-c", code], cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=120)
+    assert result.stdout.strip().endswith("False"), result.stdout + result.stderr
 
 
 def test_bad_collab_settings_fail_the_system_checks(tmp_path):
