@@ -30,9 +30,13 @@ def permission_denied(request, exception):
     return defaults.permission_denied(request, exception)  # 403.html
 
 
+def api_not_found(request, *args, **kwargs):
+    return JsonResponse({"detail": "There is nothing at this address."}, status=404)
+
+
 def page_not_found(request, exception):
     if _is_api(request):
-        return JsonResponse({"detail": "There is nothing at this address."}, status=404)
+        return api_not_found(request)
     return defaults.page_not_found(request, exception)  # 404.html
 
 
