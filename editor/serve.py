@@ -69,7 +69,7 @@ def check_exposure(host: str) -> None:
     if is_development_key(settings.SECRET_KEY):
         sys.exit(
             f"Refusing to listen on {host} with a development SECRET_KEY (one published in this repository, "
-            "or shorter than 50 characters): unset SECRET_KEY to use this installation's generated key, "
+            "or too short or simple to be secret): unset SECRET_KEY to use this installation's generated key, "
             "or set a long random one."
         )
 

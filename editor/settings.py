@@ -47,8 +47,9 @@ DEBUG = env_bool("DEBUG", False)
 # The key that signs sessions and CSRF tokens: SECRET_KEY, or else the key kept
 # in SECRET_KEY_FILE (default <DATA_DIR>/secret_key), generated on first run and
 # readable by its owner only (editor/secret_key.py). Processes sharing documents
-# through Redis must share one key: there it is never generated per process
-# (outside development mode), or each would sign out the others' users.
+# through Redis must share one key, and on several hosts each would generate its
+# own and sign out the others' users: there the key is never generated (except
+# in development mode, whose processes share one data directory).
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
     if os.environ.get("REDIS_URL") and not os.environ.get("SECRET_KEY_FILE") and not DEBUG:
@@ -82,8 +83,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",  # after WhiteNoise: static files need no policy
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
