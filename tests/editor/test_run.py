@@ -8,6 +8,7 @@ ERROR_PROBE=1, the tests' way to cause a server error.
 
 import os
 import re
+import secrets
 import signal
 import socket
 import subprocess
@@ -178,3 +179,9 @@ def test_plain_http_on_this_machine_and_a_session_that_survives_a_restart(embedd
     again = person.get("/")
     assert again.status == 200, f"the session should survive a restart, got {again.status} {again.headers['Location']}"
     assert (embedded.data_dir / "secret_key").read_text() == key_before, "the key should persist across restarts"
+
+    # And it is that file's key that signs: another key there signs everyone out.
+    (embedded.data_dir / "secret_key").write_text(secrets.token_urlsafe(64))
+    embedded.restart()
+    signed_out = person.get("/")
+    assert signed_out.status == 302 and "/accounts/login/" in signed_out.headers["Location"], signed_out.status
