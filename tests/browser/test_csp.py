@@ -13,7 +13,8 @@ from tests.browser import pages
 COLLECT_VIOLATIONS = """
 window.__cspViolations = [];
 document.addEventListener('securitypolicyviolation', (event) => {
-  window.__cspViolations.push(`${event.violatedDirective} blocked ${event.blockedURI || 'inline'} (${event.sourceFile}:${event.lineNumber})`);
+  const where = `${event.sourceFile}:${event.lineNumber}`;
+  window.__cspViolations.push(`${event.violatedDirective} blocked ${event.blockedURI || 'inline'} (${where})`);
 });
 """
 
@@ -21,7 +22,7 @@ document.addEventListener('securitypolicyviolation', (event) => {
 async def watched(page):
     """`page`, recording CSP violations from its next navigation on; returns the list the console adds to."""
     console = []
-    page.on("console", lambda message: console.append(message.text) if "Content Security Policy" in message.text else None)
+    page.on("console", lambda message: "Content Security Policy" in message.text and console.append(message.text))
     await page.add_init_script(COLLECT_VIOLATIONS)
     return console
 
