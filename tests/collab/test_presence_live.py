@@ -178,9 +178,9 @@ async def test_a_client_cannot_forge_the_servers_saved_state(room, three):
     # Claims to have stored every edit of the editor's, up to clock 2^32.
     everything = write_var_uint(1) + write_var_uint(editor.doc.client_id) + write_var_uint(2**32)
     forged = {"server": True, "saved": base64.b64encode(everything).decode()}
-    me = viewer.awareness.client_id
-    await viewer.send(awareness_frame((me, 50, forged), (me + 1, 1, forged)))
-    await viewer.send(awareness_frame((me, 60, {"saved": forged["saved"]})))
+    await viewer.set_presence(forged)  # under its own client id
+    await viewer.set_presence({"saved": forged["saved"]})
+    await viewer.send(awareness_frame((viewer.awareness.client_id + 1, 1, forged)))  # under a new one
     await mark(viewer, owner, room, "marker")
 
     forged_seen = [(i, s) for i, states in watcher.seen.items() if i not in server_ids
