@@ -9,12 +9,11 @@ awareness state so that clients can show a truthful "Saved".
 """
 
 import asyncio
-import base64
 import enum
 import logging
 import time
 
-from pycrdt import Awareness, Doc, merge_updates
+from pycrdt import Doc, merge_updates
 
 from . import codes, protocol
 from .config import CollabConfig
@@ -35,6 +34,7 @@ from .messages import (
     Tick,
     WriteDone,
 )
+from .presence import Presence, Refused
 from .store import BaseStore, DocumentGone, SnapshotData, StaleOwner
 
 logger = logging.getLogger(__name__)
@@ -90,12 +90,9 @@ class DocumentActor:
         self._config = config
         self._on_stopped = on_stopped  # called with the actor once it has stopped or failed
         self._doc = Doc()
-        self._awareness = Awareness(self._doc)
+        # Everyone's presence, and which subscriber may change which entry.
+        self._presence = Presence(self._doc)
         self._subscribers: dict[str, object] = {}
-        # Awareness client ids each subscriber has announced, to remove them when it leaves.
-        self._awareness_ids: dict[str, set[int]] = {}
-        # And the other way round: which subscriber announced each awareness client id.
-        self._awareness_owner: dict[int, str] = {}
         # Unbounded queue; the bound on external messages is the semaphore, so
         # that the actor's own timers and writer can always post.
         self._mailbox: asyncio.Queue = asyncio.Queue()
@@ -271,23 +268,18 @@ class DocumentActor:
             subscriber.close(codes.TOO_MANY_CONNECTIONS, "too many connections to this document")
             return
         self._subscribers[subscriber.sid] = subscriber
-        self._awareness_ids[subscriber.sid] = set()
         # As the reference y-websocket server: our state vector (the client
         # answers with what we lack), then everybody's presence.
         subscriber.send(protocol.encode_sync_step1(self._doc.get_state()))
-        subscriber.send(protocol.encode_awareness(self._awareness.encode_awareness_update(list(self._awareness.states))))
+        subscriber.send(self._presence.everyone())
         self._reschedule()
 
     def _on_leave(self, subscriber) -> None:
         if self._subscribers.pop(subscriber.sid, None) is None:
             return
-        owned = self._awareness_ids.pop(subscriber.sid, ())
-        for client_id in owned:
-            self._awareness_owner.pop(client_id, None)
-        ids = [i for i in owned if i in self._awareness.states]
-        if ids:
-            self._awareness.remove_awareness_states(ids, origin=subscriber.sid)
-            self._broadcast(protocol.encode_awareness(self._awareness.encode_awareness_update(ids)), exclude=None)
+        gone = self._presence.leave(subscriber.sid)
+        if gone is not None:
+            self._broadcast(gone, exclude=None)
         if not self._subscribers:
             self._idle_since = time.monotonic()
         self._reschedule()
@@ -307,11 +299,10 @@ class DocumentActor:
                     self._on_client_update(subscriber, update)
                 case protocol.SyncStep1(state_vector):
                     subscriber.send(protocol.encode_sync_step2(self._doc.get_update(state_vector)))
-                case protocol.AwarenessUpdate(payload, entries):
-                    self._on_client_awareness(subscriber, payload, entries)
+                case protocol.AwarenessUpdate(entries=entries):
+                    self._on_client_awareness(subscriber, entries)
                 case protocol.QueryAwareness():
-                    ids = list(self._awareness.states)
-                    subscriber.send(protocol.encode_awareness(self._awareness.encode_awareness_update(ids)))
+                    subscriber.send(self._presence.everyone())
         except BaseException as exc:
             if _is_fatal(exc):
                 raise
@@ -409,36 +400,22 @@ class DocumentActor:
             if frame is not None:
                 subscriber.send(frame)
 
-    def _on_client_awareness(self, subscriber, payload: bytes, entries) -> None:
-        if any(client_id == self._awareness.client_id for client_id, _, _ in entries):
-            # y-websocket clients relay every awareness change they receive,
-            # ours included: drop our entry (only we set it) and keep the rest.
-            entries = [entry for entry in entries if entry[0] != self._awareness.client_id]
-            if not entries:
-                return
-            payload = protocol.encode_awareness_entries(entries)
-        # A connection owns the entries it announced first; clients also relay
-        # everyone else's, which must not make those theirs (removed when they leave).
-        owned = self._awareness_ids[subscriber.sid]
-        for client_id, _clock, state in entries:
-            owner = self._awareness_owner.get(client_id)
-            if state in ("", "null"):
-                if owner == subscriber.sid:
-                    owned.discard(client_id)
-                    del self._awareness_owner[client_id]
-            elif owner is None:
-                owned.add(client_id)
-                self._awareness_owner[client_id] = subscriber.sid
-        self._awareness.apply_awareness_update(payload, origin=subscriber.sid)
-        self._broadcast(protocol.encode_awareness(payload), exclude=subscriber.sid)
+    def _on_client_awareness(self, subscriber, entries) -> None:
+        try:
+            frame = self._presence.receive(subscriber.sid, subscriber.username, entries)
+        except Refused as exc:
+            logger.warning("document %s: closing %s: %s", self.document_id, subscriber.sid, exc)
+            self._drop(subscriber, codes.BAD_MESSAGE, str(exc))
+            return
+        if frame is not None:
+            self._broadcast(frame, exclude=subscriber.sid)
 
     def _publish_saved(self) -> None:
         """Our awareness entry tells clients which state is durably stored."""
-        self._awareness.set_local_state({"server": True, "saved": base64.b64encode(self._durable_sv).decode()})
+        frame = self._presence.publish_saved(self._durable_sv)
         self._renewed_at = time.monotonic()
         if self._subscribers:
-            frame = self._awareness.encode_awareness_update([self._awareness.client_id])
-            self._broadcast(protocol.encode_awareness(frame), exclude=None)
+            self._broadcast(frame, exclude=None)
 
     # --- timers ------------------------------------------------------------------------
 

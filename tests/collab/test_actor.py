@@ -232,7 +232,7 @@ async def test_relayed_server_awareness_is_dropped_not_fatal(registry, document_
     await registry.join(document_id, bob)
     server_entry = protocol.awareness_entries(alice.frames[1].payload)[0]
     own = Awareness(Doc())
-    own.set_local_state({"user": {"name": "Alice"}})
+    own.set_local_state({"user": {"username": "alice", "name": "Alice"}})
     mine = protocol.awareness_entries(own.encode_awareness_update([own.client_id]))[0]
     relayed = protocol.encode_awareness_entries([server_entry, mine])
     await actor.tell(Incoming(alice, protocol.decode(protocol.encode_awareness(relayed))))
@@ -252,7 +252,7 @@ async def test_relayed_presence_is_not_removed_when_the_relayer_leaves(registry,
     await registry.join(document_id, bob)
     await registry.join(document_id, carol)
     presence = Awareness(Doc())
-    presence.set_local_state({"user": {"name": "Alice"}})
+    presence.set_local_state({"user": {"username": "alice", "name": "Alice"}})
     payload = presence.encode_awareness_update([presence.client_id])
     message = protocol.decode(protocol.encode_awareness(payload))
     await actor.tell(Incoming(alice, message))
@@ -260,7 +260,7 @@ async def test_relayed_presence_is_not_removed_when_the_relayer_leaves(registry,
     await actor.tell(Incoming(bob, message))
     actor.post(Leave(bob))
     await actor.ask(Flush())  # the mailbox is FIFO: the leave has been handled
-    assert presence.client_id in actor._awareness.states, "alice is still here"
+    assert presence.client_id in actor._presence.states, "alice is still here"
     actor.post(Leave(alice))
     await actor.ask(Flush())
-    assert presence.client_id not in actor._awareness.states, "alice's presence goes with her"
+    assert presence.client_id not in actor._presence.states, "alice's presence goes with her"

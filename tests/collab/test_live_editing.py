@@ -147,13 +147,13 @@ async def test_text_frames_are_refused(people):
         assert client.close_code == codes.BAD_MESSAGE
 
 
-async def test_presence_reaches_others_and_goes_when_they_leave(people):
+async def test_presence_reaches_others_and_goes_when_they_leave(people, unique):
     async with YClient(people["url"], token=people["owner"]) as watcher:
         await watcher.synced.wait()
         other = YClient(people["url"], token=people["editor"])
         await other.connect()
         await other.synced.wait()
-        await other.set_presence({"user": {"name": "Ed", "color": "#e66"}})
+        await other.set_presence({"user": {"username": f"{unique}ed", "name": "Ed", "color": "#e66"}})
         other_id = other.awareness.client_id
         await watcher.wait_for(lambda c: (c.awareness.states.get(other_id) or {}).get("user", {}).get("name") == "Ed")
         await other.close()
