@@ -11,7 +11,7 @@ import { WebsocketProvider } from 'y-websocket'
 import { removeAwarenessStates } from 'y-protocols/awareness'
 
 import { ConnectionStatus, refusalMessage, shouldReconnect } from './connection.js'
-import { peopleOnline, renderOnline } from './presence.js'
+import { peopleOnline, renderOnline, safeColor } from './presence.js'
 import { SaveTracker } from './save-state.js'
 import { bindTitle } from './title.js'
 import { bindToolbar } from './toolbar.js'
@@ -45,10 +45,12 @@ function renderCaret (person) {
   const caret = document.createElement('span')
   caret.className = 'collaboration-carets__caret'
   caret.setAttribute('aria-hidden', 'true')
-  caret.style.borderColor = person.color
+  // Another browser's colour: checked here, not left to Tiptap's internals.
+  const color = safeColor(person.color)
+  caret.style.borderColor = color
   const label = document.createElement('div')
   label.className = 'collaboration-carets__label'
-  label.style.backgroundColor = person.color
+  label.style.backgroundColor = color
   label.textContent = person.name
   caret.append(label)
   return caret
