@@ -7,35 +7,19 @@ the server's own entry. Colours from other browsers never reach CSS unless
 they are plain #rgb/#rrggbb.
 """
 
-import base64
-import json
 import re
 
 from playwright.async_api import expect
-from pycrdt import write_var_uint
 
-from collab import protocol
 from collab.client import YClient
 from tests.browser import pages
 from tests.browser.conftest import seed_cast
 from tests.browser.test_save_indicator import RECORD_SAVE_STATES_JS, save_states
 from tests.browser.write_lock import write_lock
+from tests.collab.test_presence_live import awareness_frame, forged_saved
 
 TYPED = "Typed while the database is locked"
 NEUTRAL = "#6b7280"  # frontend/js/presence.js
-
-
-def awareness_frame(*entries) -> bytes:
-    """An awareness frame of (client id, clock, state dict) entries."""
-    return protocol.encode_awareness(
-        protocol.encode_awareness_entries([(client_id, clock, json.dumps(state)) for client_id, clock, state in entries])
-    )
-
-
-def forged_saved(client_id: int) -> dict:
-    """A server-like entry claiming that every edit of `client_id` (up to clock 2^32) is stored."""
-    vector = write_var_uint(1) + write_var_uint(client_id) + write_var_uint(2**32)
-    return {"server": True, "saved": base64.b64encode(vector).decode()}
 
 
 async def viewer_client(server, cast) -> YClient:
@@ -56,9 +40,14 @@ async def client_id_of(client: YClient, username: str) -> int:
     return find(client)
 
 
-async def locked_owner_typing(open_as, server, cast, lock):
-    """The owner's page, with an edit the server holds but cannot commit; returns (page, when typing began)."""
+async def locked_owner_typing(open_as, server, cast, lock, route=None):
+    """The owner's page, with an edit the server holds but cannot commit; returns (page, when typing began).
+
+    `route`, if given, sees the page's document socket (Playwright's WebSocketRoute) before it opens.
+    """
     alice = await open_as(cast.owner, server=server)
+    if route is not None:
+        await alice.route_web_socket(re.compile(r"/ws/documents/"), route)
     await pages.open_document(alice, server.url, cast.document_id)
     await expect(pages.save_state(alice)).to_have_text("Saved")
     await alice.evaluate(RECORD_SAVE_STATES_JS)
@@ -107,19 +96,9 @@ async def test_the_page_believes_only_the_servers_own_entry_and_plain_colours(op
         sockets.append(ws)
 
     with write_lock(server) as lock:
-        alice = await open_as(cast.owner, server=server)
-        await alice.route_web_socket(re.compile(r"/ws/documents/"), route)
+        alice, typed_at = await locked_owner_typing(open_as, server, cast, lock, route=route)
         beacon_requests = []
         alice.on("request", lambda request: "beacon" in request.url and beacon_requests.append(request.url))
-        await pages.open_document(alice, server.url, cast.document_id)
-        await expect(pages.save_state(alice)).to_have_text("Saved")
-        await alice.evaluate(RECORD_SAVE_STATES_JS)
-        await pages.editor(alice).click()
-        typed_at = await alice.evaluate("Date.now()")
-        await alice.keyboard.type(TYPED)
-        await lock.wait_until_server_is_blocked(cast.document_id)
-        await expect(pages.save_state(alice)).to_have_text("Saving…")
-
         alice_id = await client_id_of(watcher, cast.owner.username)
         beacon = f"url({server.url}/beacon-{unique}.png)"
         sockets[-1].send(awareness_frame(

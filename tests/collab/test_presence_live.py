@@ -27,6 +27,12 @@ def awareness_frame(*entries) -> bytes:
     ))
 
 
+def forged_saved(client_id: int) -> dict:
+    """A server-like entry claiming that every edit of `client_id` (up to clock 2^32) is stored."""
+    vector = write_var_uint(1) + write_var_uint(client_id) + write_var_uint(2**32)
+    return {"server": True, "saved": base64.b64encode(vector).decode()}
+
+
 def person(username: str, name: str, color: str = COLOR) -> dict:
     return {"user": {"username": username, "name": name, "initials": name[:2].upper(), "color": color}}
 
@@ -174,9 +180,7 @@ async def test_a_client_cannot_forge_the_servers_saved_state(room, three):
     owner, watcher, editor, viewer = three
     server_ids = {i for i, s in owner.awareness.states.items() if s and s.get("server")}
     assert len(server_ids) == 1, "the server is a peer in awareness"
-    # Claims to have stored every edit of the editor's, up to clock 2^32.
-    everything = write_var_uint(1) + write_var_uint(editor.doc.client_id) + write_var_uint(2**32)
-    forged = {"server": True, "saved": base64.b64encode(everything).decode()}
+    forged = forged_saved(editor.doc.client_id)
     await viewer.set_presence(forged)  # under its own client id
     await viewer.set_presence({"saved": forged["saved"]})
     await viewer.send(awareness_frame((viewer.awareness.client_id + 1, 1, forged)))  # under a new one
