@@ -23,6 +23,9 @@ what is its own:
   Breaking these drops the entry: the harm is gone once it is not passed on,
   and closing with a final code would strand a client that merely shaped its
   state differently (a colour written "red") while its person keeps typing.
+- A `cursor` (y-prosemirror's, which Tiptap's carets draw) must be null or
+  two well-formed relative positions: Yjs throws on others inside every
+  peer's editor plugin, which then stops taking keystrokes.
 - More than MAX_IDS_PER_CONNECTION ids from one connection is refused with
   `Refused` (the actor closes it, 4400): no y-websocket client announces more
   than its one id, and a flood costs every other peer until it stops.
@@ -146,6 +149,12 @@ def _problem(state: str, username: str) -> str | None:
     value = json.loads(state)  # a JSON object: protocol.decode checked it
     if any(name in value for name in SERVER_FIELDS):
         return "an entry with the server's fields"
+    cursor = value.get("cursor")
+    if cursor is not None and not (
+        isinstance(cursor, dict) and _is_relative_position(cursor.get("anchor"))
+        and _is_relative_position(cursor.get("head"))
+    ):
+        return "a cursor that is not two relative positions"
     user = value.get("user")
     if user is None:
         return None
@@ -157,3 +166,22 @@ def _problem(state: str, username: str) -> str | None:
     if color is not None and not (isinstance(color, str) and PLAIN_COLOR.fullmatch(color)):
         return f"a colour that is not #rgb or #rrggbb: {str(color)[:40]!r}"
     return None
+
+
+def _is_relative_position(position) -> bool:
+    """Is this the JSON of a Yjs RelativePosition (`Y.relativePositionToJSON`) that Yjs can read back?"""
+    if not isinstance(position, dict):
+        return False
+    tname, assoc = position.get("tname"), position.get("assoc")
+    if (tname is not None and not isinstance(tname, str)) or (assoc is not None and not _is_int(assoc)):
+        return False
+    ids = [position.get("type"), position.get("item")]
+    if not all(i is None or (isinstance(i, dict) and _is_int(i.get("client")) and _is_int(i.get("clock")))
+               for i in ids):
+        return False
+    # It must point somewhere, else Yjs raises "Unexpected case".
+    return any(i is not None for i in ids) or tname is not None
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)

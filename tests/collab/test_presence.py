@@ -111,6 +111,12 @@ def test_a_flood_in_one_frame_is_refused_whole(presence):
     (person("alice", color="url(http://tracker.example/p.png)"), "a URL as colour"),
     (person("alice", color="#fff; background-image: url(x)"), "a colour that ends its declaration"),
     (person("alice", color="red"), "a named colour"),
+    ({"cursor": {}}, "a cursor without positions"),
+    ({"cursor": {"anchor": None, "head": None}}, "a cursor with null positions"),
+    ({"cursor": {"anchor": 1, "head": 2}}, "a cursor with numbers for positions"),
+    ({"cursor": {"anchor": {}, "head": {}}}, "a cursor pointing nowhere"),
+    ({"cursor": {"anchor": {"type": {"client": "x"}}, "head": {"tname": "default"}}}, "a position with a bad id"),
+    ({"cursor": {"anchor": {"tname": 5}, "head": {"tname": "default"}}}, "a position with a bad type name"),
     (person("alice", color=12), "a colour that is not a string"),
     ({**person("alice"), "padding": "x" * MAX_ENTRY_SIZE}, "an oversized entry"),
 ])
@@ -124,7 +130,13 @@ def test_entries_breaking_the_rules_are_dropped(presence, state, why):
 @pytest.mark.parametrize("color", ["#abc", "#A1B2C3", None])
 def test_plain_colours_and_entries_without_a_user_pass(presence, color):
     assert passed_on(presence.receive(ALICE, "alice", [entry(11, 1, person("alice", color=color))]))
-    assert passed_on(presence.receive(ALICE, "alice", [entry(11, 2, {"cursor": {"anchor": 1, "head": 2}})]))
+    assert passed_on(presence.receive(ALICE, "alice", [entry(11, 2, {"cursor": None})]))
+
+
+def test_a_cursor_as_y_prosemirror_sends_it_passes(presence):
+    position = {"type": {"client": 7, "clock": 3}, "item": {"client": 7, "clock": 9}, "assoc": 0}
+    cursor = {"anchor": position, "head": {"tname": "default", "assoc": -1}}
+    assert passed_on(presence.receive(ALICE, "alice", [entry(11, 1, {**person("alice"), "cursor": cursor})]))
 
 
 def test_the_server_publishes_what_is_saved_under_its_own_id(presence):

@@ -176,6 +176,16 @@ async def test_an_oversized_entry_is_refused(room, three):
     assert not [s for s in watcher.states(me) if s and "padding" in s], "an 8 KB entry reached the others"
 
 
+async def test_a_cursor_that_yjs_cannot_read_is_refused(room, three):
+    """Yjs throws on it inside every peer's caret plugin, and their editors stop taking keystrokes."""
+    owner, watcher, editor, viewer = three
+    me = viewer.awareness.client_id
+    await viewer.set_presence({**person(room["names"]["viewer"], "Cursor"), "cursor": {"anchor": None, "head": None}})
+    await mark(viewer, owner, room, "marker")
+
+    assert not [s for s in watcher.states(me) if s and "cursor" in s], "an unreadable cursor reached the others"
+
+
 async def test_a_client_cannot_forge_the_servers_saved_state(room, three):
     owner, watcher, editor, viewer = three
     server_ids = {i for i, s in owner.awareness.states.items() if s and s.get("server")}
