@@ -6,7 +6,7 @@
 // Syncs, writes `paragraphs` transactions of one paragraph each and/or one
 // paragraph of `paste` characters in a single transaction, then waits until the
 // server's awareness entry says all of it is durably stored. Prints one JSON
-// line: {saved, closed, closes, connections}. A final close ("closed": the
+// line: {saved, closed, closes, connections}, after a line {close} per close. A final close ("closed": the
 // provider stopped) is reported after a pause in which a reconnect would show.
 import WebSocket from 'ws'
 import * as Y from 'yjs'
@@ -50,7 +50,11 @@ function savedByServer () {
 }
 
 setTimeout(() => finish({ timedOut: true }), options.timeout || 60000)
-provider.on('connection-close', (event) => { if (event) closes.push({ code: event.code, reason: event.reason }) })
+provider.on('connection-close', (event) => {
+  if (!event) return
+  closes.push({ code: event.code, reason: event.reason })
+  console.log(JSON.stringify({ close: closes.at(-1) })) // as it happens, for tests that react to it
+})
 // No reconnect after a final close: 2 s is several of the provider's first backoff steps (200 ms, 400 ms...).
 provider.on('closed', (event) => setTimeout(() => finish({ closed: event }), 2000))
 provider.once('sync', () => {

@@ -3,9 +3,14 @@
 Each test checks what the server stored (or how it closed), not what the client holds.
 """
 
+import asyncio
+import json
+
 import pytest
 
 from collab import codes
+from collab.client import YClient
+from tests.clients.conftest import HERE
 
 
 @pytest.fixture
@@ -54,3 +59,22 @@ def test_the_readme_node_example_syncs_through_the_url_without_a_slash(node, roo
     result = node("example.mjs", "Written by the Node example", env=env, timeout=60)
     assert result.returncode == 0, result.stderr
     assert "Written by the Node example" in daphne_server.stored_content(room["id"])
+
+
+async def test_the_provider_comes_back_by_itself_after_a_connection_limit(node, server_factory, unique):
+    server = server_factory(env={"COLLAB_MAX_CONNECTIONS_PER_USER": "1"}).start()
+    seed = server.seed(users=[unique], documents=[{"owner": unique}])
+    document, token = seed["documents"][0], seed["tokens"][unique]
+    options = {"serverUrl": f"{server.ws_url}/ws/documents", "room": document, "token": token, "paragraphs": 1}
+    async with YClient(server.document_ws(document), token=token) as first:  # takes the user's one connection
+        await first.synced.wait()
+        script = await asyncio.create_subprocess_exec(
+            "node", "provider.mjs", json.dumps(options), cwd=HERE, stdout=asyncio.subprocess.PIPE)
+        refused = json.loads(await asyncio.wait_for(script.stdout.readline(), 30))
+    assert refused["close"]["code"] == codes.TOO_MANY_CONNECTIONS and refused["close"]["reason"]
+    # The first client has left: the provider's next attempt gets in and its edit is stored.
+    out, _ = await asyncio.wait_for(script.communicate(), 60)
+    outcome = json.loads(out.decode().strip().splitlines()[-1])
+    assert outcome.get("saved"), outcome
+    assert outcome["connections"] >= 2
+    assert "line 0." in server.stored_content(document)
