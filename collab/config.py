@@ -13,9 +13,8 @@ class CollabConfig:
     snapshot_interval: float = 60.0
     # An actor with no subscribers stops after this long.
     idle_timeout: float = 10.0
-    # Largest WebSocket message accepted, in bytes.
-    max_message_size: int = 1024 * 1024
-    # Largest encoded document, in bytes: an update that would exceed it is refused.
+    # Largest encoded document, in bytes: an update that would exceed it is refused, and
+    # so is a single message larger than it (one message may carry a whole document).
     max_document_size: int = 16 * 1024 * 1024
     # Sustained client messages per second per connection, and the burst above it.
     rate_limit: float = 200.0

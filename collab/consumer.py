@@ -26,6 +26,9 @@ from .subscriber import QueuedSubscriber
 
 logger = logging.getLogger(__name__)
 
+# A message's bytes beyond the update it carries (type bytes, length varints).
+FRAMING = 16
+
 # Open connections per user id in this process (COLLAB_MAX_CONNECTIONS_PER_USER).
 _connections_per_user: collections.Counter = collections.Counter()
 
@@ -76,14 +79,22 @@ class TokenBucket:
         self.tokens = float(burst)
         self.at = time.monotonic()
 
-    def take(self) -> bool:
+    def _refill(self) -> None:
         now = time.monotonic()
         self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
         self.at = now
-        if self.tokens < 1:
-            return False
+
+    async def take(self) -> None:
+        """Wait until a token is available and take it.
+
+        Meanwhile this connection's next frames wait unread: editor/serve.py stops
+        reading a socket whose frames pile up, so TCP slows the sender down.
+        """
+        self._refill()
+        while self.tokens < 1:
+            await asyncio.sleep((1 - self.tokens) / self.rate)
+            self._refill()
         self.tokens -= 1
-        return True
 
 
 class DocumentConsumer(AsyncWebsocketConsumer):
@@ -144,10 +155,14 @@ class DocumentConsumer(AsyncWebsocketConsumer):
             return
         if bytes_data is None:
             return self._reject(codes.BAD_MESSAGE, "expected binary y-websocket frames")
-        if len(bytes_data) > self.config.max_message_size:
-            return self._reject(codes.TOO_LARGE, f"message over {self.config.max_message_size} bytes")
-        if not self.bucket.take():
-            return self._reject(codes.TRY_AGAIN_LATER, "too many messages, slow down")
+        if len(bytes_data) > self.config.max_document_size + FRAMING:
+            # One message may carry a whole document (a long paste, a sync step 2).
+            return self._reject(codes.TOO_LARGE, f"message over the document size limit of "
+                                                 f"{self.config.max_document_size} bytes")
+        # Over the message rate, wait rather than close: the sender is slowed, nothing is lost.
+        await self.bucket.take()
+        if connection.closed:
+            return
         try:
             message = protocol.decode(bytes_data)
         except protocol.ProtocolError as exc:

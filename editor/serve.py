@@ -1,16 +1,103 @@
 """Start Daphne with this project's options: `python -m editor.serve [--port N] [daphne options]`.
 
-Daphne drops the TCP connection of a message over its own limit (the client
-sees 1006, not a close code), so its limit is set well above
-COLLAB_MAX_MESSAGE_SIZE: messages up to 4× that size get our clean 4009 close,
-and Daphne's hard limit still bounds what an unauthenticated peer can send.
+Three small patches to Daphne 4.2 / autobahn, in one WebSocket protocol
+subclass (CollabWebSocketProtocol) that Daphne's factory builds:
+
+- Close reasons reach the client. Daphne's `handle_reply` calls
+  `serverClose(code)` and drops the ASGI message's "reason", so every close
+  reached clients with an empty reason.
+- A message over Daphne's own size limit is refused with our final 4413 and
+  a reason. autobahn drops the TCP connection (the client sees 1006, or 1009
+  with failByDrop off), which y-websocket's provider treats as transient: it
+  would resend the same message forever.
+- Flow control. Daphne puts every frame it reads into an unbounded queue and
+  keeps reading; our consumer slows a fast sender down (its rate limit waits,
+  a full mailbox waits), so a flooding client would grow that queue without
+  limit. Past INBOX_BYTES or INBOX_FRAMES waiting, the socket is not read
+  until the application has taken half of it: TCP backpressure slows the
+  sender and nothing is dropped.
+
+Daphne's message limit is 2 × COLLAB_MAX_DOCUMENT_SIZE: a client's sync
+step 2 carrying a whole document fits with room to spare, the consumer
+refuses anything over the document size itself with 4413 and a plain reason,
+and the hard limit still bounds what an unauthenticated peer can make the
+server buffer.
 """
 
+import asyncio
 import ipaddress
 import os
 import sys
 
 from daphne.cli import CommandLineInterface
+from daphne.ws_protocol import WebSocketFactory, WebSocketProtocol
+
+# collab.codes.TOO_LARGE; not imported so that this module does not set Django up.
+TOO_LARGE = 4413
+# Unread frames per socket before Daphne stops reading it (see _Inbox).
+INBOX_BYTES = 1024 * 1024
+INBOX_FRAMES = 256
+
+
+def _frame_size(message: dict) -> int:
+    return len(message.get("bytes") or message.get("text") or b"")
+
+
+class _Inbox(asyncio.Queue):
+    """Daphne's per-socket application queue, bounded by pausing the socket's reads."""
+
+    protocol: "CollabWebSocketProtocol"
+    queued_bytes = 0
+
+    def _put(self, message):
+        super()._put(message)
+        self.queued_bytes += _frame_size(message)
+        if self.queued_bytes > INBOX_BYTES or self.qsize() > INBOX_FRAMES:
+            self.protocol.pause_reading()
+
+    def _get(self):
+        message = super()._get()
+        self.queued_bytes -= _frame_size(message)
+        if self.queued_bytes <= INBOX_BYTES // 2 and self.qsize() <= INBOX_FRAMES // 2:
+            self.protocol.resume_reading()
+        return message
+
+
+class CollabWebSocketProtocol(WebSocketProtocol):
+    reading_paused = False
+
+    def applicationCreateWorked(self, application_queue):
+        # Daphne made a plain asyncio.Queue and bound its `get` as the application's
+        # `receive`; giving that same queue our class adds the accounting in place.
+        application_queue.__class__ = _Inbox
+        application_queue.protocol = self
+        super().applicationCreateWorked(application_queue)
+
+    def pause_reading(self) -> None:
+        if not self.reading_paused and self.transport is not None:
+            self.reading_paused = True
+            self.transport.pauseProducing()
+
+    def resume_reading(self) -> None:
+        if self.reading_paused and self.transport is not None:
+            self.reading_paused = False
+            self.transport.resumeProducing()
+
+    def handle_reply(self, message):
+        # Daphne's own handler drops message["reason"]; autobahn's sendClose checks the
+        # code and truncates the reason to the 123 bytes a close frame can carry.
+        if message.get("type") == "websocket.close" and self.state != self.STATE_CONNECTING:
+            return self.sendClose(code=message.get("code") or 1000, reason=message.get("reason") or None)
+        return super().handle_reply(message)
+
+    def _max_message_size_exceeded(self, size, limit, reason):
+        # autobahn's hook for a message or frame over maxMessagePayloadSize: answer with
+        # a close frame carrying our final code, not a dropped connection or 1009.
+        self.failByDrop = False
+        self._fail_connection(TOO_LARGE, f"message over the size limit of {limit} bytes")
+
+
+WebSocketFactory.protocol = CollabWebSocketProtocol
 
 
 def _quiet_autobahn() -> None:
@@ -85,7 +172,9 @@ def _bind_address(argv: list[str], default: str) -> str:
 
 def main(argv: list[str]) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "editor.settings")
-    limit = int(os.environ.get("COLLAB_MAX_MESSAGE_SIZE", 1024 * 1024))
+    from django.conf import settings
+
+    limit = 2 * int(settings.COLLAB["MAX_DOCUMENT_SIZE"])
     host = os.environ.get("HOST", "127.0.0.1")
     port = os.environ.get("PORT", "8000")
     check_exposure(_bind_address(argv, host))
@@ -94,8 +183,8 @@ def main(argv: list[str]) -> None:
         # Dead or never-reading peers fail to answer pings and are dropped.
         "--ping-interval", os.environ.get("COLLAB_PING_INTERVAL", "20"),
         "--ping-timeout", os.environ.get("COLLAB_PING_TIMEOUT", "30"),
-        "--websocket-max-message-size", str(4 * limit),
-        "--websocket-max-frame-size", str(4 * limit),
+        "--websocket-max-message-size", str(limit),
+        "--websocket-max-frame-size", str(limit),
         *argv,
         "editor.asgi:application",
     ]

@@ -243,20 +243,19 @@ COLLAB = {
     "SNAPSHOT_INTERVAL": env_number("COLLAB_SNAPSHOT_INTERVAL", 60.0),
     # An actor with no subscribers stops (after a final snapshot) after this long.
     "IDLE_TIMEOUT": env_number("COLLAB_IDLE_TIMEOUT", 10.0),
-    # Largest WebSocket message accepted, in bytes (larger: close 4009). Daphne
-    # enforces its own --websocket-max-message-size too (1 MiB by default).
-    "MAX_MESSAGE_SIZE": int(env_number("COLLAB_MAX_MESSAGE_SIZE", 1024 * 1024, int)),
-    # Largest encoded document in bytes: an update that would exceed it is refused (4413).
+    # Largest encoded document in bytes: an update that would exceed it, or a single
+    # WebSocket message larger than it, is refused (4413). There is no smaller
+    # per-message limit: one message may carry a long paste or a whole document.
     "MAX_DOCUMENT_SIZE": int(env_number("COLLAB_MAX_DOCUMENT_SIZE", 16 * 1024 * 1024, int)),
-    # Token bucket per connection: sustained messages/s and burst; beyond it, close 4429.
+    # Token bucket per connection: sustained messages/s and burst; beyond it, the sender is slowed (not closed).
     "RATE_LIMIT": env_number("COLLAB_RATE_LIMIT", 200.0),
     "RATE_BURST": int(env_number("COLLAB_RATE_BURST", 1000, int)),
-    # Connections per document (on its owner) and per user (per process); beyond: 4429.
+    # Connections per document (on its owner) and per user (per process); beyond: 4029 (try again later).
     "MAX_CONNECTIONS_PER_DOCUMENT": int(env_number("COLLAB_MAX_CONNECTIONS_PER_DOCUMENT", 500, int)),
     "MAX_CONNECTIONS_PER_USER": int(env_number("COLLAB_MAX_CONNECTIONS_PER_USER", 50, int)),
     # Open sockets' access (roles, tokens) is re-checked this often, in one batch per process.
     "REAUTH_INTERVAL": env_number("COLLAB_REAUTH_INTERVAL", 5.0),
-    # A socket that has not started the sync after this many seconds is closed (4408).
+    # A socket that has not started the sync after this many seconds is closed (4008, the client reconnects).
     "HANDSHAKE_TIMEOUT": env_number("COLLAB_HANDSHAKE_TIMEOUT", 15.0),
     # Updates that arrive within this many seconds of the last fan-out are merged and
     # sent together (the first after a quiet spell goes at once). 0 disables it.

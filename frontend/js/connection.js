@@ -9,27 +9,31 @@ const LABELS = {
   closed: 'Disconnected'
 }
 
-// Why the server closed for good (collab/codes.py). By y-websocket's
-// convention 4400-4499 means "do not reconnect"; the provider then stops and
-// emits 'closed', and the page says why.
-const REFUSALS = {
+// Close codes (collab/codes.py; a test checks that these lists agree with it).
+// By y-websocket's convention 4400-4499 means "do not reconnect": the provider
+// stops and emits 'closed', and the page says why.
+export const REFUSALS = {
   4400: 'The server could not read a change from this page. Reload to continue.',
   4401: 'You have been signed out. Sign in again to keep editing.',
   4403: 'You no longer have access to this document.',
   4404: 'This document no longer exists.',
-  4413: 'This document has reached its size limit: your latest change was not accepted. Reload to continue.'
+  4413: 'This change is too large for the document\'s size limit and was not accepted. Reload to continue.'
 }
-// In that range but passing: a rate or connection limit, a slow handshake.
-// Reconnecting (with the provider's backoff) is the cure.
-const TRANSIENT = new Set([4408, 4429])
+// Passing conditions, outside that range: a changed role, a slow handshake, a
+// restart, a slow link or a stopping server, a connection limit. The provider
+// reconnects (with its backoff) and resyncs, so nothing typed is lost.
+export const TRANSIENT = new Set([4003, 4008, 4011, 4013, 4029])
 
-/** The provider's shouldReconnect: the library's default, except for the transient codes above. */
+/** The provider's shouldReconnect: stop after a final code (4400-4499), come back after any other. */
 export function shouldReconnect (event) {
   return TRANSIENT.has(event.code) || !(event.code >= 4400 && event.code < 4500)
 }
 
+/** Plain words for a final close: ours where we have them, else the server's reason. */
 export function refusalMessage ({ code, reason }) {
-  return REFUSALS[code] || `The server closed the connection (${code}${reason ? `: ${reason}` : ''}). Reload to continue.`
+  if (REFUSALS[code]) return REFUSALS[code]
+  const why = reason ? `: ${reason.replace(/\.?$/, '.')}` : ` (code ${code}).`
+  return `The server closed the connection${why} Reload to continue.`
 }
 
 export class ConnectionStatus {
