@@ -306,7 +306,8 @@ class RemoteSubscriber(QueuedSubscriber):
     def __init__(self, cluster: Cluster, join: dict):
         super().__init__(sid=join["sid"],  # the remote consumer's channel
                          username=join["username"], can_write=join["can_write"],
-                         queue_limit=cluster.registry.config.send_queue_limit)
+                         queue_limit=cluster.registry.config.send_queue_limit,
+                         buffer_bytes=cluster.registry.config.send_buffer_bytes)
         self.cluster = cluster
         self.process = join["process"]  # the remote process's channel (for liveness)
         self.actor = None
