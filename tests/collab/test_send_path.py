@@ -12,10 +12,12 @@ import logging
 import types
 
 from autobahn.exception import Disconnected, PayloadExceededError
+from channels.exceptions import ChannelFull
 from pycrdt import XmlElement, XmlText
 
 from collab import codes
 from collab.client import YClient
+from collab.cluster import RemoteSubscriber
 from collab.consumer import Connection
 from tests.collab.test_cluster import cluster, lease_owner_port  # noqa: F401 (cluster: a fixture)
 from tests.support.rawws import CLOSE_1000, never_reading, read_until_closed
@@ -114,6 +116,25 @@ async def test_the_send_buffer_is_bounded_in_bytes_beyond_the_largest_frame():
         connection.send(b"u" * 10_000)
     await settle()
     assert consumer.closes == [codes.TRY_AGAIN_LATER], "past the budget the client is closed and resyncs"
+
+
+async def test_a_batch_the_channel_layer_refuses_closes_the_forwarded_connection():
+    """On the owner: frames for a connection of another process that cannot be forwarded."""
+    sent = []
+
+    async def layer_send(channel, message):
+        if message["type"] == "collab.frames":
+            raise ChannelFull()
+        sent.append((channel, message))
+
+    config = types.SimpleNamespace(send_queue_limit=100, send_buffer_bytes=1 << 20)
+    cluster = types.SimpleNamespace(registry=types.SimpleNamespace(config=config), remote_subscribers={},
+                                    layer=types.SimpleNamespace(send=layer_send))
+    subscriber = RemoteSubscriber(cluster, {"sid": "specific.x!y", "username": "ann", "can_write": True,
+                                            "process": "specific.x!"})
+    subscriber.send(b"frame")
+    await settle()
+    assert [(c, m["type"], m["code"]) for c, m in sent] == [("specific.x!y", "collab.close", codes.TRY_AGAIN_LATER)]
 
 
 # --- live ---------------------------------------------------------------------------------
