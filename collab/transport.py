@@ -27,8 +27,8 @@ import asyncio
 import functools
 
 from autobahn.exception import Disconnected, PayloadExceededError
-from zope.interface import implementer
 from twisted.internet.interfaces import IConsumer, IPushProducer
+from zope.interface import implementer
 
 from . import codes
 from .subscriber import PeerGone, SendFailed
