@@ -342,9 +342,10 @@ async def test_clients_that_never_read_are_closed_and_memory_stays_bounded(serve
         growth = after["rss_bytes"] - before
         print(f"{silent_count} never-reading clients: {silent_count + 2 - after['connections']} dropped; "
               f"RSS +{growth >> 20} MiB while 20 MB were sent to each")
-        # Each may pin its budget and one frame; the traffic itself costs the server up to
-        # ~90 MiB here with only clients that read (measured).
-        assert growth < silent_count * (budget + 2**20) + 96 * 2**20, \
+        # Each may pin its budget and one frame. The traffic itself leaves the server's RSS
+        # 75-120 MiB higher even with only clients that read (allocator retention, measured);
+        # before the byte bound, the silent clients held all 20 MB each (+394 MiB).
+        assert growth < silent_count * (budget + 2**20) + 128 * 2**20, \
             f"the server grew by {growth >> 20} MiB for {silent_count} clients that do not read"
         await poll(lambda: stats(server, ops)["connections"] == 2, what="the silent clients dropped")
         await asyncio.wait_for(asyncio.gather(*(read_until_closed(ws) for ws in silent)), 30)
