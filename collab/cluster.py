@@ -35,10 +35,11 @@ import uuid
 from dataclasses import dataclass
 
 import redis.asyncio as aioredis
+from channels.exceptions import ChannelFull
 
 from . import codes, messages, protocol
 from .messages import ActorStopped, Incoming, Leave
-from .subscriber import QueuedSubscriber
+from .subscriber import QueuedSubscriber, SendFailed
 
 logger = logging.getLogger(__name__)
 
@@ -306,7 +307,8 @@ class RemoteSubscriber(QueuedSubscriber):
     def __init__(self, cluster: Cluster, join: dict):
         super().__init__(sid=join["sid"],  # the remote consumer's channel
                          username=join["username"], can_write=join["can_write"],
-                         queue_limit=cluster.registry.config.send_queue_limit)
+                         queue_limit=cluster.registry.config.send_queue_limit,
+                         buffer_bytes=cluster.registry.config.send_buffer_bytes)
         self.cluster = cluster
         self.process = join["process"]  # the remote process's channel (for liveness)
         self.actor = None
@@ -314,8 +316,14 @@ class RemoteSubscriber(QueuedSubscriber):
         self._out_seq = 0
 
     async def _deliver(self, frames: list[bytes]) -> None:
-        # One channel-layer message per batch: fewer Redis round trips.
-        await self.cluster.layer.send(self.sid, {"type": "collab.frames", "frames": frames, "n": self._out_seq})
+        # One channel-layer message per batch: fewer Redis round trips. A batch of any size
+        # the server sends (a whole document's sync step 2, up to COLLAB_MAX_DOCUMENT_SIZE)
+        # fits: msgpack and Redis take values up to 4 GiB and 512 MB, channels-redis has no
+        # size limit of its own. A batch that cannot be sent closes the connection (base class).
+        try:
+            await self.cluster.layer.send(self.sid, {"type": "collab.frames", "frames": frames, "n": self._out_seq})
+        except ChannelFull as exc:
+            raise SendFailed(codes.TRY_AGAIN_LATER, "the connection's server is not keeping up, reconnect") from exc
         self._out_seq += 1
 
     async def _close_peer(self, code: int, reason: str) -> None:

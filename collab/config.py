@@ -30,6 +30,9 @@ class CollabConfig:
     fanout_interval: float = 0.01
     # Frames queued for one connection before it is closed as too slow.
     send_queue_limit: int = 1024
+    # Bytes held for one connection (queued, or in its socket's buffer) beyond its largest
+    # frame before it is closed as too slow: what a client that stops reading can pin.
+    send_buffer_bytes: int = 8 * 1024 * 1024
     # External messages waiting in one mailbox before senders wait.
     mailbox_size: int = 1024
     # Threads running database work for this process's actors.

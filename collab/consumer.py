@@ -23,6 +23,7 @@ from .access import Verdict, get_watcher, verdicts
 from .messages import ActorStopped, Incoming, Leave
 from .registry import get_registry
 from .subscriber import QueuedSubscriber
+from .transport import TransportGate, send_error
 
 logger = logging.getLogger(__name__)
 
@@ -55,17 +56,44 @@ def _access(user, document_id):
 
 
 class Connection(QueuedSubscriber):
-    """The consumer as the actor sees it."""
+    """The consumer as the actor sees it.
+
+    Frames go to Daphne's raw ASGI send (no per-frame wrappers) as long as the
+    socket's transport takes them (collab.transport.TransportGate); the bytes
+    queued behind a full transport, and those it was handed past its
+    high-water mark, count against COLLAB_SEND_BUFFER_BYTES. A send that
+    fails closes the connection with a code; a peer that left mid-send is
+    just forgotten (its disconnect follows).
+    """
 
     def __init__(self, consumer: "DocumentConsumer", user, can_write: bool, queue_limit: int):
-        super().__init__(sid=None, username=user.get_username(), can_write=can_write, queue_limit=queue_limit)
+        super().__init__(sid=None, username=user.get_username(), can_write=can_write, queue_limit=queue_limit,
+                         buffer_bytes=consumer.config.send_buffer_bytes)
         self.user_id = user.pk
         self._consumer = consumer
+        self._send = consumer.base_send
+        self._gate = TransportGate.attach(self._send)
+
+    def _held_downstream(self) -> tuple[int, int]:
+        return (self._gate.held, self._gate.largest) if self._gate is not None else (0, 0)
+
+    async def _writable(self) -> None:
+        if self._gate is not None:
+            await self._gate.writable.wait()
 
     async def _deliver(self, frames: list[bytes]) -> None:
-        send = self._consumer.base_send  # the raw ASGI send: no per-frame wrappers
-        for frame in frames:
-            await send({"type": "websocket.send", "bytes": frame})
+        send = self._send
+        try:
+            for frame in frames:
+                await send({"type": "websocket.send", "bytes": frame})
+        except Exception as exc:
+            error = send_error(exc)
+            if error is exc:
+                raise
+            raise error from exc
+        finally:
+            if self._gate is not None:
+                self._gate.handed(frames)
 
     async def _close_peer(self, code: int, reason: str) -> None:
         await self._consumer.close(code, reason)

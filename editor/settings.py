@@ -262,6 +262,9 @@ COLLAB = {
     "FANOUT_INTERVAL": env_number("COLLAB_FANOUT_INTERVAL", 0.01),
     # Frames queued for one connection before it is closed as too slow (4013).
     "SEND_QUEUE_LIMIT": int(env_number("COLLAB_SEND_QUEUE_LIMIT", 1024, int)),
+    # Bytes held for one connection (queued, or in its socket's buffer) beyond its largest
+    # frame before it is closed as too slow (4013): what a client that stops reading can pin.
+    "SEND_BUFFER_BYTES": int(env_number("COLLAB_SEND_BUFFER_BYTES", 8 * 1024 * 1024, int)),
     # Messages waiting in one actor's mailbox before senders are made to wait.
     "MAILBOX_SIZE": int(env_number("COLLAB_MAILBOX_SIZE", 1024, int)),
     # Threads that run database writes for all actors of this process.
