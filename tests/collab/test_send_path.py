@@ -22,12 +22,9 @@ from collab.consumer import Connection
 from tests.collab.test_cluster import cluster, lease_owner_port  # noqa: F401 (cluster: a fixture)
 from tests.support.rawws import CLOSE_1000, never_reading, read_until_closed
 
-# Larger than 4 MiB, the outbound limit Daphne had (4 × COLLAB_MAX_MESSAGE_SIZE).
+# Larger than 4 MiB, the outbound limit Daphne had. editor/serve.py now sets Daphne's limits
+# to 2 × COLLAB_MAX_DOCUMENT_SIZE (32 MiB by default), so the default server sends it whole.
 BIG = 4_700_000
-# editor/serve.py sets Daphne's message limits: at least 2 × COLLAB_MAX_DOCUMENT_SIZE, or,
-# before that change, 4 × COLLAB_MAX_MESSAGE_SIZE: this makes both at least 32 MiB, and lets
-# one script update carry the whole text.
-BIG_DOCUMENTS = {"COLLAB_MAX_MESSAGE_SIZE": str(8 * 1024 * 1024)}
 
 
 def paragraph(text: str) -> XmlElement:
@@ -151,7 +148,7 @@ async def grow_past_4_mib(url: str, token: str) -> str:
 
 
 async def test_a_document_over_4_mib_opens_in_a_fresh_client(server_factory):
-    server = server_factory(env=BIG_DOCUMENTS).start()
+    server = server_factory().start()
     seed = server.seed(users=["big"], documents=[{"owner": "big"}])
     url, token = server.document_ws(seed["documents"][0]), seed["tokens"]["big"]
     text = await grow_past_4_mib(url, token)
@@ -164,7 +161,7 @@ async def test_a_document_over_4_mib_opens_in_a_fresh_client(server_factory):
 
 
 async def test_a_document_over_4_mib_opens_through_a_process_that_does_not_own_it(cluster):  # noqa: F811
-    servers = cluster(2, **BIG_DOCUMENTS)
+    servers = cluster(2)
     seed = servers[0].seed(users=["big"], documents=[{"owner": "big"}])
     doc, token = seed["documents"][0], seed["tokens"]["big"]
     text = await grow_past_4_mib(servers[0].document_ws(doc), token)
