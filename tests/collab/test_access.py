@@ -25,6 +25,7 @@ from tests.support.server import Database, LiveServer, ServiceMissing
 from tests.support.services import missing
 
 CLOSE_WITHIN = 2.0  # seconds; the periodic re-check would take up to 60
+PASSWORD = "correct-horse-battery-staple"  # everyone's: hashing is slow on purpose, so it is done once per seed
 
 
 @pytest.fixture(scope="module")
@@ -45,12 +46,14 @@ def people(server, unique):
     names = {"owner": f"{unique}owner", "editor": f"{unique}editor", "root": f"{unique}root"}
     seeded = server.django(
         "from django.contrib.auth import get_user_model\n"
+        "from django.contrib.auth.hashers import make_password\n"
         "from documents.services import document_create, membership_set, token_create\n"
         f"names = json.loads({json.dumps(names)!r})\n"
+        f"hashed = make_password({PASSWORD!r})\n"
         "User = get_user_model()\n"
-        "owner = User.objects.create_user(names['owner'], password=names['owner'] + '-password')\n"
-        "editor = User.objects.create_user(names['editor'], password=names['editor'] + '-password')\n"
-        "User.objects.create_superuser(names['root'], password=names['root'] + '-password')\n"
+        "owner = User.objects.create(username=names['owner'], password=hashed)\n"
+        "editor = User.objects.create(username=names['editor'], password=hashed)\n"
+        "User.objects.create(username=names['root'], password=hashed, is_staff=True, is_superuser=True)\n"
         "doc = document_create(owner=owner, title='access')\n"
         "membership_set(document=doc, user=editor, role='editor')\n"
         "token, raw = token_create(user=editor, name='test')\n"
@@ -59,12 +62,8 @@ def people(server, unique):
     return {**seeded, **names, "url": server.document_ws(seeded["doc"])}
 
 
-def password(username: str) -> str:
-    return username + "-password"
-
-
 def signed_in(server, username: str) -> SessionClient:
-    return SessionClient(server.url, username, password(username))
+    return SessionClient(server.url, username, PASSWORD)
 
 
 def browser_socket(server, people, session: SessionClient) -> YClient:
@@ -129,7 +128,7 @@ async def test_changing_the_password_closes_every_session_socket_of_the_user(ser
     await open_synced(here, elsewhere)
 
     reply = await asyncio.to_thread(post_form, tab, "/accounts/password_change/", {
-        "old_password": password(people["editor"]),
+        "old_password": PASSWORD,
         "new_password1": "a-much-longer-new-password-77",
         "new_password2": "a-much-longer-new-password-77",
     })
@@ -149,7 +148,7 @@ async def test_deactivating_a_user_closes_their_session_and_token_sockets(server
     token_socket = YClient(people["url"], token=people["token"])
     await open_synced(session_socket, token_socket)
     admin = AdminSession(server.url)
-    assert await asyncio.to_thread(admin.login, people["root"], password(people["root"]))
+    assert await asyncio.to_thread(admin.login, people["root"], PASSWORD)
 
     # The admin's user form, as a staff member saves it with "Active" unticked.
     reply = await asyncio.to_thread(admin.post, f"/admin/auth/user/{people['editor_id']}/change/", {

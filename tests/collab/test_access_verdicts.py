@@ -45,7 +45,8 @@ async def test_an_open_session_keeps_its_socket_and_an_ended_one_loses_it():
     session_of = sync_to_async(w["session_of"])
     fine, signed_out, expired, repassworded = [await session_of(w["editor"]) for _ in range(4)]
     await Session.objects.filter(session_key=signed_out.session_key).adelete()
-    await Session.objects.filter(session_key=expired.session_key).aupdate(expire_date=timezone.now() - timedelta(seconds=1))
+    past = timezone.now() - timedelta(seconds=1)
+    await Session.objects.filter(session_key=expired.session_key).aupdate(expire_date=past)
     # Another session changed the password: this one was signed in with the old one.
     repassworded = repassworded._replace(session_auth_hash="the hash of the old password")
     assert await verdicts([fine, signed_out, expired, repassworded]) == [
