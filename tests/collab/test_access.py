@@ -183,10 +183,12 @@ def _revoke_here(server, people):
     assert reply.status == 302, f"revoking from the tokens page failed: {reply.status}"
 
 
-def _remove_role_here(server, people):
-    owner = signed_in(server, people["owner"])
-    reply = post_form(owner, f"/documents/{people['doc']}/share/", {"user_id": people["editor_id"], "role": ""})
-    assert reply.status == 302, f"removing the editor from the share page failed: {reply.status}"
+def _set_role_here(role: str):
+    def change(server, people):
+        owner = signed_in(server, people["owner"])
+        reply = post_form(owner, f"/documents/{people['doc']}/share/", {"user_id": people["editor_id"], "role": role})
+        assert reply.status == 302, f"setting the editor's role to {role!r} on the share page failed: {reply.status}"
+    return change
 
 
 def _revoke_elsewhere(server, people):
@@ -207,7 +209,8 @@ def _remove_role_elsewhere(server, people):
 
 CHANGES = {
     "token revoked in this process": (_revoke_here, codes.NOT_SIGNED_IN),
-    "role removed in this process": (_remove_role_here, codes.NO_ACCESS),
+    "role removed in this process": (_set_role_here(""), codes.NO_ACCESS),
+    "made viewer in this process": (_set_role_here("viewer"), codes.ROLE_CHANGED),
     "token revoked by another process": (_revoke_elsewhere, codes.NOT_SIGNED_IN),
     "role removed by another process": (_remove_role_elsewhere, codes.NO_ACCESS),
 }
