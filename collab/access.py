@@ -1,17 +1,20 @@
 """Who may still be connected: re-checks the access of every open socket of this process.
 
-Access is checked at connect; after that, a role removed or a token revoked
-must close the socket within seconds. Two paths lead here: the documents
-app's `access_changed` signal nudges the user's sockets at once (through the
-channel layer, so in every process), and this watcher re-checks all sockets
-of the process every COLLAB_REAUTH_INTERVAL seconds as a safety net (changes
-made by another process in the embedded set-up, bulk SQL...). The re-check is
-batched: three queries per interval, whatever the number of sockets.
+Access is checked at connect; after that, a role removed, a token revoked or
+a session ended (sign-out, password change, account deactivated, session
+expired) must close the socket within seconds. Two paths lead here: the
+documents app's `access_changed` signal nudges the user's sockets at once
+(through the channel layer, so in every process), and this watcher re-checks
+all sockets of the process every COLLAB_REAUTH_INTERVAL seconds as a safety
+net (session expiry, changes made by another process in the embedded set-up,
+bulk SQL...). The re-check is batched: at most five queries per interval,
+whatever the number of sockets.
 """
 
 import asyncio
 import logging
 import weakref
+from typing import NamedTuple
 
 from channels.db import database_sync_to_async
 
@@ -21,41 +24,100 @@ logger = logging.getLogger(__name__)
 class Verdict:
     OK = "ok"
     TOKEN_REVOKED = "token revoked"
+    SIGNED_OUT = "signed out or session ended"
     NO_DOCUMENT = "document deleted"
     NO_ROLE = "access removed"
     ROLE_CHANGED = "role changed"
 
 
+class Entry(NamedTuple):
+    """What an open socket was let in with (collab.auth put the credentials in its scope)."""
+
+    user_id: int
+    document_id: str
+    can_write: bool
+    token_id: int | None = None  # bearer-token sockets
+    session_key: str | None = None  # session-cookie sockets: the session...
+    session_auth_hash: str | None = None  # ...and the user's auth hash then (it changes with the password)
+
+
+def _live_sessions(keys: set[str]) -> set[str]:
+    """The session keys among `keys` that still exist and have not expired."""
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    if hasattr(store, "get_model_class"):  # database-backed sessions (db, cached_db): one query
+        return set(
+            store.get_model_class().objects.filter(session_key__in=keys, expire_date__gt=timezone.now())
+            .values_list("session_key", flat=True)
+        )
+    return {key for key in keys if store(session_key=key).load()}  # load() is empty once gone or expired
+
+
+def _valid_sessions(entries: list[Entry]) -> set[str]:
+    """Session keys whose session still signs its user in, as a request would see it.
+
+    Sign-out deletes the session; a password change changes the user's
+    session auth hash (Django's own invalidation of other sessions); a
+    deactivated or deleted user no longer authenticates.
+    """
+    from django.contrib.auth import get_user_model
+    from django.utils.crypto import constant_time_compare
+
+    sessions = [e for e in entries if e.session_key is not None]
+    if not sessions:
+        return set()
+    live = _live_sessions({e.session_key for e in sessions})
+    users = {u.pk: u for u in get_user_model()._default_manager.filter(pk__in={e.user_id for e in sessions})}
+    valid = set()
+    for e in sessions:
+        user = users.get(e.user_id)
+        if (
+            e.session_key in live
+            and user is not None
+            and getattr(user, "is_active", True)
+            and constant_time_compare(user.get_session_auth_hash(), e.session_auth_hash or "")
+        ):
+            valid.add(e.session_key)
+    return valid
+
+
 @database_sync_to_async
-def verdicts(entries: list[tuple]) -> list[str]:
-    """For (user id, document id, token id or None, may write) entries: what each may still do."""
+def verdicts(entries: list[Entry]) -> list[str]:
+    """What each open socket may still do, in as many queries as there are kinds of check."""
     from documents.models import WRITE_ROLES, ApiToken, Document, Membership, Role
 
-    token_ids = {e[2] for e in entries if e[2] is not None}
+    token_ids = {e.token_id for e in entries if e.token_id is not None}
     active_tokens = set(
         ApiToken.objects.filter(pk__in=token_ids, revoked_at__isnull=True, user__is_active=True)
         .values_list("pk", flat=True)
     ) if token_ids else set()
-    documents = {str(e[1]) for e in entries}
+    valid_sessions = _valid_sessions(entries)
+    documents = {str(e.document_id) for e in entries}
     owners = {str(pk): owner for pk, owner in Document.objects.filter(pk__in=documents).values_list("pk", "owner_id")}
     roles = {
         (str(doc), user): role
         for doc, user, role in Membership.objects.filter(
-            document_id__in=documents, user_id__in={e[0] for e in entries}
+            document_id__in=documents, user_id__in={e.user_id for e in entries}
         ).values_list("document_id", "user_id", "role")
     }
     result = []
-    for user_id, document_id, token_id, can_write in entries:
-        document_id = str(document_id)
-        if token_id is not None and token_id not in active_tokens:
+    for e in entries:
+        document_id = str(e.document_id)
+        if e.token_id is not None and e.token_id not in active_tokens:
             result.append(Verdict.TOKEN_REVOKED)
+        elif e.token_id is None and e.session_key not in valid_sessions:
+            result.append(Verdict.SIGNED_OUT)
         elif document_id not in owners:
             result.append(Verdict.NO_DOCUMENT)
         else:
-            role = Role.OWNER if owners[document_id] == user_id else roles.get((document_id, user_id))
+            role = Role.OWNER if owners[document_id] == e.user_id else roles.get((document_id, e.user_id))
             if role is None:
                 result.append(Verdict.NO_ROLE)
-            elif (role in WRITE_ROLES) != can_write:
+            elif (role in WRITE_ROLES) != e.can_write:
                 result.append(Verdict.ROLE_CHANGED)
             else:
                 result.append(Verdict.OK)

@@ -17,8 +17,11 @@ class CollabConfig(AppConfig):
         access_changed.connect(_recheck_sockets, dispatch_uid="collab-recheck-sockets")
 
 
-def _recheck_sockets(sender, user_id, **kwargs):
-    """Tell the user's open sockets (in every process, through the channel layer) to re-check access."""
+def _recheck_sockets(sender, user_id, session_key=None, **kwargs):
+    """Tell the user's open sockets (in every process, through the channel layer) to re-check access.
+
+    `session_key` names a session that was just signed out: its sockets close at once.
+    """
     from asgiref.sync import async_to_sync
     from channels.layers import get_channel_layer
 
@@ -28,7 +31,7 @@ def _recheck_sockets(sender, user_id, **kwargs):
     if layer is None:
         return
     try:
-        async_to_sync(layer.group_send)(user_group(user_id), {"type": "collab.reauth"})
+        async_to_sync(layer.group_send)(user_group(user_id), {"type": "collab.reauth", "ended_session": session_key})
     except Exception:
         # Access is checked again on every connect; a missed nudge only delays the close.
         logger.exception("could not tell user %s's sockets to re-check access", user_id)

@@ -19,7 +19,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from . import codes, protocol
-from .access import Verdict, get_watcher, verdicts
+from .access import Entry, Verdict, get_watcher, verdicts
 from .messages import ActorStopped, Incoming, Leave
 from .registry import get_registry
 from .subscriber import QueuedSubscriber
@@ -214,25 +214,41 @@ class DocumentConsumer(AsyncWebsocketConsumer):
 
     # --- events from the channel layer ---------------------------------------------------
 
-    def access_entry(self):
-        """(user id, document id, token id, may write) while connected, for collab.access."""
+    def access_entry(self) -> Entry | None:
+        """What this socket was let in with, while connected, for collab.access."""
         if self.connection is None or self.connection.closed:
             return None
-        return (self.connection.user_id, self.document_id, self.scope.get("api_token_id"), self.connection.can_write)
+        scope = self.scope
+        return Entry(
+            user_id=self.connection.user_id,
+            document_id=self.document_id,
+            can_write=self.connection.can_write,
+            token_id=scope.get("api_token_id"),
+            session_key=scope.get("session_key"),
+            session_auth_hash=scope.get("session_auth_hash"),
+        )
 
     def lose_access(self, verdict: str) -> None:
         code = {
             Verdict.TOKEN_REVOKED: codes.NOT_SIGNED_IN,
+            Verdict.SIGNED_OUT: codes.NOT_SIGNED_IN,
             Verdict.NO_DOCUMENT: codes.NO_SUCH_DOCUMENT,
             Verdict.NO_ROLE: codes.NO_ACCESS,
         }.get(verdict, codes.ROLE_CHANGED)  # reconnect with the new rights
         self._reject(code, verdict)
 
     async def collab_reauth(self, event):
-        """The user's roles or tokens changed (documents.signals.access_changed): re-check now."""
+        """The user's access changed (documents.signals.access_changed): re-check now.
+
+        A sign-out names the session it ended: the signal is sent before
+        Django deletes the session, so that socket is closed without asking
+        the database.
+        """
         entry = self.access_entry()
         if entry is None:
             return
+        if entry.session_key is not None and entry.session_key == event.get("ended_session"):
+            return self.lose_access(Verdict.SIGNED_OUT)
         try:
             [verdict] = await verdicts([entry])
         except Exception:

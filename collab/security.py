@@ -9,7 +9,8 @@ class OriginValidator:
     Browsers always send Origin on a WebSocket handshake, so cross-site
     hijacking of the session cookie is stopped by checking it against
     ALLOWED_HOSTS. Scripts (pycrdt clients, the benchmark) send no Origin and
-    authenticate with a bearer token, which a hostile page cannot attach.
+    authenticate with a bearer token, which a hostile page cannot attach:
+    without Origin, collab.auth ignores the session cookie.
     """
 
     def __init__(self, application):

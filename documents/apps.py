@@ -7,6 +7,9 @@ class DocumentsConfig(AppConfig):
     verbose_name = "Documents"
 
     def ready(self):
+        from django.contrib.auth import get_user_model
+        from django.contrib.auth.signals import user_logged_out
+
         from . import signals
         from .models import ApiToken, Document, Membership
 
@@ -15,3 +18,7 @@ class DocumentsConfig(AppConfig):
         post_save.connect(signals.on_token_change, sender=ApiToken, dispatch_uid="token-saved")
         post_delete.connect(signals.on_token_change, sender=ApiToken, dispatch_uid="token-deleted")
         post_delete.connect(signals.on_document_delete, sender=Document, dispatch_uid="document-deleted")
+        User = get_user_model()
+        post_save.connect(signals.on_user_change, sender=User, dispatch_uid="user-saved")
+        post_delete.connect(signals.on_user_change, sender=User, dispatch_uid="user-deleted")
+        user_logged_out.connect(signals.on_logout, dispatch_uid="user-signed-out")

@@ -11,10 +11,12 @@ const LABELS = {
 
 // Close codes (collab/codes.py; a test checks that these lists agree with it).
 // By y-websocket's convention 4400-4499 means "do not reconnect": the provider
-// stops and emits 'closed', and the page says why.
+// stops and emits 'closed', and the page says why. The editor page also stops
+// on 4003 (its role changed) and reloads with the new role (editor.js).
 export const REFUSALS = {
+  4003: 'Your access to this document changed. Reloading it with your new access…',
   4400: 'The server could not read a change from this page. Reload to continue.',
-  4401: 'You have been signed out. Sign in again to keep editing.',
+  4401: 'You have been signed out. Taking you to the sign-in page…',
   4403: 'You no longer have access to this document.',
   4404: 'This document no longer exists.',
   4413: 'This change is too large for the document\'s size limit and was not accepted. Reload to continue.'

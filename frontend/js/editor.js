@@ -25,8 +25,14 @@ const $ = (selector) => document.querySelector(selector)
 const ydoc = new Y.Doc()
 const wsScheme = location.protocol === 'https:' ? 'wss' : 'ws'
 // The provider connects to `${serverUrl}/${roomname}`: /ws/documents/<uuid>/.
+// A changed role (4003) is transient for scripts, which reconnect with their
+// new rights. This page was rendered for the old role: it stops instead, and
+// reloads (see onRefused), so that the server renders the new one and nothing
+// typed without the right to type is ever sent.
+const ROLE_CHANGED = 4003
+const NOT_SIGNED_IN = 4401
 const provider = new WebsocketProvider(`${wsScheme}://${location.host}${config.wsPath}`, `${config.documentId}/`, ydoc, {
-  shouldReconnect
+  shouldReconnect: (event) => event.code !== ROLE_CHANGED && shouldReconnect(event)
 })
 
 const user = {
@@ -145,15 +151,29 @@ new ConnectionStatus(provider, {
   onRefused (event) {
     editor.setEditable(false)
     banner.textContent = refusalMessage(event)
-    if (event.code === 4401) {
+    if (event.code === NOT_SIGNED_IN) {
+      const signIn = `/accounts/login/?next=${encodeURIComponent(location.pathname)}`
       const link = document.createElement('a')
-      link.href = `/accounts/login/?next=${encodeURIComponent(location.pathname)}`
+      link.href = signIn
       link.textContent = 'Sign in'
       banner.append(' ', link)
+      leaveAfterNotice(() => location.assign(signIn))
+    } else if (event.code === ROLE_CHANGED) {
+      // What this page holds beyond the server's state was typed under the old
+      // role: reloading drops it and renders the page for the new role.
+      leaveAfterNotice(() => location.reload())
     }
     banner.hidden = false
   }
 })
+
+// Long enough to read the banner that says why the page is about to change.
+const NOTICE_MS = 1500
+let leaving = false
+function leaveAfterNotice (go) {
+  leaving = true // deliberately discarding: no "unsaved changes" prompt
+  setTimeout(go, NOTICE_MS)
+}
 provider.on('sync', (synced) => {
   if (synced) editorElement.setAttribute('aria-busy', 'false')
 })
@@ -167,7 +187,7 @@ if (config.canWrite) {
   })
   tracker.check()
   window.addEventListener('beforeunload', (event) => {
-    if (tracker.unsaved) event.preventDefault()
+    if (tracker.unsaved && !leaving) event.preventDefault()
   })
 }
 
