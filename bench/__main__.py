@@ -36,13 +36,15 @@ def describe(scenario: str, opts: Options) -> str:
                  "many-docs)" if scenario == "many-docs-pg" else "on SQLite, the default")
         return (f"{opts.many_docs_documents} documents × 3 editors × 1 edit/s for {opts.duration:g} s, our server "
                 f"{where}, from a cold start: our server restarts after the documents are seeded, and the "
-                "editors connect as the run starts, so every document is loaded during it (server CPU "
+                "editors connect as the run starts, so every document is loaded during it (one client opens a spare "
+                "document first: the process's warm-up is reported apart; server CPU "
                 "includes the connects and loads; each editor types once synced). First-edit latency: each "
                 "editor's first edit, just after its document was loaded. The peer keeps its documents in memory.")
     if scenario == "reconnect-storm":
         return (f"{opts.storm_clients:,} clients over {opts.storm_documents} seeded documents connect at once, as "
                 "after a restart: our server restarts first, so every document is loaded during the storm (the "
-                "peer has no database and keeps them in memory). A client is synced once the server's sync step 2 "
+                "peer has no database and keeps them in memory; a spare document takes the process's warm-up, reported "
+                "apart). A client is synced once the server's sync step 2 "
                 "holds the seeded content; the storm lasts until the last one is. Server CPU per connect = server "
                 "CPU during the storm / clients (auth and document loads included for ours).")
     if scenario == "idle":

@@ -42,6 +42,7 @@ TYPING_ROWS = [
     ("first edit of each editor: latency p50 (ms)", "first_edit_latency_ms.p50"),
     ("first edit of each editor: latency p99 (ms)", "first_edit_latency_ms.p99"),
     ("cold start (documents loaded during the run)", "cold_start"),
+    ("first connect after the restart, apart (ms)", "first_connect_after_restart_ms"),
     ("last editor synced after (s)", "editors_synced_s"), ("editors not connected", "editors_not_connected"),
     ("delivered edits/s", "delivered_per_s"), ("deliveries", "deliveries"),
     ("frames received per delivery", "frames_per_delivery"), ("awareness frames received", "awareness_frames_received"),
@@ -71,6 +72,7 @@ STORM_ROWS = [
     ("sync p50 (ms)", "sync_ms.p50"), ("sync p99 (ms)", "sync_ms.p99"),
     ("server CPU (s)", "server_cpu_s"), ("server CPU per connect (µs)", "server_cpu_us_per_connect"),
     ("cold start (documents loaded during the storm)", "cold_start"),
+    ("first connect after the restart, apart (ms)", "first_connect_after_restart_ms"),
     ("server RSS (MB)", "server_rss_mb"), ("server CPU while idle after (%)", "server_idle_cpu_pct"),
     ("closed early", "closed_early"), ("client CPU (s)", "client_cpu_s"),
 ]
