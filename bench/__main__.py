@@ -31,8 +31,22 @@ def describe(scenario: str, opts: Options) -> str:
     if scenario in TYPING:
         return (f"1 document × {TYPING[scenario]} editors × 5 single-character edits/s for {opts.duration:g} s; "
                 "latency per (edit, receiving editor).")
-    if scenario == "many-docs":
-        return f"200 documents × 3 editors × 1 edit/s for {opts.duration:g} s."
+    if scenario in ("many-docs", "many-docs-pg"):
+        where = ("on PostgreSQL (a fresh database; DB figures as in persist; the peer column is the peer's "
+                 "many-docs)" if scenario == "many-docs-pg" else "on SQLite, the default")
+        return (f"{opts.many_docs_documents} documents × 3 editors × 1 edit/s for {opts.duration:g} s, our server "
+                f"{where}, from a cold start: our server restarts after the documents are seeded, and the "
+                "editors connect as the run starts, so every document is loaded during it (one client opens a spare "
+                "document first: the process's warm-up is reported apart; server CPU "
+                "includes the connects and loads; each editor types once synced). First-edit latency: each "
+                "editor's first edit, just after its document was loaded. The peer keeps its documents in memory.")
+    if scenario == "reconnect-storm":
+        return (f"{opts.storm_clients:,} clients over {opts.storm_documents} seeded documents connect at once, as "
+                "after a restart: our server restarts first, so every document is loaded during the storm (the "
+                "peer has no database and keeps them in memory; a spare document takes the process's warm-up, reported "
+                "apart). A client is synced once the server's sync step 2 "
+                "holds the seeded content; the storm lasts until the last one is. Server CPU per connect = server "
+                "CPU during the storm / clients (auth and document loads included for ours).")
     if scenario == "idle":
         return (f"{opts.idle_connections:,} idle connections (sync done) over {opts.idle_documents} documents. "
                 "RSS per connection = (RSS with all connected − RSS at start) / connections; the second figure "
@@ -48,25 +62,35 @@ def describe(scenario: str, opts: Options) -> str:
     return ""
 
 
+# Scenarios of our server on PostgreSQL, and the scenario the peer (no database) runs in their place.
+ON_POSTGRES = {"persist": "typing-50", "many-docs-pg": "many-docs"}
+
+
 def run_one(runner: Runner, scenario: str, target: str, cache: dict) -> dict:
+    if scenario in ON_POSTGRES and target == "peer":
+        same = ON_POSTGRES[scenario]
+        note = f"the peer's {same} (no database)"
+        if (same, "peer") in cache:
+            return dict(cache[(same, "peer")], note=note)
+        return dict(run_one(runner, same, target, cache), note=note)
+    database = "postgres" if scenario in ON_POSTGRES else "sqlite"
     if scenario in TYPING:
         return runner.typing(target, 1, TYPING[scenario], 5, label=scenario)
-    if scenario == "many-docs":
-        return runner.typing(target, 200, 3, 1, label=scenario)
+    if scenario in ("many-docs", "many-docs-pg"):
+        return runner.typing(target, runner.options.many_docs_documents, 3, 1, database=database, label=scenario,
+                             cold=True)
+    if scenario == "reconnect-storm":
+        return runner.storm(target)
     if scenario == "idle":
         return runner.idle(target)
     if scenario == "big-doc":
         return runner.bigdoc(target)
     if scenario == "persist":
-        if target == "peer":
-            if ("typing-50", "peer") in cache:
-                return dict(cache[("typing-50", "peer")], note="the peer's typing-50 (no database)")
-            return dict(runner.typing(target, 1, 50, 5), note="the peer's typing-50 (no database)")
-        return runner.typing(target, 1, 50, 5, database="postgres", label=scenario)
+        return runner.typing(target, 1, 50, 5, database=database, label=scenario)
     raise SystemExit(f"unknown scenario {scenario!r}")
 
 
-SCENARIOS = [*TYPING, "many-docs", "idle", "big-doc", "persist"]
+SCENARIOS = [*TYPING, "many-docs", "many-docs-pg", "idle", "reconnect-storm", "big-doc", "persist"]
 
 
 def _cpus(text: str) -> list[int]:
@@ -84,6 +108,8 @@ def cmd_run(args) -> None:
     opts = Options(duration=args.duration or (5.0 if args.quick else 20.0), workers=args.workers,
                    server_cpus=server_cpus, generator_cpus=gen_cpus, seed=args.seed,
                    idle_connections=args.idle_connections or (1000 if args.quick else 5000),
+                   many_docs_documents=args.many_docs_documents, storm_clients=args.storm_clients,
+                   storm_documents=args.storm_documents,
                    bigdoc_joins=3 if args.quick else 10, trace_file=args.trace,
                    profile_dir=args.out if args.profile else None,
                    server_env=dict(kv.split("=", 1) for kv in args.server_env))
@@ -151,6 +177,9 @@ def main(argv=None) -> None:
     run.add_argument("--server-cpus", help="cores for the server, e.g. 0 (default 0)")
     run.add_argument("--generator-cpus", help="cores for the generator (default: the others)")
     run.add_argument("--idle-connections", type=int, help="default 5000 (--quick 1000)")
+    run.add_argument("--many-docs-documents", type=int, default=200, help="many-docs(-pg): documents (default 200)")
+    run.add_argument("--storm-clients", type=int, default=2000, help="reconnect-storm: clients (default 2000)")
+    run.add_argument("--storm-documents", type=int, default=200, help="reconnect-storm: documents (default 200)")
     run.add_argument("--trace", help="a real editing trace (editing-traces JSON, .gz ok) for big-doc")
     run.add_argument("--seed", type=int, default=1)
     run.add_argument("--out", default=str(Path(__file__).resolve().parent / "results"))

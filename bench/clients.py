@@ -171,13 +171,23 @@ class Editor:
 
 
 class IdleClient:
-    """Connects, syncs an empty state, then only answers pings."""
+    """Connects, syncs an empty state, then only answers pings.
 
-    def __init__(self, path: str, headers=None):
+    With `expect` (a state vector: what the document is known to hold), it is
+    synced only once the server's sync step 2 carries all of that (applied to
+    an empty Doc, its state vector covers `expect`): a server that answers
+    before it has loaded the document, or with less than it holds, has not
+    synced it. `synced_at` is when (time.monotonic()).
+    """
+
+    def __init__(self, path: str, headers=None, expect: dict[int, int] | None = None):
         self.path = path
         self.headers = headers or {}
+        self.expect = expect
         self.ws: WSClient | None = None
         self.synced = asyncio.Event()
+        self.synced_at: float | None = None
+        self.short_states = 0  # sync step 2 frames that lacked part of `expect`
         self.closed = asyncio.Event()
         self.close_code = None
 
@@ -195,8 +205,18 @@ class IdleClient:
         if frame[0] == wire.SYNC:
             if frame[1] == wire.STEP1:
                 self.ws.send(wire.step2_frame(b"\x00\x00"))
-            elif frame[1] == wire.STEP2:
+            elif frame[1] == wire.STEP2 and not self.synced.is_set():
+                if self.expect and not self.holds_expected(wire.parse_frame(frame)[2]):
+                    self.short_states += 1
+                    return
+                self.synced_at = time.monotonic()
                 self.synced.set()
+
+    def holds_expected(self, update: bytes) -> bool:
+        doc = Doc()
+        doc.apply_update(update)
+        have = wire.decode_state_vector(doc.get_state())
+        return all(have.get(client, 0) >= clock for client, clock in self.expect.items())
 
     async def close(self) -> None:
         if self.ws is not None:

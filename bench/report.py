@@ -18,6 +18,8 @@ def _fmt(v, key: str = "") -> str:
     if isinstance(v, bool):
         if key == "generator_bound":  # the bad answer is yes
             return "**yes**" if v else "no"
+        if key == "cold_start":  # neither answer is bad: the peer has no database to load from
+            return "yes" if v else "no"
         return "yes" if v else "**NO**"
     if isinstance(v, float):
         return f"{v:,.2f}" if abs(v) < 100 else f"{v:,.0f}"
@@ -37,6 +39,11 @@ def _ratio(ours, peer) -> str:
 TYPING_ROWS = [
     ("latency p50 (ms)", "latency_ms.p50_ms"), ("latency p95 (ms)", "latency_ms.p95_ms"),
     ("latency p99 (ms)", "latency_ms.p99_ms"), ("latency max (ms)", "latency_ms.max_ms"),
+    ("first edit of each editor: latency p50 (ms)", "first_edit_latency_ms.p50"),
+    ("first edit of each editor: latency p99 (ms)", "first_edit_latency_ms.p99"),
+    ("cold start (documents loaded during the run)", "cold_start"),
+    ("first connect after the restart, apart (ms)", "first_connect_after_restart_ms"),
+    ("last editor synced after (s)", "editors_synced_s"), ("editors not connected", "editors_not_connected"),
     ("delivered edits/s", "delivered_per_s"), ("deliveries", "deliveries"),
     ("frames received per delivery", "frames_per_delivery"), ("awareness frames received", "awareness_frames_received"),
     ("all delivered", "all_delivered"), ("converged", "converged"),
@@ -59,6 +66,16 @@ IDLE_ROWS = [
     ("connects/s", "connections_per_s"), ("server CPU per connect (µs)", "server_cpu_us_per_connect"),
     ("server CPU while idle (%)", "server_idle_cpu_pct"), ("closed early", "closed_early"),
 ]
+STORM_ROWS = [
+    ("clients synced", "synced"), ("all synced", "all_synced"),
+    ("storm: last client synced after (s)", "storm_s"),
+    ("sync p50 (ms)", "sync_ms.p50"), ("sync p99 (ms)", "sync_ms.p99"),
+    ("server CPU (s)", "server_cpu_s"), ("server CPU per connect (µs)", "server_cpu_us_per_connect"),
+    ("cold start (documents loaded during the storm)", "cold_start"),
+    ("first connect after the restart, apart (ms)", "first_connect_after_restart_ms"),
+    ("server RSS (MB)", "server_rss_mb"), ("server CPU while idle after (%)", "server_idle_cpu_pct"),
+    ("closed early", "closed_early"), ("client CPU (s)", "client_cpu_s"),
+]
 BIGDOC_ROWS = [
     ("fresh-client sync p50 (ms)", "sync_ms.p50"), ("fresh-client sync max (ms)", "sync_ms.max"),
     ("state received p50 (ms)", "first_byte_of_state_ms.p50"),
@@ -73,7 +90,9 @@ def rows_for(scenario: str):
         return IDLE_ROWS
     if scenario == "big-doc":
         return BIGDOC_ROWS
-    if scenario == "persist":
+    if scenario == "reconnect-storm":
+        return STORM_ROWS
+    if scenario in ("persist", "many-docs-pg"):
         return PERSIST_ROWS
     return TYPING_ROWS
 

@@ -34,6 +34,9 @@ class Options:
     drain_timeout: float = 30.0  # after typing stops, how long receivers may take to catch up
     idle_connections: int = 5000
     idle_documents: int = 100
+    many_docs_documents: int = 200  # many-docs and many-docs-pg: documents (3 editors each)
+    storm_clients: int = 2000  # reconnect-storm: clients connecting at once
+    storm_documents: int = 200  # reconnect-storm: documents they spread over
     bigdoc_joins: int = 10  # sequential fresh joins; then as many at once
     trace_file: str | None = None
     full_docs: int = 8  # per document, editors that apply what they receive when there are more than 50
@@ -100,6 +103,7 @@ def latency_stats(record_files) -> dict:
         sends.update(data["sends"])
         receipts.append(data["receipts"])
     latencies = array("q")
+    firsts = array("q")  # of each author's first edit (its clock 0): in a cold run, just after its document loaded
     unknown = 0
     last = 0
     for flat in receipts:
@@ -113,13 +117,18 @@ def latency_stats(record_files) -> dict:
                     unknown += 1  # not typed in the measured run (e.g. the seed content)
                 else:
                     latencies.append(t - sent[clock])
+                    if clock == 0:
+                        firsts.append(t - sent[clock])
     values = sorted(latencies)
+    firsts = sorted(firsts)
     ms = lambda us: round(us / 1000, 3)  # noqa: E731
     return {
         "deliveries": len(values),
         "p50_ms": ms(percentile(values, 50)), "p95_ms": ms(percentile(values, 95)),
         "p99_ms": ms(percentile(values, 99)), "max_ms": ms(values[-1]) if values else None,
         "mean_ms": ms(sum(values) / len(values)) if values else None,
+        "first_edit_ms": {"p50": ms(percentile(firsts, 50)), "p99": ms(percentile(firsts, 99)),
+                          "max": ms(firsts[-1]) if firsts else None, "deliveries": len(firsts)},
         "last_receipt_us": last, "unattributed": unknown,
         "sent": sum(len(a) for a in sends.values()),
     }
@@ -148,20 +157,36 @@ class Runner:
         self.last_code = code_fingerprint() if cls is OurServer else None
         return server
 
+    @staticmethod
+    def _restart_cold(server, spare: int) -> float:
+        """Restart our server, so that every document is cold (the peer's restart does nothing).
+
+        Then one client opens the spare document `spare` (not one of the scenario's), so that the process's
+        own warm-up (first imports, first database connection) is not counted in the scenario: it is
+        reported apart, as the time that first client took to be synced (ms).
+        """
+        server.restart()
+        first = asyncio.run(setup.fresh_sync("127.0.0.1", server.port, server.headers_for(spare),
+                                             server.path(server.documents[spare])))
+        return round(first["synced_s"] * 1000, 1)
+
     # --- typing: typing-E, many-docs, persist ----------------------------------------
 
     def typing(self, target: str, documents: int, editors: int, rate: float, database: str = "sqlite",
-               label: str = "typing") -> dict:
+               label: str = "typing", cold: bool = False) -> dict:
+        """cold: our server restarts after the seeding and the editors connect as the run starts, so every
+        document is loaded during the run (the peer has no database: its documents stay in memory)."""
         opts = self.options
         spy = None
-        server = self._server(target, documents, editors, database)
+        server = self._server(target, documents + (1 if cold else 0), editors, database)  # cold: a spare document
         tmp = tempfile.TemporaryDirectory(prefix="bench-records-")
         workers = []
         try:
             host, port = "127.0.0.1", server.port
-            paths = [server.path(d) for d in server.documents]
+            paths = [server.path(d) for d in server.documents[:documents]]
             owners = [(p, server.headers_for(j)) for j, p in enumerate(paths)]
             asyncio.run(setup.seed_documents(host, port, owners))
+            first_connect_ms = self._restart_cold(server, documents) if cold else None
             rss_before = procstat.rss_bytes(server.pid)
             # Editors: global index i, Yjs client id 1000 + i; spread over workers editor by editor.
             all_editors = [(i, paths[i // editors]) for i in range(documents * editors)]
@@ -179,6 +204,7 @@ class Runner:
                     "docs": [{"path": p, "editors": e} for p, e in docs.items()],
                     "authors": authors, "epoch_ns": epoch, "rate": rate, "seed": opts.seed,
                     "record_file": str(Path(tmp.name) / f"w{w}.pickle"), "cpus": opts.generator_cpus,
+                    "connect_at_start": cold,
                 }
                 workers.append(WorkerProcess(config))
                 workers[-1].record_file = config["record_file"]
@@ -237,6 +263,13 @@ class Runner:
                 latency_stats([w.record_file for w in workers]), cpu1 - cpu0, start, epoch,
                 rss_before, rss_after, peak_rss,
             )
+            if cold:
+                # Documents loaded during the run: when the last editor was synced, and who never was.
+                result["cold_start"] = target == "ours"
+                result["first_connect_after_restart_ms"] = first_connect_ms
+                result["editors_synced_s"] = round(max(e["synced_s"] for e in sent), 2)
+                result["editors_not_connected"] = sum(e["not_connected"] for e in sent)
+                result["connect_failures"] = [f for e in sent for f in e["connect_failures"]][:5]
             if verify_error:
                 result["converged"] = None
                 result["verify_error"] = verify_error
@@ -280,6 +313,8 @@ class Runner:
             "editors_applying": sum(1 for s in states.values() if s.get("applies", True)),
             "latency_ms": {k: lat[k.replace("_ms", "") + "_ms"] for k in ("p50_ms", "p95_ms", "p99_ms", "max_ms",
                                                                             "mean_ms")},
+            # Each editor's first edit: in a cold run, sent just after its document was loaded.
+            "first_edit_latency_ms": lat["first_edit_ms"],
             "delivered_per_s": round(lat["deliveries"] / window, 1) if window > 0 else None,
             "server_cpu_s": round(server_cpu, 2),
             "server_cpu_us_per_delivery": round(server_cpu / lat["deliveries"] * 1e6, 2) if lat["deliveries"] else None,
@@ -302,24 +337,44 @@ class Runner:
 
     def idle(self, target: str) -> dict:
         opts = self.options
-        ndocs, total = opts.idle_documents, opts.idle_connections
+        return self._connections(target, opts.idle_documents, opts.idle_connections, storm=False)
+
+    def storm(self, target: str) -> dict:
+        opts = self.options
+        return self._connections(target, opts.storm_documents, opts.storm_clients, storm=True)
+
+    def _connections(self, target: str, ndocs: int, total: int, storm: bool) -> dict:
+        """Many connections that sync and stay idle.
+
+        idle: every document is opened first (one connection each), then the rest connect, 64 at a time.
+        storm (reconnect-storm): the documents are seeded, our server restarts (every document cold, as
+        after a restart or a failover), then every client connects at once; a client is synced once the
+        server's sync step 2 holds the seeded content.
+        """
+        opts = self.options
         per_doc = [total // ndocs + (1 if i < total % ndocs else 0) for i in range(ndocs)]
-        server = self._server(target, ndocs, max(per_doc))
+        server = self._server(target, ndocs + (1 if storm else 0), max(per_doc))  # storm: a spare document
         workers = []
         try:
             host, port = "127.0.0.1", server.port
-            paths = [server.path(d) for d in server.documents]
+            paths = [server.path(d) for d in server.documents[:ndocs]]
+            expect = first_connect_ms = None
+            if storm:
+                asyncio.run(setup.seed_documents(host, port, [(p, server.headers_for(j)) for j, p in enumerate(paths)]))
+                expect = setup.seed_state_vector()
+                first_connect_ms = self._restart_cold(server, ndocs)
             time.sleep(1.0)
             rss_start = procstat.rss_bytes(server.pid)
             nworkers = max(1, opts.workers)
-            docs = [{"path": p, "first": 1, "headers": [server.headers_for(j, c) for c in range(n)]}
+            docs = [{"path": p, "first": 0 if storm else 1, "headers": [server.headers_for(j, c) for c in range(n)]}
                     for j, (p, n) in enumerate(zip(paths, per_doc))]
             for part in _split(docs, nworkers):
-                config = {"kind": "idle", "host": host, "port": port, "docs": part,
-                          "cpus": opts.generator_cpus, "connect_concurrency": 64}
+                config = {"kind": "idle", "host": host, "port": port, "docs": part, "expect": expect,
+                          "cpus": opts.generator_cpus, "connect_concurrency": total if storm else 64}
                 workers.append(WorkerProcess(config))
             first = [w.expect("ready", 300) for w in workers]
-            time.sleep(2.0)
+            if not storm:
+                time.sleep(2.0)
             rss_docs = procstat.rss_bytes(server.pid)
             cpu0 = procstat.cpu_seconds(server.pid)
             t0 = time.monotonic()
@@ -344,7 +399,7 @@ class Runner:
             server.cleanup()
         connected = sum(e["connected"] for e in first) + sum(e["connected"] for e in rest)
         later = connected - sum(e["connected"] for e in first)
-        return {
+        result = {
             "target": target, "documents": ndocs, "connections": connected, "requested": total,
             "failures": [f for e in first + rest for f in e["failures"]][:5],
             "closed_early": sum(e["closed_early"] for e in closed),
@@ -352,13 +407,20 @@ class Runner:
             "server_rss_start_mb": round(rss_start / 2**20, 1), "server_rss_docs_open_mb": round(rss_docs / 2**20, 1),
             "server_rss_mb": round(max(rss_all, rss_end) / 2**20, 1),
             "rss_per_connection_kb": round((max(rss_all, rss_end) - rss_start) / connected / 1024, 1),
-            "rss_per_extra_connection_kb": round((max(rss_all, rss_end) - rss_docs) / later / 1024, 1) if later else None,
+            "rss_per_extra_connection_kb": round((max(rss_all, rss_end) - rss_docs) / later / 1024, 1)
+            if later and not storm else None,
             "connect_s": round(connect_s, 2), "connections_per_s": round(later / connect_s, 1),
             "server_cpu_s": round(cpu1 - cpu0, 2),
             "server_cpu_us_per_connect": round((cpu1 - cpu0) / later * 1e6, 1) if later else None,
             "server_idle_cpu_pct": round((cpu_idle1 - cpu_idle0) / 5.0 * 100, 1),
             "client_cpu_s": round(sum(e["cpu"] for e in rest) - sum(e["cpu"] for e in first), 2),
         }
+        if storm:
+            result.update(storm_result([s for e in rest for s in e["synced_s"]], total))
+            result["short_states"] = sum(e["short_states"] for e in rest)
+            result["cold_start"] = target == "ours"
+            result["first_connect_after_restart_ms"] = first_connect_ms
+        return result
 
     # --- big-doc ---------------------------------------------------------------------------
 
@@ -419,6 +481,19 @@ class Runner:
             "server_cpu_ms_per_join": round((cpu1 - cpu0) / len(every) * 1000, 2),
             "server_rss_loaded_mb": round(rss_loaded / 2**20, 1), "server_rss_mb": round(rss_after / 2**20, 1),
         }
+
+
+def storm_result(synced_s: list[float], requested: int) -> dict:
+    """A storm's figures from each client's time from `go` to synced (seconds; clients never synced are absent)."""
+    times = sorted(synced_s)
+    return {
+        "all_synced": len(times) == requested,
+        "synced": len(times),
+        # The storm is over when the last client is synced.
+        "storm_s": round(times[-1], 3) if len(times) == requested else None,
+        "sync_ms": {"p50": round(percentile(times, 50) * 1000, 1), "p99": round(percentile(times, 99) * 1000, 1),
+                    "max": round(times[-1] * 1000, 1) if times else None},
+    }
 
 
 def _sum_counts(counts) -> dict:

@@ -142,14 +142,20 @@ class OurServer(_Process):
         self.tmp = tempfile.TemporaryDirectory(prefix="collab-bench-")
         self.postgres = PostgresDatabase() if database == "postgres" else None
         url = self.postgres.url if self.postgres else f"sqlite:///{self.tmp.name}/db.sqlite3"
+        # Nothing of the caller's own configuration leaks in: only what is set here (and --server-env).
         self.env = {k: v for k, v in os.environ.items()
-                    if not k.startswith(("COLLAB_", "DATABASE_URL", "REDIS_URL", "DEBUG"))}
+                    if not k.startswith(("COLLAB_", "DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY", "SECURE_",
+                                         "DATA_DIR", "ALLOWED_HOSTS", "LOG_LEVEL"))}
         self.env.update({
             "DJANGO_SETTINGS_MODULE": "editor.settings",
             "DATABASE_URL": url,
             "DATA_DIR": self.tmp.name,
-            "DEBUG": "0",  # production settings: no per-query bookkeeping
-            "SECRET_KEY": "bench-" + uuid.uuid4().hex,
+            # Production settings, as `scripts/run` serves by default: DEBUG off (no per-query
+            # bookkeeping), a secret key generated for this installation in DATA_DIR (named as a file,
+            # which also lets --server-env REDIS_URL=... start), plain HTTP on loopback.
+            "DEBUG": "0",
+            "SECRET_KEY_FILE": str(Path(self.tmp.name) / "secret_key"),
+            "SECURE_COOKIES": "0", "SECURE_SSL_REDIRECT": "0", "SECURE_HSTS_SECONDS": "0",
             "LOG_LEVEL": "WARNING",
             "PYTHONUNBUFFERED": "1",
         })
@@ -216,6 +222,11 @@ class OurServer(_Process):
         _wait_listening(self.proc, self.port, self.log_path, timeout)
         return self
 
+    def restart(self) -> None:
+        """Stop and start again on the same database: every document is cold (loaded from it on next use)."""
+        self.stop()
+        self.start()
+
     def cleanup(self) -> None:
         if self.postgres is not None:
             self.postgres.drop()
@@ -271,6 +282,9 @@ class PeerServer(_Process):
 
     def headers_for(self, document: int, client: int = 0) -> dict:
         return {}
+
+    def restart(self) -> None:
+        """Nothing: the peer keeps documents in memory only, so a restart would lose them, not make them cold."""
 
     def start(self, timeout: float = 30.0) -> "PeerServer":
         main = ensure_peer_installed()

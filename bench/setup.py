@@ -31,6 +31,13 @@ def _seed_update(update: bytes | None) -> bytes:
     return doc.get_update()
 
 
+def seed_state_vector(update: bytes | None = None) -> dict[int, int]:
+    """What a document seeded by seed_documents holds: its state vector (Yjs client id -> clocks)."""
+    doc = Doc()
+    doc.apply_update(_seed_update(update))
+    return wire.decode_state_vector(doc.get_state())
+
+
 async def seed_documents(host, port, targets, update: bytes | None = None, concurrency=32, timeout=60.0):
     """Give each document its initial content (an empty paragraph, or `update`) through a client.
 

@@ -7,9 +7,9 @@ import time
 import pytest
 from pycrdt import Doc, Map, XmlElement, XmlFragment, XmlText, merge_updates
 
-from bench import trace, wire
-from bench.clients import Editor, Recorder
-from bench.runner import latency_stats
+from bench import setup, trace, wire
+from bench.clients import Editor, IdleClient, Recorder
+from bench.runner import latency_stats, storm_result
 
 
 def _ranges_by_client(ranges):
@@ -89,6 +89,48 @@ def test_latency_join_attributes_each_receipt_to_its_send(tmp_path):
     stats = latency_stats([path])
     assert stats["deliveries"] == 4, "one latency per (edit, receiver)"
     assert (stats["max_ms"], stats["mean_ms"]) == (1.5, 0.55), f"latencies 1.5, 0.5, 0.1, 0.1 ms: {stats}"
+    first = stats["first_edit_ms"]
+    assert (first["deliveries"], first["max"]) == (2, 1.5), (
+        f"first edits: author 0's clock 0 (1.5 ms) and author 1's (0.1 ms), not later clocks: {first}")
+
+
+def _frames_to(client, *frames):
+    class WS:
+        def send(self, frame):
+            pass
+
+    client.ws = WS()
+    for frame in frames:
+        client.on_frame(frame)
+
+
+def test_storm_client_is_synced_only_by_a_state_that_holds_the_document():
+    seed = setup.seed_state_vector()
+    seeded = Doc()
+    seeded.apply_update(setup._seed_update(None))
+    empty_step2 = wire.step2_frame(Doc().get_update())
+
+    async def scenario():
+        plain = IdleClient("/doc")  # idle: any sync step 2 will do
+        _frames_to(plain, empty_step2)
+        storm = IdleClient("/doc", expect=seed)
+        _frames_to(storm, wire.step1_frame(b"\x00"), empty_step2)
+        short = (storm.synced.is_set(), storm.short_states)
+        _frames_to(storm, wire.step2_frame(seeded.get_update()))
+        return plain, short, storm
+
+    plain, short, storm = asyncio.run(scenario())
+    assert plain.synced.is_set() and plain.synced_at is not None, "without expect, a step 2 syncs"
+    assert short == (False, 1), "a step 2 without the seeded content does not sync a storm client"
+    assert storm.synced.is_set() and storm.synced_at is not None, "the step 2 holding the seed syncs it"
+
+
+def test_storm_lasts_until_the_last_client_is_synced():
+    done = storm_result([0.2, 0.05, 1.5, 0.1], requested=4)
+    assert (done["all_synced"], done["storm_s"], done["sync_ms"]["max"]) == (True, 1.5, 1500.0), done
+    missing = storm_result([0.2, 0.05, 0.1], requested=4)
+    assert (missing["all_synced"], missing["storm_s"], missing["synced"]) == (False, None, 3), (
+        f"a client never synced: the storm never ended: {missing}")
 
 
 class _Loopback:
@@ -146,3 +188,16 @@ def test_typing_scenario_against_our_server(tmp_path):
     assert result["converged"], f"editors and a fresh client must agree: {result}"
     assert result["all_delivered"], f"every edit reaches every other editor: {result}"
     assert result["deliveries"] == result["deliveries_expected"] > 0, result
+
+
+@pytest.mark.slow
+def test_cold_typing_and_storm_against_our_server():
+    from bench.runner import Options, Runner
+
+    runner = Runner(Options(duration=1.5, server_cpus=[], generator_cpus=[], storm_clients=12, storm_documents=3))
+    cold = runner.typing("ours", 2, 3, 5, cold=True)
+    assert cold["cold_start"] and cold["converged"] and cold["all_delivered"], cold
+    assert cold["edits_sent"] == cold["edits_planned"], f"every editor types its whole schedule once synced: {cold}"
+    assert cold["first_edit_latency_ms"]["deliveries"] == 2 * 3 * 2, "each editor's first edit reaches 2 others"
+    storm = runner.storm("ours")
+    assert storm["all_synced"] and storm["synced"] == 12 and storm["short_states"] == 0, storm
