@@ -65,7 +65,12 @@ class UnauthenticatedRate(_ConfiguredRate):
     setting, default, scope = "API_UNAUTHENTICATED_RATE_LIMIT", DEFAULT_UNAUTHENTICATED_RATE, "unauthenticated"
 
     def get_cache_key(self, request: HttpRequest) -> str:
-        return self.cache_format % {"scope": self.scope, "ident": request.META.get("REMOTE_ADDR", "")}
+        return self.cache_format % {"scope": self.scope, "ident": client_address(request)}
+
+
+def client_address(request: HttpRequest) -> str:
+    """The address the request came from: the connection's, as the server saw it (also django-axes')."""
+    return request.META.get("REMOTE_ADDR", "")
 
 
 def user_retry_after(request: HttpRequest) -> int | None:
