@@ -3,9 +3,7 @@
 the operation and a proper status line; nothing a client sends is a 500.
 """
 
-import http.client
 import json
-import urllib.parse
 import uuid
 
 import pytest
@@ -30,18 +28,6 @@ def assert_error(reply: Reply, status: int, contains: str = "") -> dict:
     assert set(body) <= {"detail", "errors"}, body
     assert contains in body["detail"], body
     return body
-
-
-def status_line(api: ApiClient, method: str, path: str, **kwargs) -> tuple[int, str]:
-    """Status and reason phrase as sent (http.client also sends no Content-Type unless told)."""
-    connection = http.client.HTTPConnection(urllib.parse.urlsplit(api.base_url).netloc, timeout=30)
-    token = api.token
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    connection.request(method, path, headers={**headers, **kwargs.pop("headers", {})}, **kwargs)
-    response = connection.getresponse()
-    response.read()
-    connection.close()
-    return response.status, response.reason
 
 
 def test_malformed_ids_and_unknown_paths_are_json_404s(caller):
@@ -84,7 +70,7 @@ def test_bodies_must_be_json_objects(caller):
                      415, "application/json")
         assert_error(api.request(method, path, body=b"title=y",
                                  headers={"Content-Type": "application/x-www-form-urlencoded"}), 415)
-        status, _reason = status_line(api, method, path, body=b'{"title": "y"}')
+        status, _reason = api.status_line(method, path, body=b'{"title": "y"}')
         assert status == 415, "a body without Content-Type"
         for not_an_object in (b"[null, null]", b'"title"', b"5", b"null"):
             body = assert_error(api.request(method, path, body=not_an_object, headers=JSON), 422, "JSON object")
@@ -131,13 +117,13 @@ def test_head_works_where_get_does(caller):
         head = api.request("HEAD", path)
         assert (head.status, head.body) == (200, b""), (path, head.status)
         assert head.headers["Content-Type"] == get.headers["Content-Type"]
-    assert status_line(api, "HEAD", f"/api/documents/{uuid.uuid4()}/") == (404, "Not Found")
+    assert api.status_line("HEAD", f"/api/documents/{uuid.uuid4()}/") == (404, "Not Found")
 
 
 def test_status_lines_name_the_status(caller):
     api, _document = caller
-    assert status_line(api, "GET", "/api/documents/?page=0") == (422, "Unprocessable Content")
-    assert status_line(api, "POST", "/api/documents/", body=b"x",
+    assert api.status_line("GET", "/api/documents/?page=0") == (422, "Unprocessable Content")
+    assert api.status_line("POST", "/api/documents/", body=b"x",
                        headers={"Content-Type": "text/plain"}) == (415, "Unsupported Media Type")
 
 

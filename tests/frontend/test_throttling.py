@@ -98,6 +98,7 @@ def test_a_form_flood_gets_429_pages_sharing_the_apis_budget(limited_server, uni
     # The API refuses the same user too: one budget.
     limited = api.get("/api/documents/")
     assert limited.status == 429 and limited.json()["detail"].startswith("Too many requests")
+    assert api.status_line("GET", "/api/documents/") == (429, "Too Many Requests")
     created = server.django(
         "from documents.models import Document\n"
         f"result = Document.objects.filter(owner__username={owner!r}).count()"
