@@ -24,7 +24,7 @@ from uuid import UUID
 
 from asgiref.sync import sync_to_async
 from django.db.models import Case, CharField, OuterRef, Subquery, Value, When
-from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
+from django.http import HttpResponse, HttpResponseNotModified
 from django.utils.http import parse_etags
 from ninja import Field, Query, Schema
 from ninja.errors import AuthenticationError, HttpError, Throttled

@@ -16,7 +16,6 @@ bodies are accepted, which methods and paths are answered.
 """
 
 import json
-from http import HTTPStatus
 
 from asgiref.sync import iscoroutinefunction, sync_to_async
 from django.core.exceptions import RequestDataTooBig

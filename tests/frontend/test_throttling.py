@@ -91,9 +91,8 @@ def test_a_form_flood_gets_429_pages_sharing_the_apis_budget(limited_server, uni
     refused = browser.request("POST", "/documents/new/", body=b"title=flood", headers=headers)
     assert refused.status == 429 and "Too many requests" in refused.text
     assert 1 <= int(refused.headers["Retry-After"]) <= 60
-    share = browser.request("POST", f"/documents/{seed['documents'][0]}/share/",
-                            body=urllib.parse.urlencode({"action": "add", "username": friend, "role": "editor"}).encode(),
-                            headers=headers)
+    share_form = urllib.parse.urlencode({"action": "add", "username": friend, "role": "editor"}).encode()
+    share = browser.request("POST", f"/documents/{seed['documents'][0]}/share/", body=share_form, headers=headers)
     assert share.status == 429
     # The API refuses the same user too: one budget.
     limited = api.get("/api/documents/")
