@@ -58,7 +58,10 @@ api = Api(
         "Documents, their versions, and export to txt, Markdown, HTML and ProseMirror JSON.\n\n"
         "Authenticate with `Authorization: Bearer <token>` (make one with `manage.py create_token <username>` "
         "or on the API tokens page), or with the browser session (unsafe methods then need the "
-        "`X-CSRFToken` header). Documents you have no role on answer 404."
+        "`X-CSRFToken` header). Documents you have no role on answer 404.\n\n"
+        "Every answer that is not 2xx is JSON `{\"detail\": \"<a sentence>\"}`, with an `errors` list "
+        "for validation errors (422). Request bodies are JSON objects sent as `application/json`. "
+        "Paths work with or without their trailing slash; HEAD works wherever GET does."
     ),
     urls_namespace="api",
     auth=[BearerTokenAuth(), SessionAuth()],
