@@ -18,75 +18,54 @@ import math
 import re
 import unicodedata
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import quote
 from uuid import UUID
 
 from asgiref.sync import sync_to_async
-from django.conf import settings
 from django.db.models import Case, CharField, OuterRef, Subquery, Value, When
-from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
+from django.http import HttpResponse, HttpResponseNotModified
 from django.utils.http import parse_etags
-from ninja import Field, NinjaAPI, Query, Schema
+from ninja import Field, Query, Schema
 from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.pagination import PageNumberPagination, paginate
-from ninja.throttling import AuthRateThrottle
 from pycrdt import get_update
 from pydantic import StringConstraints
 
 from collab.live import live_state
 
 from . import export
+from .api_http import Api, Error, error_response
 from .auth import BearerTokenAuth, SessionAuth
 from .models import WRITE_ROLES, Document, Membership, Role, Snapshot
 from .selectors import NoSuchDocument, document_role, documents_visible_to
+from .ratelimit import UserRate, unauthenticated_retry_after
 from .services import document_create, document_delete, document_rename
 
 READ_ROLES = frozenset(Role)
 DELETE_ROLES = frozenset({Role.OWNER})
 
-# Requests per user, e.g. "600/min" (periods: s, min, h, day).
-DEFAULT_RATE_LIMIT = "600/min"
 # Bumped when a renderer's output changes, so that cached exports are refetched.
 EXPORT_REVISION = b"1"
 # Database ids are signed 64-bit integers: larger ones cannot name a version.
 MAX_ID = 2**63 - 1
 
 
-class ApiRateThrottle(AuthRateThrottle):
-    """Per-user request rate from settings.API_RATE_LIMIT, read on each request (tests change it)."""
-
-    def __init__(self):
-        super().__init__(rate=self._configured())
-
-    @staticmethod
-    def _configured() -> str:
-        return getattr(settings, "API_RATE_LIMIT", DEFAULT_RATE_LIMIT)
-
-    def allow_request(self, request: HttpRequest) -> bool:
-        rate = self._configured()
-        if rate != self.rate:
-            self.rate = rate
-            self.num_requests, self.duration = self.parse_rate(rate)
-        return super().allow_request(request)
-
-    def get_cache_key(self, request: HttpRequest) -> str:
-        # request.auth is the user: key on its id, not on str(user).
-        return self.cache_format % {"scope": "api", "ident": request.auth.pk}
-
-
-api = NinjaAPI(
+api = Api(
     title="Collaborative editor API",
     version="1",
     description=(
         "Documents, their versions, and export to txt, Markdown, HTML and ProseMirror JSON.\n\n"
         "Authenticate with `Authorization: Bearer <token>` (make one with `manage.py create_token <username>` "
         "or on the API tokens page), or with the browser session (unsafe methods then need the "
-        "`X-CSRFToken` header). Documents you have no role on answer 404."
+        "`X-CSRFToken` header). Documents you have no role on answer 404.\n\n"
+        "Every answer that is not 2xx is JSON `{\"detail\": \"<a sentence>\"}`, with an `errors` list "
+        "for validation errors (422). Request bodies are JSON objects sent as `application/json`. "
+        "Paths work with or without their trailing slash; HEAD works wherever GET does."
     ),
     urls_namespace="api",
     auth=[BearerTokenAuth(), SessionAuth()],
-    throttle=[ApiRateThrottle()],
+    throttle=[UserRate()],
 )
 
 
@@ -96,10 +75,6 @@ api = NinjaAPI(
 Title = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")
 ]
-
-
-class Error(Schema):
-    detail: str
 
 
 class DocumentOut(Schema):
@@ -143,24 +118,23 @@ class Pages(PageNumberPagination):
 
 @api.exception_handler(AuthenticationError)
 def _unauthenticated(request, exc):
-    response = api.create_response(
-        request, {"detail": "Authentication required: send Authorization: Bearer <token>, or sign in"}, status=401
+    # Requests with no or a wrong token count against their address; a flood of them gets 429s.
+    retry_after = unauthenticated_retry_after(request)
+    if retry_after is not None:
+        return error_response(
+            429, f"Too many requests that are not signed in from this address; retry in {retry_after} s",
+            Retry_After=str(retry_after),
+        )
+    return error_response(
+        401, "Authentication required: send Authorization: Bearer <token>, or sign in",
+        WWW_Authenticate='Bearer realm="api"',
     )
-    response["WWW-Authenticate"] = 'Bearer realm="api"'
-    return response
 
 
 @api.exception_handler(Throttled)
 def _throttled(request, exc):
     wait = f"; retry in {math.ceil(exc.wait)} s" if exc.wait is not None else ""
-    limit = ApiRateThrottle._configured()
-    detail = f"Too many requests: the limit is {limit} per user{wait}"
-    return api.create_response(request, {"detail": detail}, status=429)
-
-
-@api.exception_handler(export.UnknownFormat)
-def _unknown_format(request, exc):
-    return api.create_response(request, {"detail": str(exc)}, status=400)
+    return error_response(429, f"Too many requests: the limit is {UserRate.configured()} per user{wait}")
 
 
 # --- access -----------------------------------------------------------------------
@@ -252,6 +226,8 @@ async def version_list(request, document_id: UUID):
 
 # --- export -----------------------------------------------------------------------
 
+ExportFormat = Literal[tuple(export.formats())]
+
 _EXPORT_RESPONSES = {
     200: {
         "description": "The document in the requested format, as an attachment",
@@ -272,16 +248,14 @@ _EXPORT_RESPONSES = {
 
 @api.get(
     "/documents/{uuid:document_id}/export",
-    response={400: Error, **DOCUMENT_ERRORS},
+    response=DOCUMENT_ERRORS,
     openapi_extra={"responses": _EXPORT_RESPONSES},
     tags=["export"],
 )
 async def document_export(
     request,
     document_id: UUID,
-    format_name: Annotated[
-        str | None, Query(alias="format", description="One of: " + ", ".join(export.formats()))
-    ] = None,
+    format_name: Annotated[ExportFormat, Query(alias="format", description="The file format")],
     version: Annotated[int | None, Query(ge=1, le=MAX_ID, description="A version id (see /versions/); "
                                                                        "without it, the live document")] = None,
 ):

@@ -170,6 +170,22 @@ def _bind_address(argv: list[str], default: str) -> str:
     return host
 
 
+def _reason_phrases() -> None:
+    """Status lines with the right reason phrase.
+
+    ASGI carries no reason phrase: Daphne leaves it to Twisted, whose table lacks
+    newer statuses (422 and 429 went out as "Unknown Status"). Fill it from
+    Python's, with the names RFC 9110 gives.
+    """
+    from http import HTTPStatus
+
+    from twisted.web import http
+
+    rfc_9110 = {413: "Content Too Large", 416: "Range Not Satisfiable", 422: "Unprocessable Content"}
+    for status in HTTPStatus:
+        http.RESPONSES[status.value] = rfc_9110.get(status.value, status.phrase).encode()
+
+
 def main(argv: list[str]) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "editor.settings")
     from django.conf import settings
@@ -190,6 +206,7 @@ def main(argv: list[str]) -> None:
     ]
     if "-v" not in argv and "--verbosity" not in argv:
         _quiet_autobahn()
+    _reason_phrases()
     CommandLineInterface().run(args)
 
 

@@ -7,6 +7,7 @@ README lists them all.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -76,6 +77,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "ninja",  # serves the API docs' assets itself (no CDN)
+    "axes",  # sign-in throttling (its own tables: migrate)
     "documents",
     "collab",
     "frontend",
@@ -91,6 +93,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out sign-in into its lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "editor.urls"
@@ -158,14 +162,30 @@ else:
 # With Redis the limits are shared by every process; otherwise per process.
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
-# Requests per user to the REST API, as "<count>/<s|min|h|d>"; beyond it, 429.
+# Requests per user to the REST API and the page forms that create or share, as
+# "<count>/<s|min|h|day>"; beyond it, 429.
 API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "600/min")
+# API requests per client address that fail to authenticate (no, a wrong or a revoked token).
+API_UNAUTHENTICATED_RATE_LIMIT = os.environ.get("API_UNAUTHENTICATED_RATE_LIMIT", "60/min")
 
 # --- Auth -------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
 LOGIN_URL = "login"
+# Sign-in throttling (django-axes), on the product's sign-in page and the admin's: after
+# SIGN_IN_FAILURE_LIMIT wrong passwords for one username from one address, that pair is refused
+# (even with the right password) for SIGN_IN_LOCKOUT_MINUTES, counted from the latest failure.
+# Only failures count, and a success clears them.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = int(env_number("SIGN_IN_FAILURE_LIMIT", 10, int))
+AXES_COOLOFF_TIME = timedelta(minutes=env_number("SIGN_IN_LOCKOUT_MINUTES", 15.0))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# The connection's address, never a header a client can write (behind a proxy: Daphne's --proxy-headers).
+AXES_CLIENT_IP_CALLABLE = "documents.ratelimit.client_address"
+AXES_LOCKOUT_CALLABLE = "frontend.views.sign_in_locked"
+AXES_VERBOSE = False
 LOGIN_REDIRECT_URL = "document-list"
 LOGOUT_REDIRECT_URL = "login"
 

@@ -6,9 +6,10 @@ from documents.models import ApiToken, Membership, Role
 from documents.selectors import documents_visible_to
 
 
-def document_rows(user) -> list:
-    """The user's documents, most recently edited first, each with `.role` set to the user's role."""
-    documents = list(documents_visible_to(user))
+def document_rows(user, documents=None) -> list:
+    """The user's documents (or those given, e.g. a page of them), most recently edited first, each
+    with `.role` set to the user's role."""
+    documents = list(documents_visible_to(user) if documents is None else documents)
     roles = dict(
         Membership.objects.filter(user=user, document__in=[d.pk for d in documents]).values_list(
             "document_id", "role"

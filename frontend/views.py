@@ -8,7 +8,9 @@ with the caller, 404 for one that does not exist) rather than a broken editor.
 from functools import wraps
 
 from django.contrib import messages
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -17,7 +19,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from documents import services as document_services
 from documents.models import WRITE_ROLES, ApiToken, Document, Role
-from documents.selectors import NoSuchDocument, document_role
+from documents.ratelimit import user_retry_after
+from documents.selectors import NoSuchDocument, document_role, documents_visible_to
 
 from . import forms, selectors
 from .people import person
@@ -25,6 +28,40 @@ from .people import person
 
 def error_page(request, status: int, title: str, message: str):
     return render(request, "frontend/error.html", {"status": status, "title": title, "message": message}, status=status)
+
+
+def too_many_requests(request, retry_after: int, title: str, message: str):
+    response = error_page(request, 429, title, message)
+    response["Retry-After"] = str(retry_after)
+    return response
+
+
+def rate_limited(view):
+    """Counts a POST against the user's request budget, the one the REST API uses (API_RATE_LIMIT):
+    a script cannot go on creating or sharing through the pages once the API has said 429."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.method == "POST":
+            retry_after = user_retry_after(request)
+            if retry_after is not None:
+                return too_many_requests(
+                    request, retry_after, "Too many requests",
+                    f"You have made too many changes in a short time. Try again in {retry_after} seconds.",
+                )
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def sign_in_locked(request, original_response=None, credentials=None):
+    """django-axes' answer to a sign-in refused after too many wrong passwords (product and admin)."""
+    minutes = round(settings.AXES_COOLOFF_TIME.total_seconds() / 60)
+    return too_many_requests(
+        request, int(settings.AXES_COOLOFF_TIME.total_seconds()), "Too many failed sign-ins",
+        f"Signing in to this account from your address is paused for {minutes} minutes after "
+        f"{settings.AXES_FAILURE_LIMIT} wrong passwords. Try again later.",
+    )
 
 
 def document_view(*, roles):
@@ -75,18 +112,26 @@ def _next_or(request, default: str) -> str:
 # --- the document list ------------------------------------------------------------
 
 
+# Documents per page of the list: a page stays small however many documents are shared with someone.
+DOCUMENTS_PER_PAGE = 50
+
+
 @require_GET
 @login_required
 def document_list(request):
+    documents = documents_visible_to(request.user).order_by("-updated_at", "-pk")
+    page = Paginator(documents, DOCUMENTS_PER_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
         "frontend/document_list.html",
-        {"documents": selectors.document_rows(request.user), "me": person(request.user)},
+        {"documents": selectors.document_rows(request.user, page.object_list), "page": page,
+         "me": person(request.user)},
     )
 
 
 @require_POST
 @login_required
+@rate_limited
 def document_new(request):
     form = forms.TitleForm(request.POST)
     title = form.cleaned_data["title"] if form.is_valid() else ""
@@ -147,6 +192,8 @@ def _share_change(request, document) -> None:
 
 
 @require_http_methods(["GET", "POST"])
+@login_required
+@rate_limited
 @document_view(roles={Role.OWNER})
 def document_share(request, document, role):
     """The share dialog: a page of its own, or a fragment swapped into the editor's dialog."""

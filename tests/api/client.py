@@ -11,6 +11,7 @@ also drive WebSocket clients on the event loop.
 """
 
 import asyncio
+import http.client
 import http.cookiejar
 import json
 import re
@@ -65,6 +66,16 @@ class ApiClient:
                 return Reply(response.status, response.headers, response.read())
         except urllib.error.HTTPError as error:
             return Reply(error.code, error.headers, error.read())
+
+    def status_line(self, method: str, path: str, *, body: bytes | None = None, headers: dict | None = None):
+        """(status, reason phrase) exactly as the server sent them; sends no Content-Type unless told."""
+        connection = http.client.HTTPConnection(urllib.parse.urlsplit(self.base_url).netloc, timeout=30)
+        all_headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        connection.request(method, path, body=body, headers={**all_headers, **(headers or {})})
+        response = connection.getresponse()
+        response.read()
+        connection.close()
+        return response.status, response.reason
 
     def get(self, path, **kwargs) -> Reply:
         return self.request("GET", path, **kwargs)
