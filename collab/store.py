@@ -70,7 +70,11 @@ class BaseStore:
 
 
 class MemoryStore(BaseStore):
-    """In-memory twin for tests of the actor. `fail` makes every call raise it."""
+    """In-memory twin for tests of the actor.
+
+    `fail` makes every call raise it, `fail_snapshots` only snapshots; while
+    `hold_appends` is an unset asyncio.Event, appends wait for it before storing.
+    """
 
     def __init__(self, documents=None):
         self.documents = set(documents or ())
@@ -81,6 +85,10 @@ class MemoryStore(BaseStore):
         self.failed = asyncio.Event()  # set at the first call that raised `fail`
         self.writes = 0
         self.fences: dict[object, int] = {}
+        self.fail_snapshots: Exception | None = None
+        self.snapshot_failures = 0
+        self.hold_appends: asyncio.Event | None = None
+        self.append_started = asyncio.Event()  # set when an append begins (before any hold)
 
     def _check(self, document_id, fence=None, claim=False):
         if self.fail is not None:
@@ -103,12 +111,18 @@ class MemoryStore(BaseStore):
         return Loaded(updates, max([last_seq, *log]) + 1)
 
     async def append(self, document_id, seq, update, fence=None):
+        self.append_started.set()
+        if self.hold_appends is not None:
+            await self.hold_appends.wait()
         self._check(document_id, fence)
         self.writes += 1
         self.log.setdefault(document_id, {})[seq] = update
 
     async def snapshot(self, document_id, data, fence=None):
         self._check(document_id, fence)
+        if self.fail_snapshots is not None:
+            self.snapshot_failures += 1
+            raise self.fail_snapshots
         self.writes += 1
         self.snapshots.setdefault(document_id, []).append(data)
         log = self.log.get(document_id, {})

@@ -264,3 +264,64 @@ async def test_relayed_presence_is_not_removed_when_the_relayer_leaves(registry,
     actor.post(Leave(alice))
     await actor.ask(Flush())
     assert presence.client_id not in actor._presence.states, "alice's presence goes with her"
+
+
+def stored_text(store: MemoryStore, document_id) -> str:
+    """What a fresh load of the document gives (latest snapshot + log)."""
+    snaps = store.snapshots.get(document_id, [])
+    last_seq = snaps[-1].last_seq if snaps else 0
+    log = store.log.get(document_id, {})
+    doc = Doc()
+    for update in ([snaps[-1].state] if snaps else []) + [log[s] for s in sorted(log) if s > last_seq]:
+        doc.apply_update(update)
+    return str(doc.get("t", type=Text)) if "t" in doc.keys() else ""
+
+
+async def until(predicate, timeout=5.0, step=0.01):
+    """Wait until predicate() holds; for state the store and actor expose without an event."""
+    async def poll():
+        while not predicate():
+            await asyncio.sleep(step)
+    await asyncio.wait_for(poll(), timeout)
+
+
+async def test_a_failing_snapshot_never_stops_log_appends(document_id, store, caplog):
+    # Snapshots due all the time, and every one fails (a NUL in the preview on
+    # PostgreSQL, a bug in a renderer...): edits must still reach the log.
+    config = CollabConfig(flush_delay=0.01, flush_max_wait=0.05, snapshot_interval=0.02, idle_timeout=0.2,
+                          retry_max=0.2)
+    registry = Registry(store, config)
+    store.fail_snapshots = ValueError("A string literal cannot contain NUL (0x00) characters.")
+    alice = FakeSubscriber()
+    actor = await registry.join(document_id, alice)
+    doc = Doc()
+    await actor.tell(Incoming(alice, protocol.Update(text_update("one ", doc))))
+    await until(lambda: store.snapshot_failures >= 1)
+    for word in ("two ", "three ", "four"):
+        await actor.tell(Incoming(alice, protocol.Update(text_update(word, doc))))
+        await until(lambda: stored_text(store, document_id) == str(doc["t"]), timeout=1.0)
+    await until(lambda: store.snapshot_failures >= 3)
+    assert stored_text(store, document_id) == "one two three four", "every edit is in the log"
+    assert actor.inspect()["snapshot_failing"] is True, "inspect() says snapshots are failing"
+    assert actor.inspect()["failing"] is False, "log writes are not failing"
+    said = [r for r in caplog.records if "snapshot" in r.getMessage() and r.levelname == "ERROR"]
+    assert len(said) == 1, f"the failure is logged once, not once per retry: {[r.getMessage() for r in said]}"
+    # Everything is in the log: the actor may unload although its snapshot failed.
+    actor.post(Leave(alice))
+    await asyncio.wait_for(actor._done.wait(), 5)
+    assert actor.state is State.STOPPED
+    assert store.snapshots.get(document_id, []) == [] and stored_text(store, document_id) == "one two three four"
+
+
+async def test_snapshots_recover_after_failing(document_id, store, caplog):
+    config = CollabConfig(flush_delay=0.01, flush_max_wait=0.05, snapshot_interval=0.02, retry_max=0.1)
+    registry = Registry(store, config)
+    store.fail_snapshots = ValueError("broken")
+    alice = FakeSubscriber()
+    actor = await registry.join(document_id, alice)
+    await actor.tell(Incoming(alice, protocol.Update(text_update("text"))))
+    await until(lambda: store.snapshot_failures >= 2)
+    store.fail_snapshots = None
+    await until(lambda: store.snapshots.get(document_id))
+    await until(lambda: not actor.inspect()["snapshot_failing"])
+    assert any("snapshots recovered" in r.getMessage() for r in caplog.records)
