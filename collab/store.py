@@ -228,7 +228,7 @@ def _snapshot(document_id, data: SnapshotData, fence) -> int:
     from documents.content import preview_text
     from documents.models import Snapshot, UpdateLog
 
-    preview = preview_text(data.state)[:200]
+    preview = _storable(preview_text(data.state))[:200]
     with transaction.atomic():
         _claim(document_id, fence, updated_at=data.created_at)
         snap = Snapshot.objects.create(
@@ -238,13 +238,21 @@ def _snapshot(document_id, data: SnapshotData, fence) -> int:
             state_vector=data.state_vector,
             last_seq=data.last_seq,
             size=len(data.state),
-            authors=sorted(data.authors),
+            authors=sorted(_storable(a) for a in data.authors),
             preview=preview,
-            label=data.label,
+            label=_storable(data.label),
             kind=data.kind,
         )
         UpdateLog.objects.filter(document_id=document_id, seq__lte=data.last_seq).delete()
     return snap.pk
+
+
+def _storable(text: str) -> str:
+    """Text every database accepts: PostgreSQL refuses NUL (0x00) in text and JSON columns.
+
+    Without this, one NUL typed into a document made its every snapshot fail.
+    """
+    return text.replace("\x00", "")
 
 
 def store_from_config(config) -> BaseStore:

@@ -24,7 +24,6 @@ def preview_text(state: bytes) -> str:
     """The document's text with blocks on their own lines, for previews and search.
 
     Iterative (an explicit stack): a client may nest elements thousands deep.
-    Returns text any database stores (`storable`).
     """
     out: list[str] = []
     # A node to read, or the tag of a block whose end is reached (a line ends there).
@@ -40,9 +39,4 @@ def preview_text(state: bytes) -> str:
             if isinstance(node, XmlElement) and node.tag in _BLOCKS:
                 stack.append(node.tag)
             stack.extend(reversed(list(node.children)))
-    return storable(" ".join(line.strip() for line in "".join(out).splitlines() if line.strip()))
-
-
-def storable(text: str) -> str:
-    """Text that every database's text columns accept: PostgreSQL refuses NUL (0x00) in text."""
-    return text.replace("\x00", "")
+    return " ".join(line.strip() for line in "".join(out).splitlines() if line.strip())
