@@ -2,6 +2,7 @@
 
 import asyncio
 import base64
+import json
 import uuid
 
 import pytest
@@ -12,7 +13,7 @@ from collab.actor import State
 from collab.config import CollabConfig
 from collab.messages import Flush, GetState, Incoming, Leave, TakeSnapshot
 from collab.registry import Registry
-from collab.store import MemoryStore
+from collab.store import MemoryStore, StaleOwner
 
 CONFIG = CollabConfig(flush_delay=0.01, flush_max_wait=0.05, snapshot_interval=60, idle_timeout=0.1)
 
@@ -325,3 +326,53 @@ async def test_snapshots_recover_after_failing(document_id, store, caplog):
     await until(lambda: store.snapshots.get(document_id))
     await until(lambda: not actor.inspect()["snapshot_failing"])
     assert any("snapshots recovered" in r.getMessage() for r in caplog.records)
+
+
+async def test_stale_owner_closes_subscribers_and_stops_without_writing_again(registry, document_id, store):
+    alice, bob = FakeSubscriber("alice"), FakeSubscriber("bob")
+    actor = await registry.join(document_id, alice)
+    await registry.join(document_id, bob)
+    store.fail = StaleOwner(document_id)  # a newer owner has claimed the document
+    await actor.tell(Incoming(alice, protocol.Update(text_update("too late"))))
+    await asyncio.wait_for(actor._done.wait(), 5)
+    assert alice.closed_with == bob.closed_with == codes.INTERNAL_ERROR, "subscribers reconnect to the new owner"
+    assert actor.state is State.STOPPED
+    assert store.failures == 1 and store.writes == 0, (
+        f"one refused write and no other attempt (no retry, no final snapshot): {store.failures}"
+    )
+
+
+def published_saved(subscriber: FakeSubscriber) -> dict[int, int]:
+    """The last "saved" state vector the server published to this subscriber, decoded."""
+    for message in reversed(subscriber.frames):
+        if isinstance(message, protocol.AwarenessUpdate):
+            for _client, _clock, state in protocol.awareness_entries(message.payload):
+                if state not in ("", "null") and json.loads(state).get("server"):
+                    return protocol.decode_state_vector(base64.b64decode(json.loads(state)["saved"]))
+    return {}
+
+
+async def test_saved_covers_only_what_a_committed_write_held(registry, document_id, store):
+    # A's write is in flight when B arrives: its commit must not report B as saved.
+    alice, bob, watcher = FakeSubscriber("alice"), FakeSubscriber("bob"), FakeSubscriber("watcher", can_write=False)
+    actor = await registry.join(document_id, alice)
+    await registry.join(document_id, bob)
+    await registry.join(document_id, watcher)
+    doc_a, doc_b = Doc(), Doc()
+    first_write, second_write = asyncio.Event(), asyncio.Event()
+    store.hold_appends = first_write
+    await actor.tell(Incoming(alice, protocol.Update(text_update("A", doc_a))))
+    await asyncio.wait_for(store.append_started.wait(), 5)  # A's write has started (and waits)
+    store.hold_appends = second_write  # the next write (B's) will wait on this one
+    await actor.tell(Incoming(bob, protocol.Update(text_update("B", doc_b))))
+    await actor.ask(GetState())  # B is applied to the document now
+    first_write.set()
+
+    def covers(saved, doc):
+        return saved.get(doc.client_id, 0) >= protocol.decode_state_vector(doc.get_state())[doc.client_id]
+
+    await watcher.wait(lambda s: covers(published_saved(s), doc_a))
+    assert not covers(published_saved(watcher), doc_b), "B's write has not committed: B must not show as saved"
+    second_write.set()
+    await watcher.wait(lambda s: covers(published_saved(s), doc_b))
+    assert covers(published_saved(watcher), doc_a)
