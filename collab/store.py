@@ -188,7 +188,11 @@ def _claim(document_id, fence, **changes) -> None:
     if not changes:
         changes["fence"] = F("fence")  # a no-op update: still tells whether the row exists
     if Document.objects.filter(condition).update(**changes) == 0:
-        if Document.objects.filter(pk=document_id).exists():
+        current = Document.objects.filter(pk=document_id).values_list("fence", flat=True).first()
+        if current is not None:
+            # Said here, where it is certain: the actor may be abandoned before it hears of it.
+            logger.warning("document %s: refused a write with fence %s, a newer owner holds fence %s (StaleOwner)",
+                           document_id, fence, current)
             raise StaleOwner(document_id)
         raise DocumentGone(document_id)
 
