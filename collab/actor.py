@@ -117,6 +117,10 @@ class DocumentActor:
         self._retry_at = 0.0
         self._backoff = 0.0
         self._failing = False
+        # Snapshots fail and retry on their own: log appends go on meanwhile.
+        self._snapshot_retry_at = 0.0
+        self._snapshot_backoff = 0.0
+        self._snapshot_failing = False
         self._flush_waiters: list[tuple[int, asyncio.Future]] = []
         self._snapshot_requests: list[TakeSnapshot] = []
         self._durable_sv = b""
@@ -425,7 +429,8 @@ class DocumentActor:
             due = min(self._last_change + self._config.flush_delay, self._first_unsaved + self._config.flush_max_wait)
             deadlines.append(max(due, self._retry_at))
         if self._changed_at is not None and self._writer is None:
-            deadlines.append(max(self._changed_at + self._config.snapshot_interval, self._retry_at))
+            deadlines.append(max(self._changed_at + self._config.snapshot_interval, self._retry_at,
+                                 self._snapshot_retry_at))
         if self._subscribers:
             deadlines.append(self._renewed_at + AWARENESS_RENEW)
         else:
@@ -454,11 +459,20 @@ class DocumentActor:
         if self._subscribers and now >= self._renewed_at + AWARENESS_RENEW:
             self._publish_saved()
         if self._writer is None and now >= self._retry_at:
-            if self._changed_at is not None and now >= self._changed_at + self._config.snapshot_interval:
-                self._start_write(snapshot=True)
-            elif self._unsaved and now >= min(
+            append_due = self._unsaved and now >= min(
                 self._last_change + self._config.flush_delay, self._first_unsaved + self._config.flush_max_wait
-            ):
+            )
+            snapshot_due = (
+                self._changed_at is not None
+                and now >= self._changed_at + self._config.snapshot_interval
+                and now >= self._snapshot_retry_at
+            )
+            if append_due and self._snapshot_failing:
+                # A snapshot that keeps failing must not hold edits back from the log.
+                self._start_write()
+            elif snapshot_due:
+                self._start_write(snapshot=True)
+            elif append_due:
                 self._start_write()
         if not self._subscribers and now >= self._idle_since + self._config.idle_timeout and self._writer is None:
             if self._external == 0:  # nobody is about to join
@@ -489,7 +503,7 @@ class DocumentActor:
             return
         if force:
             self._retry_at = 0.0
-        snapshot = snapshot or bool(self._snapshot_requests)
+        snapshot = snapshot or (bool(self._snapshot_requests) and time.monotonic() >= self._snapshot_retry_at)
         if not snapshot and not self._unsaved:
             return
         update = self._take_unsaved()
@@ -538,14 +552,14 @@ class DocumentActor:
                 return
             # Keep what was not written, in front of anything newer, and retry later.
             if job.update is not None:
+                if not self._unsaved:
+                    self._first_unsaved = time.monotonic()
                 self._unsaved.insert(0, job.update)
                 self._unsaved_bytes += len(job.update)
-                self._first_unsaved = min(self._first_unsaved or time.monotonic(), time.monotonic())
             if is_snapshot:
-                self._authors |= job.authors
-                if self._changed_at is None:
-                    self._changed_at = time.monotonic() - self._config.snapshot_interval
-                self._snapshot_requests[:0] = job.requests
+                self._on_snapshot_failed(job, error)
+                self._reschedule()
+                return
             self._backoff = min(max(self._backoff * 2, 0.25), self._config.retry_max)
             self._retry_at = time.monotonic() + self._backoff
             if not self._failing:
@@ -557,6 +571,11 @@ class DocumentActor:
             if self._failing:
                 logger.warning("document %s: writes recovered", self.document_id)
                 self._failing = False
+            if is_snapshot and self._snapshot_failing:
+                logger.warning("document %s: snapshots recovered", self.document_id)
+                self._snapshot_failing = False
+                self._snapshot_backoff = 0.0
+                self._snapshot_retry_at = 0.0
             self._backoff = 0.0
             self._retry_at = 0.0
             self._durable = max(self._durable, job.received)
@@ -579,6 +598,28 @@ class DocumentActor:
             if self._flush_waiters or self._snapshot_requests:
                 self._start_write(force=True)
         self._reschedule()
+
+    def _on_snapshot_failed(self, job: _SnapshotJob, error: Exception) -> None:
+        """A snapshot failed: retry it with its own backoff; meanwhile edits go on to the log.
+
+        Whatever the cause (the database is down, or something in this
+        document's content cannot be stored), the edits it held are back in
+        `_unsaved`, where the next log append (due at once) takes them. Its
+        callers get the error rather than waiting for a retry.
+        """
+        self._authors |= job.authors
+        if self._changed_at is None:
+            self._changed_at = time.monotonic() - self._config.snapshot_interval
+        for request in job.requests:
+            if not request.reply.done():
+                request.reply.set_exception(error)
+        self._snapshot_backoff = min(max(self._snapshot_backoff * 2, 0.25), self._config.retry_max)
+        self._snapshot_retry_at = time.monotonic() + self._snapshot_backoff
+        if not self._snapshot_failing:
+            # Once until they recover, not once per retry.
+            logger.error("document %s: snapshot failed; edits still go to the update log, retrying: %r",
+                         self.document_id, error)
+            self._snapshot_failing = True
 
     def abandon(self, code: int, reason: str) -> None:
         """Stop without saving (the document was deleted, or another server owns it now)."""
@@ -611,7 +652,17 @@ class DocumentActor:
             if not self._gone and (self._changed_at is not None or self._unsaved):
                 self._start_write(snapshot=True)
                 await self._drain_writer()
-            if not self._gone and (self._changed_at is not None or self._unsaved or self._subscribers):
+            if not self._gone and self._unsaved and self._snapshot_failing:
+                self._start_write()  # the snapshot failed: the log still takes the edits
+                await self._drain_writer()
+            # Nothing unsaved: an actor whose every edit is in the log may unload
+            # although its snapshot failed. Nothing is lost: the next load
+            # replays the log rows, which stay until a later snapshot covers
+            # them. Only the version this snapshot would have made (and its
+            # authors) is missing from the history: a lesser loss than pinning
+            # the document in memory until the snapshot can be written.
+            unsnapshotted = self._changed_at is not None and not self._snapshot_failing
+            if not self._gone and (unsnapshotted or self._unsaved or self._subscribers):
                 # Never unload a document whose last save failed: keep it and retry.
                 self.state = State.RUNNING
                 self._idle_since = time.monotonic()
@@ -680,4 +731,6 @@ class DocumentActor:
             "size": self._size,
             "last_commit": self._last_commit,
             "failing": self._failing,
+            # Snapshots fail (edits still reach the log while "failing" is False).
+            "snapshot_failing": self._snapshot_failing,
         }

@@ -70,7 +70,11 @@ class BaseStore:
 
 
 class MemoryStore(BaseStore):
-    """In-memory twin for tests of the actor. `fail` makes every call raise it."""
+    """In-memory twin for tests of the actor.
+
+    `fail` makes every call raise it, `fail_snapshots` only snapshots; while
+    `hold_appends` is an unset asyncio.Event, appends wait for it before storing.
+    """
 
     def __init__(self, documents=None):
         self.documents = set(documents or ())
@@ -81,6 +85,10 @@ class MemoryStore(BaseStore):
         self.failed = asyncio.Event()  # set at the first call that raised `fail`
         self.writes = 0
         self.fences: dict[object, int] = {}
+        self.fail_snapshots: Exception | None = None
+        self.snapshot_failures = 0
+        self.hold_appends: asyncio.Event | None = None
+        self.append_started = asyncio.Event()  # set when an append begins (before any hold)
 
     def _check(self, document_id, fence=None, claim=False):
         if self.fail is not None:
@@ -103,12 +111,18 @@ class MemoryStore(BaseStore):
         return Loaded(updates, max([last_seq, *log]) + 1)
 
     async def append(self, document_id, seq, update, fence=None):
+        self.append_started.set()
+        if self.hold_appends is not None:
+            await self.hold_appends.wait()
         self._check(document_id, fence)
         self.writes += 1
         self.log.setdefault(document_id, {})[seq] = update
 
     async def snapshot(self, document_id, data, fence=None):
         self._check(document_id, fence)
+        if self.fail_snapshots is not None:
+            self.snapshot_failures += 1
+            raise self.fail_snapshots
         self.writes += 1
         self.snapshots.setdefault(document_id, []).append(data)
         log = self.log.get(document_id, {})
@@ -174,7 +188,11 @@ def _claim(document_id, fence, **changes) -> None:
     if not changes:
         changes["fence"] = F("fence")  # a no-op update: still tells whether the row exists
     if Document.objects.filter(condition).update(**changes) == 0:
-        if Document.objects.filter(pk=document_id).exists():
+        current = Document.objects.filter(pk=document_id).values_list("fence", flat=True).first()
+        if current is not None:
+            # Said here, where it is certain: the actor may be abandoned before it hears of it.
+            logger.warning("document %s: refused a write with fence %s, a newer owner holds fence %s (StaleOwner)",
+                           document_id, fence, current)
             raise StaleOwner(document_id)
         raise DocumentGone(document_id)
 
@@ -214,7 +232,7 @@ def _snapshot(document_id, data: SnapshotData, fence) -> int:
     from documents.content import preview_text
     from documents.models import Snapshot, UpdateLog
 
-    preview = preview_text(data.state)[:200]
+    preview = _storable(preview_text(data.state))[:200]
     with transaction.atomic():
         _claim(document_id, fence, updated_at=data.created_at)
         snap = Snapshot.objects.create(
@@ -224,13 +242,21 @@ def _snapshot(document_id, data: SnapshotData, fence) -> int:
             state_vector=data.state_vector,
             last_seq=data.last_seq,
             size=len(data.state),
-            authors=sorted(data.authors),
+            authors=sorted(_storable(a) for a in data.authors),
             preview=preview,
-            label=data.label,
+            label=_storable(data.label),
             kind=data.kind,
         )
         UpdateLog.objects.filter(document_id=document_id, seq__lte=data.last_seq).delete()
     return snap.pk
+
+
+def _storable(text: str) -> str:
+    """Text every database accepts: PostgreSQL refuses NUL (0x00) in text and JSON columns.
+
+    Without this, one NUL typed into a document made its every snapshot fail.
+    """
+    return text.replace("\x00", "")
 
 
 def store_from_config(config) -> BaseStore:

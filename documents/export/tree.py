@@ -14,7 +14,12 @@ Normalised on the way, so that every format sees the same document:
 - y-prosemirror's `--<hash>` suffix of overlapping marks and its `ychange`
   bookkeeping attributes are dropped;
 - Tiptap's empty trailing paragraph(s) are dropped (its TrailingNode
-  extension keeps one after a final list or code block: an editor artefact).
+  extension keeps one after a final list or code block: an editor artefact);
+- nesting deeper than `MAX_DEPTH` is flattened: an element at that depth
+  becomes a paragraph holding all the text below it (hard breaks between
+  blocks). Any client may send elements nested thousands deep; the walk
+  here is iterative, and the cap keeps the tree shallow enough for the
+  renderers, the diff and `json.dumps`, which recurse once per level.
 """
 
 from __future__ import annotations
@@ -28,6 +33,11 @@ from ..content import doc_from_state, fragment_of
 # Outermost first. Unknown marks sort after these, before `code`, by name.
 MARK_ORDER = ("link", "bold", "italic", "underline", "strike")
 _LAST_MARKS = ("code",)
+
+# Deepest element kept as such (the fragment's children are at depth 1). Tiptap's
+# deepest real structures are nested lists, two levels per list; the renderers
+# recurse at most three frames per level, well inside Python's 1,000.
+MAX_DEPTH = 200
 
 # y-prosemirror names a mark that may overlap itself "<name>--<8 chars of hash>".
 _HASHED_MARK = re.compile(r"^(.*)--[a-zA-Z0-9+/=]{8}$")
@@ -76,19 +86,47 @@ def text_of(node: dict) -> str:
 
 
 def _element(element: XmlElement) -> dict:
-    node: dict = {"type": element.tag or "paragraph"}
-    attrs = {key: _plain(value) for key, value in element.attributes if not key.startswith("ychange")}
-    if attrs:
-        node["attrs"] = attrs
+    """The element as JSON; iterative (an explicit stack), so any depth is read without recursing."""
+    root: dict = {}
+    # (Yjs element, the JSON node to fill, its depth)
+    stack = [(element, root, 1)]
+    while stack:
+        yelement, node, depth = stack.pop()
+        node["type"] = yelement.tag or "paragraph"
+        attrs = {key: _plain(value) for key, value in yelement.attributes if not key.startswith("ychange")}
+        if attrs:
+            node["attrs"] = attrs
+        children = list(yelement.children)
+        if depth >= MAX_DEPTH and any(isinstance(child, XmlElement) for child in children):
+            node.clear()
+            node.update(_flattened(yelement))
+            continue
+        content: list[dict] = []
+        for child in children:
+            if isinstance(child, XmlText):
+                content.extend(_text_nodes(child))
+            else:
+                content.append({})
+                stack.append((child, content[-1], depth + 1))
+        if content:
+            node["content"] = content
+    return root
+
+
+def _flattened(element: XmlElement) -> dict:
+    """A paragraph with every text below `element`, a hard break between blocks (too deep to keep)."""
     content: list[dict] = []
-    for child in element.children:
-        if isinstance(child, XmlText):
-            content.extend(_text_nodes(child))
+    stack = [element]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, XmlText):
+            texts = _text_nodes(node)
+            if texts and content:
+                content.append({"type": "hardBreak"})
+            content.extend(texts)
         else:
-            content.append(_element(child))
-    if content:
-        node["content"] = content
-    return node
+            stack.extend(reversed(list(node.children)))
+    return {"type": "paragraph", "content": content} if content else {"type": "paragraph"}
 
 
 def _text_nodes(text: XmlText) -> list[dict]:

@@ -2,6 +2,7 @@
 
 import asyncio
 import base64
+import json
 import uuid
 
 import pytest
@@ -12,7 +13,7 @@ from collab.actor import State
 from collab.config import CollabConfig
 from collab.messages import Flush, GetState, Incoming, Leave, TakeSnapshot
 from collab.registry import Registry
-from collab.store import MemoryStore
+from collab.store import MemoryStore, StaleOwner
 
 CONFIG = CollabConfig(flush_delay=0.01, flush_max_wait=0.05, snapshot_interval=60, idle_timeout=0.1)
 
@@ -264,3 +265,114 @@ async def test_relayed_presence_is_not_removed_when_the_relayer_leaves(registry,
     actor.post(Leave(alice))
     await actor.ask(Flush())
     assert presence.client_id not in actor._presence.states, "alice's presence goes with her"
+
+
+def stored_text(store: MemoryStore, document_id) -> str:
+    """What a fresh load of the document gives (latest snapshot + log)."""
+    snaps = store.snapshots.get(document_id, [])
+    last_seq = snaps[-1].last_seq if snaps else 0
+    log = store.log.get(document_id, {})
+    doc = Doc()
+    for update in ([snaps[-1].state] if snaps else []) + [log[s] for s in sorted(log) if s > last_seq]:
+        doc.apply_update(update)
+    return str(doc.get("t", type=Text)) if "t" in doc.keys() else ""
+
+
+async def until(predicate, timeout=5.0, step=0.01):
+    """Wait until predicate() holds; for state the store and actor expose without an event."""
+    async def poll():
+        while not predicate():
+            await asyncio.sleep(step)
+    await asyncio.wait_for(poll(), timeout)
+
+
+async def test_a_failing_snapshot_never_stops_log_appends(document_id, store, caplog):
+    # Snapshots due all the time, and every one fails (a NUL in the preview on
+    # PostgreSQL, a bug in a renderer...): edits must still reach the log.
+    config = CollabConfig(flush_delay=0.01, flush_max_wait=0.05, snapshot_interval=0.02, idle_timeout=0.2,
+                          retry_max=0.2)
+    registry = Registry(store, config)
+    store.fail_snapshots = ValueError("A string literal cannot contain NUL (0x00) characters.")
+    alice = FakeSubscriber()
+    actor = await registry.join(document_id, alice)
+    doc = Doc()
+    await actor.tell(Incoming(alice, protocol.Update(text_update("one ", doc))))
+    await until(lambda: store.snapshot_failures >= 1)
+    for word in ("two ", "three ", "four"):
+        await actor.tell(Incoming(alice, protocol.Update(text_update(word, doc))))
+        await until(lambda: stored_text(store, document_id) == str(doc["t"]), timeout=1.0)
+    await until(lambda: store.snapshot_failures >= 3)
+    assert stored_text(store, document_id) == "one two three four", "every edit is in the log"
+    assert actor.inspect()["snapshot_failing"] is True, "inspect() says snapshots are failing"
+    assert actor.inspect()["failing"] is False, "log writes are not failing"
+    said = [r for r in caplog.records if "snapshot" in r.getMessage() and r.levelname == "ERROR"]
+    assert len(said) == 1, f"the failure is logged once, not once per retry: {[r.getMessage() for r in said]}"
+    # Everything is in the log: the actor may unload although its snapshot failed.
+    actor.post(Leave(alice))
+    await asyncio.wait_for(actor._done.wait(), 5)
+    assert actor.state is State.STOPPED
+    assert store.snapshots.get(document_id, []) == [] and stored_text(store, document_id) == "one two three four"
+
+
+async def test_snapshots_recover_after_failing(document_id, store, caplog):
+    config = CollabConfig(flush_delay=0.01, flush_max_wait=0.05, snapshot_interval=0.02, retry_max=0.1)
+    registry = Registry(store, config)
+    store.fail_snapshots = ValueError("broken")
+    alice = FakeSubscriber()
+    actor = await registry.join(document_id, alice)
+    await actor.tell(Incoming(alice, protocol.Update(text_update("text"))))
+    await until(lambda: store.snapshot_failures >= 2)
+    store.fail_snapshots = None
+    await until(lambda: store.snapshots.get(document_id))
+    await until(lambda: not actor.inspect()["snapshot_failing"])
+    assert any("snapshots recovered" in r.getMessage() for r in caplog.records)
+
+
+async def test_stale_owner_closes_subscribers_and_stops_without_writing_again(registry, document_id, store):
+    alice, bob = FakeSubscriber("alice"), FakeSubscriber("bob")
+    actor = await registry.join(document_id, alice)
+    await registry.join(document_id, bob)
+    store.fail = StaleOwner(document_id)  # a newer owner has claimed the document
+    await actor.tell(Incoming(alice, protocol.Update(text_update("too late"))))
+    await asyncio.wait_for(actor._done.wait(), 5)
+    assert alice.closed_with == bob.closed_with == codes.INTERNAL_ERROR, "subscribers reconnect to the new owner"
+    assert actor.state is State.STOPPED
+    assert store.failures == 1 and store.writes == 0, (
+        f"one refused write and no other attempt (no retry, no final snapshot): {store.failures}"
+    )
+
+
+def published_saved(subscriber: FakeSubscriber) -> dict[int, int]:
+    """The last "saved" state vector the server published to this subscriber, decoded."""
+    for message in reversed(subscriber.frames):
+        if isinstance(message, protocol.AwarenessUpdate):
+            for _client, _clock, state in protocol.awareness_entries(message.payload):
+                if state not in ("", "null") and json.loads(state).get("server"):
+                    return protocol.decode_state_vector(base64.b64decode(json.loads(state)["saved"]))
+    return {}
+
+
+async def test_saved_covers_only_what_a_committed_write_held(registry, document_id, store):
+    # A's write is in flight when B arrives: its commit must not report B as saved.
+    alice, bob, watcher = FakeSubscriber("alice"), FakeSubscriber("bob"), FakeSubscriber("watcher", can_write=False)
+    actor = await registry.join(document_id, alice)
+    await registry.join(document_id, bob)
+    await registry.join(document_id, watcher)
+    doc_a, doc_b = Doc(), Doc()
+    first_write, second_write = asyncio.Event(), asyncio.Event()
+    store.hold_appends = first_write
+    await actor.tell(Incoming(alice, protocol.Update(text_update("A", doc_a))))
+    await asyncio.wait_for(store.append_started.wait(), 5)  # A's write has started (and waits)
+    store.hold_appends = second_write  # the next write (B's) will wait on this one
+    await actor.tell(Incoming(bob, protocol.Update(text_update("B", doc_b))))
+    await actor.ask(GetState())  # B is applied to the document now
+    first_write.set()
+
+    def covers(saved, doc):
+        return saved.get(doc.client_id, 0) >= protocol.decode_state_vector(doc.get_state())[doc.client_id]
+
+    await watcher.wait(lambda s: covers(published_saved(s), doc_a))
+    assert not covers(published_saved(watcher), doc_b), "B's write has not committed: B must not show as saved"
+    second_write.set()
+    await watcher.wait(lambda s: covers(published_saved(s), doc_b))
+    assert covers(published_saved(watcher), doc_a)

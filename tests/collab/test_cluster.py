@@ -179,38 +179,44 @@ async def test_sigkill_of_the_owner_loses_nothing(cluster):
 
 
 async def test_a_paused_stale_owner_cannot_write(cluster):
-    servers = cluster(2)
-    seed = await seeded(servers[0])
+    # The stale owner holds an unsaved edit (its flush is slow) when it is
+    # paused; it is resumed after its successor took over and wrote, and its
+    # overdue write then reaches the database, which must refuse it (fencing).
+    stale = cluster(1, COLLAB_FLUSH_DELAY="3", COLLAB_FLUSH_MAX_WAIT="3", COLLAB_SNAPSHOT_INTERVAL="60")[0]
+    other = cluster(1)[1]
+    seed = await seeded(stale)
     doc = seed["documents"][0]
-    a = YClient(servers[0].document_ws(doc), token=seed["tokens"]["ann"])
-    await a.connect()
-    await a.synced.wait()
-    a.fragment.children.append(paragraph("before pause"))
-    await a.wait_for(lambda c: c.saved_covers_own_edits())
-    stale, other = servers
+    a = YClient(stale.document_ws(doc), token=seed["tokens"]["ann"])
+    watcher = YClient(stale.document_ws(doc), token=seed["tokens"]["cid"])
+    for client in (a, watcher):
+        await client.connect()
+        await client.synced.wait()
+    assert lease_owner_port([stale, other], doc) == stale.port
+    a.fragment.children.append(paragraph("pending at the pause"))
+    await watcher.wait_for(lambda c: "pending at the pause" in str(c.fragment))  # applied by the stale owner
     stale.process.send_signal(signal.SIGSTOP)
-    # Client a types into the paused server (its edits queue in the socket).
-    a.fragment.children.append(paragraph("typed while paused"))
+    assert not a.saved_covers_own_edits(), "the edit must still be unsaved when the owner is paused"
     b = YClient(other.document_ws(doc), token=seed["tokens"]["bob"])
     await b.reconnect(timeout=30)  # succeeds once the stale lease expires
-    assert lease_owner_port(servers, doc) == other.port
+    assert lease_owner_port([stale, other], doc) == other.port
     b.fragment.children.append(paragraph("written by the new owner"))
     await b.wait_for(lambda c: c.saved_covers_own_edits())
+    successor_state = other.stored_content(doc)
     stale.process.send_signal(signal.SIGCONT)
-    # The stale owner finds its lease gone (or its write refused) and drops its clients.
+    await wait_until(lambda: "(StaleOwner)" in stale.log(), 20, "the stale owner's write to be refused")
+    assert other.stored_content(doc) == successor_state, "the database keeps the successor's state"
+    fence = other.django(f"from documents.models import Document\nresult = Document.objects.get(pk='{doc}').fence")
+    assert f"a newer owner holds fence {fence}" in stale.log(), "the refusal names the successor's fence"
+    # The stale owner drops its clients; they resync with the new owner and nothing is lost.
     await asyncio.wait_for(a.closed.wait(), 20)
     a.url = other.document_ws(doc)
     await a.reconnect(timeout=30)
     await converge([a, b])
     content = str(a.fragment)
-    for text in ("before pause", "typed while paused", "written by the new owner"):
+    for text in ("pending at the pause", "written by the new owner"):
         assert content.count(f">{text}<") == 1, f"{text!r} must appear exactly once in {content}"
-    fence_ok = other.django(
-        f"from documents.models import Document\nresult = Document.objects.get(pk='{doc}').fence"
-    )
-    assert fence_ok >= 2, "the new owner's token must be the one recorded"
-    await a.close()
-    await b.close()
+    for client in (a, b, watcher):
+        await client.close()
 
 
 async def test_sigterm_hands_over_without_waiting_for_the_ttl(cluster):

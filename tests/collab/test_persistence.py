@@ -6,6 +6,9 @@ import time
 from pycrdt import XmlElement, XmlText
 
 from collab.client import YClient
+from tests.api.client import ApiClient
+from tests.api.test_export import wait_for_version
+from tests.collab.test_faults import poll, staff_token, stats
 
 
 def paragraph(text: str) -> XmlElement:
@@ -63,3 +66,37 @@ async def test_sigkill_loses_nothing_older_than_the_durability_window(server_fac
     await fresh.close()
     assert restored.startswith(durable), "every edit acknowledged as saved must survive SIGKILL"
     print(f"durability window measured: edit sent -> server's saved vector covers it in {window * 1000:.0f} ms")
+
+
+async def test_a_deeply_nested_update_stops_no_export_snapshot_or_unload(server_factory):
+    # Issue 11: one update with elements nested 1,200 deep made every export
+    # and snapshot fail (RecursionError): the actor never unloaded and later
+    # edits were lost by kill -9. 20,000 deep fits in one 1 MiB message.
+    server = server_factory(env={"COLLAB_SNAPSHOT_INTERVAL": "1", "COLLAB_IDLE_TIMEOUT": "1"}).start()
+    seed = server.seed(users=["dee"], documents=[{"owner": "dee"}])
+    document, token = seed["documents"][0], seed["tokens"]["dee"]
+    url, api, ops = server.document_ws(document), ApiClient(server.url, token=token), staff_token(server)
+    async with YClient(url, token=token) as client:
+        await client.synced.wait()
+        with client.doc.transaction():  # one update
+            element = client.fragment.children.append(XmlElement("blockquote"))
+            for _ in range(20_000):
+                element = element.children.append(XmlElement("blockquote"))
+            element.children.append(paragraph("deep text"))
+        await client.wait_for(lambda c: c.saved_covers_own_edits(), 30)
+        for name in ("txt", "md", "html", "json"):
+            reply = await api.aexport(document, name)
+            assert reply.status == 200 and "deep text" in reply.text, f"{name} export: {reply.status}"
+    version = await wait_for_version(api, document, lambda text: "deep text" in text)
+    preview = server.django(f"from documents.models import Snapshot\nresult = Snapshot.objects.get(pk={version['id']}).preview")
+    assert preview == "deep text", "the version's preview holds the deep text"
+    await poll(lambda: not stats(server, ops)["actors"], what="the document's actor to unload")
+
+    async with YClient(url, token=token) as client:
+        await client.synced.wait()
+        await write_paragraphs(client, "after", 5)
+        await client.wait_for(lambda c: c.saved_covers_own_edits(), 30)
+    server.kill()
+    server.start()
+    stored = server.stored_content(document)
+    assert "deep text" in stored and all(f"after-{i}" in stored for i in range(5)), "later edits survive kill -9"

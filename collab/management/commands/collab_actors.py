@@ -33,11 +33,20 @@ class Command(BaseCommand):
         if json_output:
             self.stdout.write(json.dumps(rows, indent=2))
             return
-        self.stdout.write(f"{'document':36}  {'process':24} {'conns':>5} {'unsaved':>8}  last commit")
+        self.stdout.write(f"{'document':36}  {'process':24} {'conns':>5} {'unsaved':>8}  last commit  saving")
         for row in rows:
             last = row.get("last_commit")
             when = datetime.fromtimestamp(last, timezone.utc).strftime("%H:%M:%S") if last else "-"
             self.stdout.write(
-                f"{row['document']:36}  {row['process'][:24]:24} {row['subscribers']:>5} {row['unsaved_bytes']:>8}  {when}"
+                f"{row['document']:36}  {row['process'][:24]:24} {row['subscribers']:>5} {row['unsaved_bytes']:>8}"
+                f"  {when:11}  {_saving(row)}"
             )
         self.stdout.write(f"{len(rows)} live actors")
+
+
+def _saving(row: dict) -> str:
+    if row.get("failing"):
+        return "FAILING (edits kept in memory, retrying)"
+    if row.get("snapshot_failing"):
+        return "snapshots failing (edits in the log)"
+    return "ok"
