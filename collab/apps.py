@@ -5,7 +5,7 @@ from django.apps import AppConfig
 logger = logging.getLogger(__name__)
 
 
-class CollabConfig(AppConfig):
+class CollabAppConfig(AppConfig):
     name = "collab"
     verbose_name = "Real-time collaboration"
 

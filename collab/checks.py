@@ -1,24 +1,29 @@
-"""System checks for the COLLAB settings (ids collab.E00x)."""
+"""System checks for settings.COLLAB (ids collab.E00x), from the knobs' declarations in collab/config.py.
 
-from django.conf import settings
+editor/settings.py already refuses a bad environment; these catch a COLLAB dict
+written by hand (another project's settings, or a test's override).
+"""
+
 from django.core.checks import Error, register
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.module_loading import import_string
 
-POSITIVE = ["FLUSH_DELAY", "FLUSH_MAX_WAIT", "SNAPSHOT_INTERVAL", "IDLE_TIMEOUT",
-            "SEND_QUEUE_LIMIT", "MAILBOX_SIZE", "PERSIST_THREADS", "RETRY_MAX", "LEASE_TTL",
-            "MAX_DOCUMENT_SIZE", "RATE_LIMIT", "RATE_BURST", "MAX_CONNECTIONS_PER_DOCUMENT",
-            "MAX_CONNECTIONS_PER_USER", "HANDSHAKE_TIMEOUT", "REAUTH_INTERVAL"]
+from . import config
 
 
 @register()
 def check_collab_settings(app_configs, **kwargs):
+    try:
+        values = config.CollabConfig.from_settings()
+    except ImproperlyConfigured as exc:
+        return [Error(str(exc), hint="See the README's configuration table (collab/config.py).", id="collab.E001")]
     errors = []
-    config = getattr(settings, "COLLAB", {})
-    for key in POSITIVE:
-        value = config.get(key)
-        if not isinstance(value, (int, float)) or value <= 0:
-            errors.append(Error(f"COLLAB['{key}'] must be a positive number, got {value!r}",
-                                hint=f"Set COLLAB_{key} in the environment.", id="collab.E001"))
-    if not errors and config["FLUSH_DELAY"] > config["FLUSH_MAX_WAIT"]:
+    if values.flush_delay > values.flush_max_wait:
         errors.append(Error("COLLAB_FLUSH_DELAY must not exceed COLLAB_FLUSH_MAX_WAIT",
                             hint="The ceiling bounds the quiet period.", id="collab.E002"))
+    try:
+        import_string(values.store)
+    except ImportError as exc:
+        errors.append(Error(f"COLLAB_STORE must be the dotted path of a class, got {values.store!r}: {exc}",
+                            id="collab.E003"))
     return errors

@@ -197,8 +197,8 @@ def main(argv: list[str]) -> None:
     args = [
         "-b", host, "-p", port,
         # Dead or never-reading peers fail to answer pings and are dropped.
-        "--ping-interval", os.environ.get("COLLAB_PING_INTERVAL", "20"),
-        "--ping-timeout", os.environ.get("COLLAB_PING_TIMEOUT", "30"),
+        "--ping-interval", str(settings.COLLAB["PING_INTERVAL"]),
+        "--ping-timeout", str(settings.COLLAB["PING_TIMEOUT"]),
         "--websocket-max-message-size", str(limit),
         "--websocket-max-frame-size", str(limit),
         *argv,

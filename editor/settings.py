@@ -13,6 +13,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from collab import config as collab_config
 from editor import secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -141,6 +142,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# --- The real-time engine -------------------------------------------------------
+# Every COLLAB_* variable, its default, bounds and meaning: collab/config.py
+# (the README's table lists them). An unknown or invalid one stops startup.
+COLLAB = collab_config.from_environ(os.environ)
+
 # --- Channel layer ----------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
@@ -150,7 +156,7 @@ if REDIS_URL:
             "CONFIG": {
                 # redis-py 8 would otherwise time out idle blocking reads (5 s).
                 "hosts": [{"address": REDIS_URL, "socket_timeout": None}],
-                "capacity": int(env_number("COLLAB_LAYER_CAPACITY", 1000, int)),
+                "capacity": COLLAB["LAYER_CAPACITY"],
                 "expiry": 30,
             },
         }
@@ -251,53 +257,6 @@ CSRF_FAILURE_VIEW = "editor.views.csrf_failure"
 # Only for the tests: serves /__error__ and /api/__error__, which raise, to show
 # what a server error looks like. Never set it on a real server.
 ERROR_PROBE = env_bool("ERROR_PROBE", False)
-
-# --- The real-time engine -------------------------------------------------------
-# Seconds unless the name says otherwise. See README "Configuration".
-COLLAB = {
-    # Durability window: an update is written to the log at most this long
-    # after the first unsaved change (quiet period FLUSH_DELAY, ceiling FLUSH_MAX_WAIT).
-    "FLUSH_DELAY": env_number("COLLAB_FLUSH_DELAY", 0.1),
-    "FLUSH_MAX_WAIT": env_number("COLLAB_FLUSH_MAX_WAIT", 0.5),
-    # A snapshot (a version) is taken this long after the first change since the last one.
-    "SNAPSHOT_INTERVAL": env_number("COLLAB_SNAPSHOT_INTERVAL", 60.0),
-    # An actor with no subscribers stops (after a final snapshot) after this long.
-    "IDLE_TIMEOUT": env_number("COLLAB_IDLE_TIMEOUT", 10.0),
-    # Largest encoded document in bytes: an update that would exceed it, or a single
-    # WebSocket message larger than it, is refused (4413). There is no smaller
-    # per-message limit: one message may carry a long paste or a whole document.
-    "MAX_DOCUMENT_SIZE": int(env_number("COLLAB_MAX_DOCUMENT_SIZE", 16 * 1024 * 1024, int)),
-    # Token bucket per connection: sustained messages/s and burst; beyond it, the sender is slowed (not closed).
-    "RATE_LIMIT": env_number("COLLAB_RATE_LIMIT", 200.0),
-    "RATE_BURST": int(env_number("COLLAB_RATE_BURST", 1000, int)),
-    # Connections per document (on its owner) and per user (per process); beyond: 4029 (try again later).
-    "MAX_CONNECTIONS_PER_DOCUMENT": int(env_number("COLLAB_MAX_CONNECTIONS_PER_DOCUMENT", 500, int)),
-    "MAX_CONNECTIONS_PER_USER": int(env_number("COLLAB_MAX_CONNECTIONS_PER_USER", 50, int)),
-    # Open sockets' access (roles, tokens) is re-checked this often, in one batch per process.
-    "REAUTH_INTERVAL": env_number("COLLAB_REAUTH_INTERVAL", 5.0),
-    # A socket that has not started the sync after this many seconds is closed (4008, the client reconnects).
-    "HANDSHAKE_TIMEOUT": env_number("COLLAB_HANDSHAKE_TIMEOUT", 15.0),
-    # Updates that arrive within this many seconds of the last fan-out are merged and
-    # sent together (the first after a quiet spell goes at once). 0 disables it.
-    "FANOUT_INTERVAL": env_number("COLLAB_FANOUT_INTERVAL", 0.01),
-    # Frames queued for one connection before it is closed as too slow (4013).
-    "SEND_QUEUE_LIMIT": int(env_number("COLLAB_SEND_QUEUE_LIMIT", 1024, int)),
-    # Bytes held for one connection (queued, or in its socket's buffer) beyond its largest
-    # frame before it is closed as too slow (4013): what a client that stops reading can pin.
-    "SEND_BUFFER_BYTES": int(env_number("COLLAB_SEND_BUFFER_BYTES", 8 * 1024 * 1024, int)),
-    # Messages waiting in one actor's mailbox before senders are made to wait.
-    "MAILBOX_SIZE": int(env_number("COLLAB_MAILBOX_SIZE", 1024, int)),
-    # Threads that run database writes for all actors of this process.
-    "PERSIST_THREADS": int(env_number("COLLAB_PERSIST_THREADS", 4, int)),
-    # Longest wait between retries of a failed write.
-    "RETRY_MAX": env_number("COLLAB_RETRY_MAX", 5.0),
-    # The storage backend of the actors.
-    "STORE": os.environ.get("COLLAB_STORE", "collab.store.DjangoStore"),
-    # With Redis, processes share documents: one owner each, by lease.
-    "REDIS_URL": REDIS_URL,
-    # A dead process's documents are taken over this long after its last lease renewal.
-    "LEASE_TTL": env_number("COLLAB_LEASE_TTL", 5.0),
-}
 
 LOGGING = {
     "version": 1,

@@ -4,6 +4,8 @@ import re
 import secrets
 import subprocess
 
+import pytest
+
 from tests.support.server import PYTHON, ROOT, _env
 
 
@@ -71,3 +73,21 @@ def test_docker_compose_defaults_start_on_a_non_loopback_address(tmp_path):
     result = subprocess.run([PYTHON, "-c", code], cwd=ROOT, env=_env(env), capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert "A safe deployment needs" in result.stderr
+
+
+@pytest.mark.parametrize("name, value", [
+    ("COLLAB_MAX_MESSAGE_SIZE", "1000"),  # gone: COLLAB_MAX_DOCUMENT_SIZE is the one limit
+    ("COLLAB_IDLE_TIMEOUT", "0"),
+    ("COLLAB_PERSIST_THREADS", "two"),
+])
+def test_an_unknown_or_invalid_collab_variable_stops_startup_naming_it(tmp_path, name, value):
+    result = run_manage({name: value, "DATA_DIR": str(tmp_path)}, "check")
+    assert result.returncode != 0
+    assert f"ImproperlyConfigured: {name} " in result.stderr, result.stderr
+
+
+def test_every_collab_variable_reaches_the_settings(tmp_path):
+    code = "from django.conf import settings; print(settings.COLLAB['LAYER_CAPACITY'], settings.COLLAB['PING_TIMEOUT'])"
+    result = run_manage({"COLLAB_LAYER_CAPACITY": "7", "COLLAB_PING_TIMEOUT": "9", "DATA_DIR": str(tmp_path)},
+                        "shell", "-c", code)
+    assert result.stdout.strip().endswith("7 9"), result.stdout + result.stderr
