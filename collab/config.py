@@ -112,9 +112,8 @@ def from_environ(environ: Mapping[str, str]) -> dict[str, Any]:
 
 def parse(f, text: str):
     """A knob's value from its variable's text, checked."""
-    kind = _kind(f)
     try:
-        value = kind(text.strip()) if kind is not str else text
+        value = f.type(text.strip()) if f.type is not str else text
     except ValueError:
         raise ImproperlyConfigured(f"{env_name(f)} must be {_describe(f)}, got {text!r}") from None
     return check(f, value, env_name(f))
@@ -122,15 +121,16 @@ def parse(f, text: str):
 
 def check(f, value, name: str):
     """The value if it is of the knob's type and within its bounds; else ImproperlyConfigured naming `name`."""
-    kind = _kind(f)
-    ok = isinstance(value, str) if kind is str else (
-        isinstance(value, (int, float)) and not isinstance(value, bool)
-        and (kind is float or isinstance(value, int)) and math.isfinite(value)
-        and (f.metadata["gt"] is None or value > f.metadata["gt"])
-        and (f.metadata["ge"] is None or value >= f.metadata["ge"]))
+    if f.type is str:
+        ok = isinstance(value, str)
+    else:
+        # An int may stand for a float, not the other way round; True is no number here.
+        number = isinstance(value, int if f.type is int else (int, float)) and not isinstance(value, bool)
+        gt, ge = f.metadata["gt"], f.metadata["ge"]
+        ok = number and math.isfinite(value) and (gt is None or value > gt) and (ge is None or value >= ge)
     if not ok:
         raise ImproperlyConfigured(f"{name} must be {_describe(f)}, got {value!r}")
-    return value
+    return f.type(value)
 
 
 def _read(raw: Mapping[str, Any]) -> dict:
@@ -141,12 +141,8 @@ def _read(raw: Mapping[str, Any]) -> dict:
     return {f: check(f, raw[key], f"COLLAB['{key}']") for key, f in _BY_SETTING.items() if key in raw}
 
 
-def _kind(f) -> type:
-    return f.type
-
-
 def _describe(f) -> str:
-    kind = {int: "a whole number", float: "a number", str: "a string"}[_kind(f)]
+    kind = {int: "a whole number", float: "a number", str: "a string"}[f.type]
     if f.metadata["gt"] is not None:
         kind += f" greater than {f.metadata['gt']:g}"
     if f.metadata["ge"] is not None:

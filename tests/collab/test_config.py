@@ -33,8 +33,9 @@ def test_every_collab_variable_the_project_mentions_is_a_knob():
 
 def test_the_environment_gives_every_knob_its_default_or_its_value():
     assert CollabConfig(**{k.lower(): v for k, v in from_environ({}).items()}) == CollabConfig()
-    values = from_environ({"COLLAB_MAX_DOCUMENT_SIZE": "20000", "COLLAB_FLUSH_DELAY": "1", "COLLAB_FANOUT_INTERVAL": "0",
-                           "COLLAB_STORE": "tests.Store", "REDIS_URL": "redis://x", "UNRELATED": "1"})
+    values = from_environ({"COLLAB_MAX_DOCUMENT_SIZE": "20000", "COLLAB_FLUSH_DELAY": "1",
+                           "COLLAB_FANOUT_INTERVAL": "0", "COLLAB_STORE": "tests.Store", "REDIS_URL": "redis://x",
+                           "UNRELATED": "1"})
     assert values["MAX_DOCUMENT_SIZE"] == 20000 and isinstance(values["MAX_DOCUMENT_SIZE"], int)
     assert values["FLUSH_DELAY"] == 1.0 and isinstance(values["FLUSH_DELAY"], float)
     assert values["FANOUT_INTERVAL"] == 0
