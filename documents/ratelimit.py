@@ -16,13 +16,8 @@ from django.conf import settings
 from django.http import HttpRequest
 from ninja.throttling import SimpleRateThrottle
 
-DEFAULT_USER_RATE = "600/min"
-DEFAULT_UNAUTHENTICATED_RATE = "60/min"
-
-
 class _ConfiguredRate(SimpleRateThrottle):
-    setting: str
-    default: str
+    setting: str  # the rate's name in settings, where its default is (editor/settings.py)
     scope: str
 
     def __init__(self):
@@ -30,7 +25,7 @@ class _ConfiguredRate(SimpleRateThrottle):
 
     @classmethod
     def configured(cls) -> str:
-        return getattr(settings, cls.setting, cls.default)
+        return getattr(settings, cls.setting)
 
     def allow_request(self, request: HttpRequest) -> bool:
         rate = self.configured()
@@ -48,7 +43,7 @@ class _ConfiguredRate(SimpleRateThrottle):
 class UserRate(_ConfiguredRate):
     """settings.API_RATE_LIMIT per user: the API's `request.auth`, or a page's `request.user`."""
 
-    setting, default, scope = "API_RATE_LIMIT", DEFAULT_USER_RATE, "api"
+    setting, scope = "API_RATE_LIMIT", "api"
 
     def get_cache_key(self, request: HttpRequest) -> str:
         user = getattr(request, "auth", None) or request.user
@@ -62,7 +57,7 @@ class UnauthenticatedRate(_ConfiguredRate):
     write; behind a proxy, have the server take the proxy's header (Daphne's --proxy-headers).
     """
 
-    setting, default, scope = "API_UNAUTHENTICATED_RATE_LIMIT", DEFAULT_UNAUTHENTICATED_RATE, "unauthenticated"
+    setting, scope = "API_UNAUTHENTICATED_RATE_LIMIT", "unauthenticated"
 
     def get_cache_key(self, request: HttpRequest) -> str:
         return self.cache_format % {"scope": self.scope, "ident": client_address(request)}

@@ -91,3 +91,10 @@ def test_every_collab_variable_reaches_the_settings(tmp_path):
     result = run_manage({"COLLAB_LAYER_CAPACITY": "7", "COLLAB_PING_TIMEOUT": "9", "DATA_DIR": str(tmp_path)},
                         "shell", "-c", code)
     assert result.stdout.strip().endswith("7 9"), result.stdout + result.stderr
+
+
+def test_the_api_rate_limit_defaults_are_declared_once():
+    # In editor/settings.py; documents/ratelimit.py reads settings, with no fallback of its own to drift.
+    sources = [p for top in ("collab", "documents", "editor", "frontend") for p in (ROOT / top).rglob("*.py")]
+    for default in ('"600/min"', '"60/min"'):
+        assert [str(p.relative_to(ROOT)) for p in sources if default in p.read_text()] == ["editor/settings.py"]
