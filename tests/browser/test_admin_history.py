@@ -7,10 +7,7 @@ from pycrdt import XmlElement, XmlText
 from collab.client import YClient
 from tests.browser import pages
 from tests.documents.admin_http import PASSWORD, AdminSession
-
-
-def paragraph(text: str) -> XmlElement:
-    return XmlElement("paragraph", contents=[XmlText(text)])
+from tests.support.crdt import paragraph
 
 
 async def test_history_diff_and_restore_in_the_admin(browser, open_as, daphne_server, cast, unique, artifacts):

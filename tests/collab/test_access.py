@@ -15,12 +15,12 @@ import time
 import urllib.parse
 
 import pytest
-from pycrdt import XmlElement, XmlText
 
 from collab import codes
 from collab.client import YClient
 from tests.api.client import SessionClient
 from tests.documents.admin_http import AdminSession
+from tests.support.crdt import paragraph
 from tests.support.server import Database, LiveServer, ServiceMissing
 from tests.support.services import missing
 
@@ -93,10 +93,6 @@ async def open_synced(*clients: YClient) -> None:
     for client in clients:
         await client.connect()
     await asyncio.gather(*(c.synced.wait() for c in clients))
-
-
-def paragraph(text: str) -> XmlElement:
-    return XmlElement("paragraph", contents=[XmlText(text)])
 
 
 # --- sessions -------------------------------------------------------------------------

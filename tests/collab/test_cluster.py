@@ -12,15 +12,11 @@ import time
 
 import pytest
 import redis
-from pycrdt import XmlElement, XmlText
 
 from collab.client import YClient
+from tests.support.crdt import paragraph
 from tests.support.server import REDIS_TEST_URL, Database, LiveServer, ServiceMissing, require_redis
 from tests.support.services import missing
-
-
-def paragraph(text: str) -> XmlElement:
-    return XmlElement("paragraph", contents=[XmlText(text)])
 
 
 @pytest.fixture

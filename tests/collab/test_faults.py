@@ -15,14 +15,11 @@ import urllib.request
 from pycrdt import XmlElement, XmlText
 
 from collab.client import YClient
+from tests.support.crdt import paragraph
 from tests.support.rawws import never_reading, read_until_closed
 from tests.support.server import Database, LiveServer, ServiceMissing, free_port, require_postgres
 from tests.support.services import missing
 from tests.support.tcpproxy import TcpProxy
-
-
-def paragraph(text: str) -> XmlElement:
-    return XmlElement("paragraph", contents=[XmlText(text)])
 
 
 class Progress:

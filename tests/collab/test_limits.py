@@ -4,10 +4,10 @@ import asyncio
 import time
 
 import pytest
-from pycrdt import XmlElement, XmlText
 
 from collab import codes, protocol
 from collab.client import YClient
+from tests.support.crdt import paragraph
 
 LIMITS = {
     "COLLAB_MAX_DOCUMENT_SIZE": "20000",
@@ -33,10 +33,6 @@ def limited(backend):
     yield server
     server.stop()
     database.drop()
-
-
-def paragraph(text):
-    return XmlElement("paragraph", contents=[XmlText(text)])
 
 
 @pytest.fixture

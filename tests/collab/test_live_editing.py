@@ -5,14 +5,10 @@ import random
 
 import pytest
 import websockets
-from pycrdt import XmlElement, XmlText
 
 from collab import codes, protocol
 from collab.client import YClient
-
-
-def paragraph(text: str) -> XmlElement:
-    return XmlElement("paragraph", contents=[XmlText(text)])
+from tests.support.crdt import paragraph
 
 
 def random_edit(client: YClient, rng: random.Random, tag: str) -> None:

@@ -3,16 +3,13 @@
 import asyncio
 import time
 
-from pycrdt import XmlElement, XmlText
+from pycrdt import XmlElement
 
 from collab.client import YClient
 from tests.api.client import ApiClient
 from tests.api.test_export import wait_for_version
 from tests.collab.test_faults import poll, staff_token, stats
-
-
-def paragraph(text: str) -> XmlElement:
-    return XmlElement("paragraph", contents=[XmlText(text)])
+from tests.support.crdt import paragraph
 
 
 async def write_paragraphs(client: YClient, prefix: str, count: int) -> None:

@@ -13,22 +13,18 @@ import types
 
 from autobahn.exception import Disconnected, PayloadExceededError
 from channels.exceptions import ChannelFull
-from pycrdt import XmlElement, XmlText
 
 from collab import codes
 from collab.client import YClient
 from collab.cluster import RemoteSubscriber
 from collab.consumer import Connection
 from tests.collab.test_cluster import cluster, lease_owner_port  # noqa: F401 (cluster: a fixture)
+from tests.support.crdt import paragraph
 from tests.support.rawws import CLOSE_1000, never_reading, read_until_closed
 
 # Larger than 4 MiB, the outbound limit Daphne had. editor/serve.py now sets Daphne's limits
 # to 2 × COLLAB_MAX_DOCUMENT_SIZE (32 MiB by default), so the default server sends it whole.
 BIG = 4_700_000
-
-
-def paragraph(text: str) -> XmlElement:
-    return XmlElement("paragraph", contents=[XmlText(text)])
 
 
 # --- a Connection over a send that fails --------------------------------------------------

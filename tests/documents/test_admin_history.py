@@ -7,10 +7,7 @@ from pycrdt import XmlElement, XmlText
 
 from collab.client import YClient
 from tests.documents.admin_http import cast_of, make_document, marked, signed_in
-
-
-def paragraph(text: str) -> XmlElement:
-    return XmlElement("paragraph", contents=[XmlText(text)])
+from tests.support.crdt import paragraph
 
 
 @pytest.fixture(scope="module")
