@@ -14,8 +14,9 @@ import msgpack
 import pytest
 from channels_redis.core import RedisChannelLayer
 from pycrdt import Doc, Text
+from redis.asyncio import Redis
 
-from collab import protocol
+from collab import codes, protocol
 from collab.cluster import (
     ACQUIRE_TIMEOUT,
     ERRORS,
@@ -179,3 +180,38 @@ async def test_acquire_fails_within_its_bound_when_redis_is_down(caplog):
     outage_logs = [r for r in caplog.records if "Redis" in r.getMessage()]
     assert len(outage_logs) == 1, "an outage is logged once, not once per attempt"
     await cluster.redis.aclose()
+
+
+class ClosingSubscriber:
+    def __init__(self):
+        self.sid = uuid.uuid4().hex
+        self.username = "ann"
+        self.can_write = True
+        self.closed = asyncio.get_running_loop().create_future()
+
+    def send(self, frame):
+        pass
+
+    def close(self, code, reason=""):
+        if not self.closed.done():
+            self.closed.set_result(code)
+
+
+async def test_an_owner_that_loses_redis_stops_serving_after_the_lease_ttl(members, caplog):
+    store, owner, other = members
+    document_id = uuid.uuid4()
+    store.documents.add(document_id)
+    subscriber = ClosingSubscriber()
+    await owner.join(document_id, subscriber)
+    assert document_id in {uuid.UUID(key) for key in owner.cluster.leases}
+    caplog.set_level(logging.ERROR, logger="collab.cluster")
+    owner.cluster.lease_ttl = 2  # the bound: past it, our lease may have expired and be someone else's
+    healthy = owner.cluster.redis
+    owner.cluster.redis = Redis.from_url(f"redis://127.0.0.1:{free_port()}/0")  # Redis gone for this process
+    started = time.monotonic()
+    code = await asyncio.wait_for(subscriber.closed, 15)
+    assert code == codes.INTERNAL_ERROR, "its clients reconnect (to whoever owns the document next)"
+    assert time.monotonic() - started < 2 + 3
+    assert len([r for r in caplog.records if "upkeep" in r.getMessage()]) == 1, "logged once, not every second"
+    await owner.cluster.redis.aclose()
+    owner.cluster.redis = healthy
