@@ -270,6 +270,8 @@ class Cluster:
             return await asyncio.wait_for(future, timeout)
         except TimeoutError as exc:
             raise Unavailable(f"document {document_id}: its server did not answer within {timeout:g} s") from exc
+        except (RedisError, OSError, ChannelFull) as exc:
+            raise Unavailable(f"document {document_id}: could not reach its server ({exc!r})") from exc
         finally:
             self._pending.pop(rid, None)
 
@@ -332,6 +334,14 @@ class Cluster:
         except NotOwner:
             await self.layer.send(subscriber.sid, {"type": "collab.close", "code": codes.INTERNAL_ERROR,
                                                    "reason": "owner moved, reconnect"})
+            return
+        except DocumentGone:  # deleted since the forwarding process checked access: as a local join would be
+            await self.layer.send(subscriber.sid, {"type": "collab.close", "code": codes.NO_SUCH_DOCUMENT,
+                                                   "reason": "no such document"})
+            return
+        except Unavailable:  # already logged where it gave up
+            await self.layer.send(subscriber.sid, {"type": "collab.close", "code": codes.INTERNAL_ERROR,
+                                                   "reason": "document unavailable, try again"})
             return
         except Exception:
             logger.exception("cluster: join of %s failed", message["document"])

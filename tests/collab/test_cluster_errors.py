@@ -6,17 +6,21 @@ real Redis and channels-redis layer, sharing one in-memory store.
 """
 
 import asyncio
+import contextlib
 import logging
 import time
 import uuid
+
+from urllib.parse import urlsplit
 
 import msgpack
 import pytest
 from channels_redis.core import RedisChannelLayer
 from pycrdt import Doc, Text
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
-from collab import codes, protocol
+from collab import cluster as cluster_module, codes, protocol
 from collab.cluster import (
     ACQUIRE_TIMEOUT,
     ERRORS,
@@ -30,6 +34,7 @@ from collab.config import CollabConfig
 from collab.messages import ActorStopped, ApplyUpdate, Flush, GetState, Unavailable
 from collab.registry import Registry
 from collab.store import DocumentGone, MemoryStore, StaleOwner
+from tests.support.tcpproxy import TcpProxy
 from tests.support.server import REDIS_TEST_URL, ServiceMissing, free_port, require_redis
 from tests.support.services import missing
 
@@ -99,19 +104,20 @@ async def members():
     store = MemoryStore()
     made = []
 
-    async def make():
-        layer = RedisChannelLayer(hosts=[{"address": REDIS_TEST_URL, "socket_timeout": None}])
-        cluster = Cluster(REDIS_TEST_URL, layer, lease_ttl=5)
+    async def make(redis_url=REDIS_TEST_URL):
+        layer = RedisChannelLayer(hosts=[{"address": redis_url, "socket_timeout": None}])
+        cluster = Cluster(redis_url, layer, lease_ttl=5)
         registry = Registry(store, CONFIG, cluster)
         await cluster.start(registry)
         made.append(registry)
         return registry
 
     owner, other = await make(), await make()
-    yield store, owner, other
+    yield store, owner, other, make
     for registry in made:
-        await registry.stop_all()
-        await registry.cluster.layer.flush()
+        with contextlib.suppress(RedisError, OSError):  # a member a test cut off cannot clean up
+            await registry.stop_all()
+            await registry.cluster.layer.flush()
         await registry.cluster.redis.aclose()
 
 
@@ -123,7 +129,7 @@ async def open_on(registry: Registry, store: MemoryStore) -> uuid.UUID:
 
 
 async def test_a_request_through_another_process_is_answered_by_the_owner(members):
-    store, owner, other = members
+    store, owner, other, _ = members
     document_id = await open_on(owner, store)
     state, _ = await other.ask(document_id, GetState())
     assert other.get_running(document_id) is None, "the other process must forward, not open its own actor"
@@ -140,7 +146,7 @@ async def flush_after_deletion(asker: Registry, store: MemoryStore, document_id)
 
 
 async def test_a_deleted_document_is_document_gone_through_another_process_as_on_the_owner(members):
-    store, owner, other = members
+    store, owner, other, _ = members
     with pytest.raises(DocumentGone):
         await flush_after_deletion(owner, store, await open_on(owner, store))
     with pytest.raises(DocumentGone):
@@ -148,7 +154,7 @@ async def test_a_deleted_document_is_document_gone_through_another_process_as_on
 
 
 async def test_an_invalid_update_is_the_same_validation_error_through_another_process(members):
-    store, owner, other = members
+    store, owner, other, _ = members
     document_id = await open_on(owner, store)
     with pytest.raises(ValueError) as local:
         await owner.ask(document_id, ApplyUpdate(update=b"\xff\x00garbage"))
@@ -158,7 +164,7 @@ async def test_an_invalid_update_is_the_same_validation_error_through_another_pr
 
 
 async def test_an_owner_that_does_not_answer_is_unavailable_within_the_bound(members):
-    store, owner, other = members
+    store, owner, other, _ = members
     document_id = await open_on(owner, store)
     owner.cluster._tasks[0].cancel()  # the owner stops reading its channel (a hung process)
     started = time.monotonic()
@@ -198,7 +204,7 @@ class ClosingSubscriber:
 
 
 async def test_an_owner_that_loses_redis_stops_serving_after_the_lease_ttl(members, caplog):
-    store, owner, other = members
+    store, owner, other, _ = members
     document_id = uuid.uuid4()
     store.documents.add(document_id)
     subscriber = ClosingSubscriber()
@@ -215,3 +221,33 @@ async def test_an_owner_that_loses_redis_stops_serving_after_the_lease_ttl(membe
     assert len([r for r in caplog.records if "upkeep" in r.getMessage()]) == 1, "logged once, not every second"
     await owner.cluster.redis.aclose()
     owner.cluster.redis = healthy
+
+
+
+async def test_a_process_cut_off_from_the_channel_layer_fails_its_waiting_requests(members, monkeypatch, caplog):
+    store, owner, _, make = members
+    document_id = await open_on(owner, store)
+    owner.cluster._tasks[0].cancel()  # the owner will not answer: the request waits on our channel
+    url = urlsplit(REDIS_TEST_URL)
+    proxy = await TcpProxy(url.hostname, url.port).start()
+    cut_off = await make(f"redis://127.0.0.1:{proxy.port}{url.path}")
+    monkeypatch.setattr(cluster_module, "RECEIVE_OUTAGE_LIMIT", 1.0)
+    caplog.set_level(logging.ERROR, logger="collab.cluster")
+    sent = asyncio.Event()
+    layer_send = cut_off.cluster.layer.send
+
+    async def send_and_tell(channel, message):
+        await layer_send(channel, message)
+        sent.set()
+    monkeypatch.setattr(cut_off.cluster.layer, "send", send_and_tell)
+    asking = asyncio.create_task(cut_off.cluster.ask_remote(owner.cluster.channel, document_id, GetState(),
+                                                            timeout=60))
+    await asyncio.wait_for(sent.wait(), 10)  # the request is out: it now waits for a reply on our channel
+    started = time.monotonic()
+    proxy.disconnect()
+    with pytest.raises(Unavailable, match="lost contact"):
+        await asyncio.wait_for(asking, 10)
+    assert time.monotonic() - started < 1.0 + 3, "failed at the bound, not at the request's own timeout"
+    receiving = [r for r in caplog.records if "receiving" in r.getMessage()]
+    assert len(receiving) == 1, "the outage is logged once, not once per retry"
+    await proxy.close()
