@@ -36,9 +36,11 @@ from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 from channels.exceptions import ChannelFull
+from redis.exceptions import RedisError
 
 from . import codes, messages, protocol
-from .messages import ActorStopped, Incoming, Leave
+from .messages import ActorStopped, Incoming, Leave, Unavailable
+from .store import DocumentGone, StaleOwner
 from .subscriber import QueuedSubscriber, SendFailed
 
 logger = logging.getLogger(__name__)
@@ -63,6 +65,15 @@ _RELEASE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL
 WATCH_INTERVAL = 1.0
 # How long a forwarding process waits for the owner to answer a join.
 JOIN_TIMEOUT = 5.0
+# How long a forwarding process waits for the owner to answer a request.
+REQUEST_TIMEOUT = 10.0
+# Taking a lease gives up (Unavailable) after this long (Redis unreachable or slow)
+# or after this many rounds of the lease changing hands between two calls.
+ACQUIRE_TIMEOUT = 5.0
+ACQUIRE_ATTEMPTS = 5
+# How long the process channel may fail to receive before the requests and forwarded
+# connections waiting on it are failed (they would otherwise wait on silence).
+RECEIVE_OUTAGE_LIMIT = 5.0
 
 
 class NotOwner(Exception):
@@ -71,6 +82,69 @@ class NotOwner(Exception):
     def __init__(self, owner_channel: str):
         super().__init__(owner_channel)
         self.owner_channel = owner_channel
+
+
+class RemoteError(Exception):
+    """The owner process failed a request with an exception whose type may not travel (see ERRORS)."""
+
+    def __init__(self, type_name: str, message: str):
+        super().__init__(f"the document's server failed with {type_name}: {message}")
+        self.type_name = type_name
+        self.message = message
+
+
+# Exception classes that travel from the owner process to the asker and are raised
+# there as themselves: what a local caller of the actor could get, so that callers
+# handle one set of errors wherever the actor lives. Looked up by exact class name in
+# this table only: nothing from the wire is ever imported or unpickled. Any other type
+# arrives as RemoteError naming it.
+ERRORS: dict[str, type[Exception]] = {cls.__name__: cls for cls in (
+    ActorStopped,  # the owner's actor stopped meanwhile: the asker retries like a local caller
+    Unavailable,  # the owner could not reach its actor within its bound
+    DocumentGone,  # the document was deleted
+    StaleOwner,  # a newer owner claimed the document
+    NotOwner,  # the owner lost the document meanwhile
+    protocol.ProtocolError,  # a malformed message
+    ValueError,  # invalid input, e.g. an update pycrdt cannot decode
+    TypeError,
+)}
+
+
+def encode_error(exc: BaseException) -> dict:
+    """An exception as plain data for the channel layer: its class name and string arguments."""
+    return {"type": type(exc).__name__, "args": [str(arg) for arg in exc.args], "message": str(exc)}
+
+
+def decode_error(error: dict) -> Exception:
+    """The exception to raise on the asking side: the same class if allowed, else RemoteError."""
+    cls = ERRORS.get(error.get("type"))
+    if cls is not None:
+        try:
+            return cls(*error.get("args", ()))
+        except Exception:  # a constructor that does not take its own args back: say so, not crash
+            pass
+    return RemoteError(str(error.get("type")), str(error.get("message")))
+
+
+class _Outage:
+    """A dependency failing: logged once when it starts and once when it recovers, not per retry."""
+
+    def __init__(self, what: str):
+        self.what = what
+        self.since: float | None = None
+
+    def failed(self, exc: BaseException) -> float:
+        """Note a failure; returns how long the outage has lasted."""
+        now = time.monotonic()
+        if self.since is None:
+            self.since = now
+            logger.error("cluster: %s failed; retrying (logged once until it recovers): %r", self.what, exc)
+        return now - self.since
+
+    def recovered(self) -> None:
+        if self.since is not None:
+            logger.warning("cluster: %s recovered after %.1f s", self.what, time.monotonic() - self.since)
+            self.since = None
 
 
 @dataclass
@@ -103,6 +177,7 @@ class Cluster:
         self.remote_actors: set["RemoteActor"] = set()
         self._pending: dict[str, asyncio.Future] = {}
         self._tasks: list[asyncio.Task] = []
+        self._redis_outage = _Outage("Redis (leases)")
         self._started = asyncio.Lock()
 
     async def start(self, registry) -> None:
@@ -126,19 +201,31 @@ class Cluster:
     # --- leases -------------------------------------------------------------------------
 
     async def acquire(self, document_id) -> Lease:
-        """Take the document's lease, or raise NotOwner naming the holder's channel."""
+        """Take the document's lease, or raise NotOwner naming the holder's channel.
+
+        Raises Unavailable if Redis does not answer within ACQUIRE_TIMEOUT.
+        """
         key = str(document_id)
-        while True:
-            token = await self.redis.eval(_ACQUIRE, 2, LEASE_KEY.format(key), FENCE_KEY.format(key),
-                                          self.channel, int(self.lease_ttl * 1000))
-            if token is not None:
-                lease = Lease(key, int(token), f"{self.channel} {int(token)}")
-                self.leases[key] = lease
-                return lease
-            holder = await self.owner(key)
-            if holder is not None:
-                raise NotOwner(holder)
-            # Expired between the two calls: try again.
+        try:
+            async with asyncio.timeout(ACQUIRE_TIMEOUT):
+                for _ in range(ACQUIRE_ATTEMPTS):
+                    token = await self.redis.eval(_ACQUIRE, 2, LEASE_KEY.format(key), FENCE_KEY.format(key),
+                                                  self.channel, int(self.lease_ttl * 1000))
+                    if token is not None:
+                        self._redis_outage.recovered()
+                        lease = Lease(key, int(token), f"{self.channel} {int(token)}")
+                        self.leases[key] = lease
+                        return lease
+                    holder = await self.owner(key)
+                    self._redis_outage.recovered()
+                    if holder is not None:
+                        raise NotOwner(holder)
+                    # Expired between the two calls: try again.
+        except (RedisError, OSError, TimeoutError) as exc:
+            self._redis_outage.failed(exc)
+            raise Unavailable(f"document {key}: Redis did not answer, so no server can take the document "
+                              f"({exc!r})") from exc
+        raise Unavailable(f"document {key}: its lease changed hands {ACQUIRE_ATTEMPTS} times in a row")
 
     async def owner(self, document_id) -> str | None:
         value = await self.redis.get(LEASE_KEY.format(document_id))
@@ -151,7 +238,10 @@ class Cluster:
     async def release(self, lease: Lease) -> None:
         if self.leases.get(lease.document_id) is lease:
             del self.leases[lease.document_id]
-        await self.redis.eval(_RELEASE, 1, LEASE_KEY.format(lease.document_id), lease.value)
+        try:
+            await self.redis.eval(_RELEASE, 1, LEASE_KEY.format(lease.document_id), lease.value)
+        except (RedisError, OSError) as exc:
+            self._redis_outage.failed(exc)  # the lease expires on its own after its TTL
 
     # --- forwarding side ------------------------------------------------------------------
 
@@ -165,7 +255,11 @@ class Cluster:
         })
         return remote
 
-    async def ask_remote(self, owner_channel: str, document_id, request, timeout: float = 10.0):
+    async def ask_remote(self, owner_channel: str, document_id, request, timeout: float = REQUEST_TIMEOUT):
+        """Ask the owner process's actor; its errors are raised here as the same classes (see ERRORS).
+
+        Raises Unavailable if the owner does not answer within `timeout`.
+        """
         rid = uuid.uuid4().hex
         future = self._pending[rid] = asyncio.get_running_loop().create_future()
         fields = {k: getattr(request, k) for k in request.__dataclass_fields__ if k != "reply"}
@@ -174,21 +268,30 @@ class Cluster:
                                                   "kind": type(request).__name__, "fields": fields,
                                                   "reply_to": self.channel})
             return await asyncio.wait_for(future, timeout)
+        except TimeoutError as exc:
+            raise Unavailable(f"document {document_id}: its server did not answer within {timeout:g} s") from exc
+        except (RedisError, OSError, ChannelFull) as exc:
+            raise Unavailable(f"document {document_id}: could not reach its server ({exc!r})") from exc
         finally:
             self._pending.pop(rid, None)
 
     # --- the process channel ----------------------------------------------------------------
 
     async def _receive(self) -> None:
+        # The process's only inbox: it retries for as long as the process lives, but past
+        # RECEIVE_OUTAGE_LIMIT those waiting on it are failed rather than left waiting.
+        outage = _Outage("receiving on the process channel")
         while True:
             try:
                 message = await self.layer.receive(self.channel)
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                logger.exception("cluster: receiving failed; retrying")
+            except Exception as exc:
+                if outage.failed(exc) >= RECEIVE_OUTAGE_LIMIT:
+                    self._fail_waiters(Unavailable("this server lost contact with the others (channel layer)"))
                 await asyncio.sleep(1)
                 continue
+            outage.recovered()
             try:
                 await self._dispatch(message)
             except Exception:
@@ -214,7 +317,15 @@ class Cluster:
                 if message["ok"]:
                     future.set_result(message["result"])
                 else:
-                    future.set_exception(ActorStopped(message["error"]))
+                    future.set_exception(decode_error(message["error"]))
+
+    def _fail_waiters(self, error: Exception) -> None:
+        """Fail the requests awaiting replies and close the forwarded connections (they resync later)."""
+        for future in list(self._pending.values()):
+            if not future.done():
+                future.set_exception(error)
+        for remote in list(self.remote_actors):
+            remote.lost(f"{error}, reconnect", codes.TRY_AGAIN_LATER)
 
     async def _on_join(self, message: dict) -> None:
         subscriber = RemoteSubscriber(self, message)
@@ -223,6 +334,14 @@ class Cluster:
         except NotOwner:
             await self.layer.send(subscriber.sid, {"type": "collab.close", "code": codes.INTERNAL_ERROR,
                                                    "reason": "owner moved, reconnect"})
+            return
+        except DocumentGone:  # deleted since the forwarding process checked access: as a local join would be
+            await self.layer.send(subscriber.sid, {"type": "collab.close", "code": codes.NO_SUCH_DOCUMENT,
+                                                   "reason": "no such document"})
+            return
+        except Unavailable:  # already logged where it gave up
+            await self.layer.send(subscriber.sid, {"type": "collab.close", "code": codes.INTERNAL_ERROR,
+                                                   "reason": "document unavailable, try again"})
             return
         except Exception:
             logger.exception("cluster: join of %s failed", message["document"])
@@ -236,13 +355,15 @@ class Cluster:
         reply = {"type": "collab.reply", "rid": message["rid"]}
         try:
             request = _REQUESTS[message["kind"]](**message["fields"])
-            actor = self.registry.get_running(message["document"])
+            actor = await self.registry.get_owned(message["document"])
             if actor is None:
                 raise ActorStopped("the document is not open here any more")
             result = await actor.ask(request)
             reply.update(ok=True, result=result)
         except Exception as exc:
-            reply.update(ok=False, error=f"{type(exc).__name__}: {exc}")
+            if type(exc).__name__ not in ERRORS:
+                logger.error("cluster: a request for %s failed", message["document"], exc_info=exc)
+            reply.update(ok=False, error=encode_error(exc))
         await self.layer.send(message["reply_to"], reply)
 
     # --- upkeep ------------------------------------------------------------------------------
@@ -255,14 +376,29 @@ class Cluster:
                              px=int(max(self.lease_ttl, 3 * WATCH_INTERVAL) * 1000))
 
     async def _watch(self) -> None:
+        outage = _Outage("lease upkeep")
         while True:
             await asyncio.sleep(WATCH_INTERVAL)
             try:
                 await self._watch_once()
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                logger.exception("cluster: upkeep failed")
+            except Exception as exc:
+                # Past the lease TTL without renewing, our leases may have expired and another
+                # process may own our documents: stop serving them (the store's fencing would
+                # refuse our writes anyway), and fail whoever waits on other processes.
+                if outage.failed(exc) >= self.lease_ttl and isinstance(exc, (RedisError, OSError)):
+                    self._lose_leases("this server lost contact with Redis, reconnect")
+                    self._fail_waiters(Unavailable("this server lost contact with the others (Redis)"))
+            else:
+                outage.recovered()
+
+    def _lose_leases(self, reason: str) -> None:
+        for lease in list(self.leases.values()):
+            del self.leases[lease.document_id]
+            actor = self.registry.get_running(lease.document_id)
+            if actor is not None:
+                actor.abandon(codes.INTERNAL_ERROR, reason)
 
     async def _watch_once(self) -> None:
         await self._heartbeat()

@@ -3,6 +3,13 @@
 These coroutines run on the server's event loop, where the actors live: an
 async view awaits them directly, sync code (the admin) through async_to_sync.
 They are the only way other apps reach a document's actor.
+
+Errors are the same wherever the document's actor lives (this process or,
+with Redis, another one): DocumentGone for a deleted document (a 404),
+Unavailable when the actor could not be reached within the engine's retry
+bounds (transient: a 503, try again), ValueError for input the document
+cannot take, and RemoteError for anything else another process failed with
+(a bug there: a 500). They are re-exported here for callers.
 """
 
 import asyncio
@@ -10,8 +17,15 @@ import resource
 
 from pycrdt import Doc
 
-from .messages import ApplyUpdate, Flush, GetState, Inspect, TakeSnapshot
+from .cluster import RemoteError
+from .messages import ApplyUpdate, Flush, GetState, Inspect, TakeSnapshot, Unavailable
 from .registry import get_registry
+from .store import DocumentGone
+
+__all__ = [
+    "DocumentGone", "RemoteError", "Unavailable",
+    "live_state", "apply_update", "edit", "flush", "take_snapshot", "open_documents", "process_stats",
+]
 
 
 async def live_state(document_id) -> tuple[bytes, bytes]:

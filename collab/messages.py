@@ -14,6 +14,15 @@ class ActorStopped(Exception):
     """The actor stopped (or failed) before it could handle the message."""
 
 
+class Unavailable(Exception):
+    """The document's actor could not be reached within the retry bound; try again later.
+
+    Raised when actors keep stopping, Redis is unreachable or the owner process
+    does not answer: a transient failure (a socket closes with a code the client
+    reconnects after, an HTTP request gets a 503), never "no such document".
+    """
+
+
 @dataclass(frozen=True, slots=True)
 class Request:
     # Resolved by the actor with the answer, or failed with the error.

@@ -12,10 +12,15 @@ import logging
 
 from .actor import DocumentActor, State
 from .config import CollabConfig
-from .messages import ActorStopped, Join
+from .messages import ActorStopped, Join, Unavailable
 from .store import BaseStore, store_from_config
 
 logger = logging.getLogger(__name__)
+
+# How many times a caller follows a document's actor as it stops and is replaced before
+# giving up with Unavailable. One stop in the middle of a request is normal (an idle
+# stop, a failover); several in a row mean the document cannot stay open.
+ATTEMPTS = 5
 
 
 class Registry:
@@ -35,9 +40,12 @@ class Registry:
         return actor if actor is not None and actor.state is State.RUNNING else None
 
     async def get(self, document_id) -> DocumentActor:
-        """The running actor of a document, spawned (loaded from the store) if need be."""
+        """The running actor of a document, spawned (loaded from the store) if need be.
+
+        Raises Unavailable if its actors keep stopping before it could be used.
+        """
         key = str(document_id)
-        while True:
+        for _ in range(ATTEMPTS):
             actor = self._actors.get(key)
             if actor is None:
                 actor = await self._spawn(key, document_id)
@@ -47,6 +55,23 @@ class Registry:
                 await actor.wait_settled()
             elif self._actors.get(key) is actor:
                 del self._actors[key]
+        raise self._gave_up(key, "its actor stopped each time it was opened")
+
+    async def get_owned(self, document_id) -> DocumentActor | None:
+        """The running actor of a document, waiting for one this process is loading; None if none.
+
+        For requests forwarded by other processes: never spawns (they only come
+        here because this process held the lease).
+        """
+        loading = self._loading.get(str(document_id))
+        if loading is not None:
+            await asyncio.shield(loading)
+        return self.get_running(document_id)
+
+    def _gave_up(self, key: str, why: str) -> Unavailable:
+        # Once per request that gives up, after ATTEMPTS silent retries.
+        logger.warning("document %s: giving up after %d attempts: %s", key, ATTEMPTS, why)
+        return Unavailable(f"document {key} is unavailable: {why}; try again later")
 
     async def _spawn(self, key, document_id) -> DocumentActor:
         loading = self._loading.get(key)
@@ -97,30 +122,43 @@ class Registry:
             return await self.cluster.join_remote(document_id, subscriber, channel, exc.owner_channel)
 
     async def join_local(self, document_id, subscriber) -> DocumentActor:
-        """Subscribe to the actor of this process, retrying if it stops meanwhile."""
-        while True:
+        """Subscribe to the actor of this process, retrying (a bounded number of times) if it stops meanwhile."""
+        for _ in range(ATTEMPTS):
             actor = await self.get(document_id)
             try:
                 await actor.ask(Join(subscriber=subscriber))
                 return actor
             except ActorStopped:
                 continue
+        raise self._gave_up(str(document_id), "its actor stopped each time a connection joined")
 
     async def ask(self, document_id, request):
-        """Send a request to the document's actor (spawned if need be, wherever it lives)."""
+        """Send a request to the document's actor (spawned if need be, wherever it lives).
+
+        An actor that stops meanwhile, here or on the owner process, is followed to its
+        successor (which may be on another process), a bounded number of times: the
+        caller gets the same errors wherever the actor lives (DocumentGone for a deleted
+        document), or Unavailable.
+        """
         from .cluster import NotOwner
 
-        while True:
+        for attempt in range(ATTEMPTS):
+            if attempt > 1:
+                await asyncio.sleep(0.05 * 2 ** attempt)  # let a stopping owner release its lease
             try:
                 actor = await self.get(document_id)
             except NotOwner as exc:
-                return await self.cluster.ask_remote(exc.owner_channel, document_id, request)
+                try:
+                    return await self.cluster.ask_remote(exc.owner_channel, document_id, request)
+                except (ActorStopped, NotOwner):
+                    continue  # the owner's actor stopped, or it lost the document, meanwhile
             try:
                 return await actor.ask(request)
             except ActorStopped:
                 if actor.state is State.FAILED:
                     raise
                 continue
+        raise self._gave_up(str(document_id), "its actor stopped each time it was asked")
 
     async def ask_if_open(self, document_id, request):
         """Like ask, but only if the document is open somewhere; None otherwise."""

@@ -262,3 +262,37 @@ async def test_hundred_documents_have_one_owner_each_spread_over_processes(clust
     counts = {port: len(docs) for port, docs in hosted.items()}
     assert len(counts) == 3 and min(counts.values()) >= 15, f"owners should be spread: {counts}"
     await asyncio.gather(*(c.close() for c in clients))
+
+
+async def test_a_deleted_document_is_not_found_through_a_non_owner_process(cluster):
+    """collab.live through another process gets DocumentGone, as the owner's own sockets get 4404."""
+    (owner,) = cluster(1)
+    seed = await seeded(owner)
+    doc = seed["documents"][0]
+    client = YClient(owner.document_ws(doc), token=seed["tokens"]["ann"])
+    await client.connect()
+    await client.synced.wait()
+    assert lease_owner_port([owner], doc) == owner.port
+    # A script process with the same settings is a non-owner member of the cluster.
+    result = owner.django(
+        "import asyncio\nfrom pycrdt import Doc, Text\n"
+        "from collab import live\nfrom collab.messages import Flush\nfrom collab.registry import get_registry\n"
+        "from documents.models import Document\n"
+        f"Document.objects.filter(pk='{doc}').delete()\n"
+        "async def main():\n"
+        "    registry = await get_registry()\n"
+        "    d = Doc(); d['t'] = Text('after delete')\n"
+        "    await live.apply_update('" + doc + "', d.get_update())  # applied by the owner's live actor\n"
+        "    try:\n"
+        "        await registry.ask('" + doc + "', Flush())  # its save fails: the document is gone\n"
+        "        return 'no error'\n"
+        "    except Exception as exc:\n"
+        "        return type(exc).__name__\n"
+        "    finally:\n"
+        "        await registry.stop_all()\n"
+        "result = asyncio.run(main())\n"
+    )
+    await asyncio.wait_for(client.closed.wait(), 20)
+    assert client.close_code == 4404, "the owner closes its own sockets as 'no such document'"
+    assert result == "DocumentGone", "a non-owner process must get the same 'not found' as the owner"
+    await client.close()
