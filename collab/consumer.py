@@ -20,8 +20,9 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 
 from . import codes, protocol
 from .access import Entry, Verdict, get_watcher, verdicts
-from .messages import ActorStopped, Incoming, Leave
+from .messages import ActorStopped, Incoming, Leave, Unavailable
 from .registry import get_registry
+from .store import DocumentGone
 from .subscriber import QueuedSubscriber
 from .transport import TransportGate, send_error
 
@@ -172,6 +173,14 @@ class DocumentConsumer(AsyncWebsocketConsumer):
         )
         try:
             self.actor = await registry.join(self.document_id, self.connection, self.channel_name)
+        except DocumentGone:
+            # Deleted between the access check and the join.
+            self.connection.stop()
+            return await self.close(codes.NO_SUCH_DOCUMENT, "no such document")
+        except Unavailable:
+            # Logged once where it gave up (registry/cluster), not once per socket.
+            self.connection.stop()
+            return await self.close(codes.INTERNAL_ERROR, "document unavailable, try again")
         except Exception:
             logger.exception("document %s: could not open", self.document_id)
             self.connection.stop()

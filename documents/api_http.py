@@ -26,9 +26,12 @@ from ninja.errors import HttpError, ValidationError
 from ninja.parser import Parser
 from pydantic import Field
 
+from collab import live
+
 UNROUTED = "unrouted"
 # The project's own 404 for /api/ says the same (editor.views): one answer whichever answers.
 NOT_FOUND = "There is nothing at this address."
+NO_SUCH_DOCUMENT = "No such document"  # as documents.api says it
 
 
 class Error(Schema):
@@ -91,6 +94,7 @@ COMMON_ERRORS = {
     405: "Method not allowed here (see the Allow header)",
     422: "Unprocessable Content: a parameter or the body does not fit the schema",
     429: "Too Many Requests (see the Retry-After header)",
+    503: "The document's server could not be reached in time: try again (see the Retry-After header)",
 }
 BODY_ERRORS = {
     400: "The body is not valid JSON",
@@ -108,6 +112,9 @@ class Api(NinjaAPI):
         self.add_exception_handler(ValidationError, self._invalid)
         self.add_exception_handler(RequestDataTooBig, self._too_large)
         self.add_exception_handler(Http404, lambda request, exc: error_response(404, NOT_FOUND))
+        # The live document's errors (collab.live), the same whichever process holds the document.
+        self.add_exception_handler(live.DocumentGone, lambda request, exc: error_response(404, NO_SUCH_DOCUMENT))
+        self.add_exception_handler(live.Unavailable, self._unavailable)
 
     # --- errors ---------------------------------------------------------------------
 
@@ -120,6 +127,11 @@ class Api(NinjaAPI):
     @staticmethod
     def _invalid(request, exc: ValidationError):
         return error_response(422, _describe(exc.errors), exc.errors)
+
+    @staticmethod
+    def _unavailable(request, exc):
+        # Already logged once where the engine gave up; a retry usually finds the document's new owner.
+        return error_response(503, "The document is unavailable for a moment: try again", Retry_After="2")
 
     @staticmethod
     def _too_large(request, exc):

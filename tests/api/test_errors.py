@@ -141,3 +141,16 @@ def test_every_operation_declares_the_errors_it_can_answer(daphne_server):
             for status in expected:
                 content = operation["responses"][status]["content"]["application/json"]["schema"]
                 assert content == {"$ref": "#/components/schemas/Error"}, (method, path, status, content)
+
+
+@pytest.mark.parametrize("error, status", [("DocumentGone", 404), ("Unavailable", 503)])
+def test_the_live_documents_errors_are_json_with_their_status(rf, error, status):
+    """A document deleted meanwhile, or whose server did not answer in time (collab.live), is no 500."""
+    from collab import live
+    from documents.api import api
+
+    response = api.on_exception(rf.get("/api/documents/"), getattr(live, error)("x"))
+    assert response.status_code == status, response.content
+    assert isinstance(json.loads(response.content)["detail"], str)
+    if status == 503:
+        assert response["Retry-After"], "a 503 says when to try again"
