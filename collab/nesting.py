@@ -114,9 +114,7 @@ class _Reader:
         elif kind == _JSON:
             for _ in range(self.uint()):
                 _check_json(self.string())
-        elif kind == _BINARY:
-            self.skip(self.uint())
-        elif kind == _STRING_CONTENT:
+        elif kind in (_BINARY, _STRING_CONTENT):
             self.skip(self.uint())
         elif kind == _EMBED:
             _check_json(self.string())
