@@ -17,13 +17,10 @@ from pycrdt import Doc, Text, XmlElement, XmlFragment, XmlText
 from collab import codes, nesting, protocol
 from collab.client import YClient
 from tests.api.client import ApiClient
+from tests.support.crdt import paragraph
 
 XML_DEPTH = 60_000
 ANY_DEPTH = 50_000
-
-
-def paragraph(text: str) -> XmlElement:
-    return XmlElement("paragraph", contents=[XmlText(text)])
 
 
 def in_big_stack(function):
