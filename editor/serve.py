@@ -211,6 +211,23 @@ def document_stack_size(max_document_size: int) -> int:
     return -(-size // resource.getpagesize()) * resource.getpagesize()
 
 
+def _thread_stack(size: int) -> int:
+    """Set threads' stack size to `size`, or the largest half of it the system will map (strict overcommit)."""
+    while True:
+        threading.stack_size(size)
+        try:
+            probe = threading.Thread(target=lambda: None)
+            probe.start()
+            probe.join()
+            return size
+        except RuntimeError:
+            if size <= 64 * 1024 * 1024:
+                raise
+            size //= 2
+            print(f"Threads cannot have a stack that fits the deepest document; using {size // 2**20} MiB: "
+                  "lower COLLAB_MAX_DOCUMENT_SIZE or allow more memory overcommit.", file=sys.stderr)
+
+
 def ensure_stack(max_document_size: int) -> None:
     """Give the main thread and every later thread a stack for the deepest document.
 
@@ -224,7 +241,7 @@ def ensure_stack(max_document_size: int) -> None:
     page is backed only when a deep document reaches it.
     """
     need = document_stack_size(max_document_size)
-    threading.stack_size(need)
+    _thread_stack(need)  # the main thread's stack is charged as it grows, not reserved: no fallback needed
     soft, hard = resource.getrlimit(resource.RLIMIT_STACK)
     if soft == resource.RLIM_INFINITY or soft >= need:
         return
