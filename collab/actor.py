@@ -15,7 +15,7 @@ import time
 
 from pycrdt import Doc, merge_updates
 
-from . import codes, protocol
+from . import codes, nesting, protocol
 from .config import CollabConfig
 from .messages import (
     Abandon,
@@ -333,6 +333,7 @@ class DocumentActor:
                                self.document_id, self._config.max_document_size)
                 self._drop(subscriber, codes.TOO_LARGE, "document size limit reached")
                 return
+        nesting.check(update)  # raises for values nested too deep for the Doc's stack: a bad message
         with self._doc.transaction(origin=subscriber.sid):
             self._doc.apply_update(update)
         self._after_change(update, subscriber.username, exclude=subscriber.sid)

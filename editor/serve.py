@@ -27,7 +27,9 @@ server buffer.
 import asyncio
 import ipaddress
 import os
+import resource
 import sys
+import threading
 
 from daphne.cli import CommandLineInterface
 from daphne.ws_protocol import WebSocketFactory, WebSocketProtocol
@@ -186,10 +188,81 @@ def _reason_phrases() -> None:
         http.RESPONSES[status.value] = rfc_9110.get(status.value, status.phrase).encode()
 
 
+# Native stack for deep documents. pycrdt's Rust core (yrs) recurses once per
+# nesting level when it deletes a subtree (a remote delete applied by an actor,
+# a restore) and when it converts values, so a deep enough document overflows
+# the stack: a segfault that takes every open document of the process with it.
+# Nesting costs at least BYTES_PER_LEVEL of the document's encoded size (an
+# array in an array, from a client with a one-byte id; an XML element costs
+# 7), so the size limit bounds the depth; each level costs at most
+# STACK_PER_LEVEL of stack (measured with pycrdt 0.14.13: 256 B to delete a
+# nested branch, 413 B for str() of an XML tree, which the server does not use).
+# Every thread that touches a document gets a stack for the deepest document
+# the limit allows. Deep JSON values (2 bytes per level) would need far more:
+# collab/nesting.py refuses those before they reach the Doc.
+BYTES_PER_LEVEL = 6
+STACK_PER_LEVEL = 384
+STACK_BASE = 16 * 1024 * 1024  # Python, Daphne and Django frames under the Doc's
+
+
+def document_stack_size(max_document_size: int) -> int:
+    """Bytes of stack a thread needs to handle the deepest document under the size limit."""
+    size = STACK_BASE + max_document_size // BYTES_PER_LEVEL * STACK_PER_LEVEL
+    return -(-size // resource.getpagesize()) * resource.getpagesize()
+
+
+def _thread_stack(size: int) -> int:
+    """Set threads' stack size to `size`, or the largest half of it the system will map (strict overcommit)."""
+    while True:
+        threading.stack_size(size)
+        try:
+            probe = threading.Thread(target=lambda: None)
+            probe.start()
+            probe.join()
+            return size
+        except RuntimeError:
+            if size <= 64 * 1024 * 1024:
+                raise
+            size //= 2
+            print(f"Threads cannot have a stack that fits the deepest document; using {size // 2**20} MiB: "
+                  "lower COLLAB_MAX_DOCUMENT_SIZE or allow more memory overcommit.", file=sys.stderr)
+
+
+def ensure_stack(max_document_size: int) -> None:
+    """Give the main thread and every later thread a stack for the deepest document.
+
+    The main thread (the event loop: actors, async views) grows its stack up
+    to RLIMIT_STACK, but the kernel places shared libraries and the heap
+    below it according to the limit at exec time, so a raised limit only
+    takes full effect in a new image: raise it and exec this same command
+    once (same PID, so supervisors and tests still see the same process).
+    Threads Python starts (the store's executor, asgiref's sync views) get
+    threading.stack_size. Both are address space reserved, not memory: a
+    page is backed only when a deep document reaches it.
+    """
+    need = document_stack_size(max_document_size)
+    _thread_stack(need)  # the main thread's stack is charged as it grows, not reserved: no fallback needed
+    soft, hard = resource.getrlimit(resource.RLIMIT_STACK)
+    if soft == resource.RLIM_INFINITY or soft >= need:
+        return
+    if hard != resource.RLIM_INFINITY and hard < need:
+        print(f"The stack limit (ulimit -s) is {hard // 1024} KiB; documents nested deep enough to need more "
+              f"than that ({need // 1024} KiB) would crash the server: raise the hard limit or lower "
+              "COLLAB_MAX_DOCUMENT_SIZE.", file=sys.stderr)
+        if hard <= soft:
+            return
+        need = hard
+    resource.setrlimit(resource.RLIMIT_STACK, (need, hard))
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, [sys.executable, *sys.orig_argv[1:]])
+
+
 def main(argv: list[str]) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "editor.settings")
     from django.conf import settings
 
+    ensure_stack(int(settings.COLLAB["MAX_DOCUMENT_SIZE"]))
     limit = 2 * int(settings.COLLAB["MAX_DOCUMENT_SIZE"])
     host = os.environ.get("HOST", "127.0.0.1")
     port = os.environ.get("PORT", "8000")
