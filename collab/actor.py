@@ -6,6 +6,11 @@ the `pycrdt.Doc`. It fans updates out to every other subscriber, writes them
 to the store in the background (debounced, with a ceiling, one write at a
 time), takes snapshots, and publishes what is durably stored as its own
 awareness state so that clients can show a truthful "Saved".
+
+The actor is the mechanics (mailbox, lifecycle, the Doc, subscribers); the
+policies live apart as plain bookkeeping it consults: what to save and when
+(`persistence.PersistencePlan`), how to coalesce the fan-out (`outbox.Outbox`)
+and who owns which awareness entry (`presence.Presence`).
 """
 
 import asyncio
@@ -13,7 +18,7 @@ import enum
 import logging
 import time
 
-from pycrdt import Doc, merge_updates
+from pycrdt import Doc
 
 from . import codes, nesting, protocol
 from .config import CollabConfig
@@ -34,8 +39,10 @@ from .messages import (
     Tick,
     WriteDone,
 )
+from .outbox import Outbox
+from .persistence import PersistencePlan, SnapshotJob, Write
 from .presence import Presence, Refused
-from .store import BaseStore, DocumentGone, SnapshotData, StaleOwner
+from .store import BaseStore, DocumentGone, StaleOwner
 
 logger = logging.getLogger(__name__)
 
@@ -53,26 +60,6 @@ class State(enum.Enum):
     STOPPING = "stopping"
     STOPPED = "stopped"
     FAILED = "failed"
-
-
-class _LogJob:
-    __slots__ = ("seq", "update", "state_vector", "received", "authors")
-
-    def __init__(self, seq, update, state_vector, received, authors):
-        self.seq = seq  # UpdateLog sequence number
-        self.update = update  # merged unsaved updates
-        self.state_vector = state_vector  # document state vector once this is stored
-        self.received = received  # count of updates received up to this job
-        self.authors = authors  # authors to restore if the write fails
-
-
-class _SnapshotJob(_LogJob):
-    __slots__ = ("data", "requests")
-
-    def __init__(self, data, update, received, authors, requests):
-        super().__init__(data.last_seq, update, data.state_vector, received, authors)
-        self.data = data
-        self.requests = requests  # TakeSnapshot requests answered by this snapshot
 
 
 def _is_fatal(exc: BaseException) -> bool:
@@ -103,35 +90,17 @@ class DocumentActor:
         self._task: asyncio.Task | None = None
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at = float("inf")
-        # Persistence state.
-        self._next_seq = 1
-        self._unsaved: list[bytes] = []
-        self._unsaved_bytes = 0
-        self._first_unsaved = 0.0
-        self._last_change = 0.0
-        self._received = 0  # updates applied so far
-        self._durable = 0  # of which durably stored
-        self._authors: set[str] = set()  # editors since the last snapshot
-        self._changed_at: float | None = None  # first change since the last snapshot
-        self._writer: asyncio.Task | None = None
-        self._retry_at = 0.0
-        self._backoff = 0.0
-        self._failing = False
-        # Snapshots fail and retry on their own: log appends go on meanwhile.
-        self._snapshot_retry_at = 0.0
-        self._snapshot_backoff = 0.0
-        self._snapshot_failing = False
+        # What is unsaved and when to write it (replaced once loaded).
+        self._plan = PersistencePlan(config)
+        self._writer: asyncio.Task | None = None  # the write in flight
         self._flush_waiters: list[tuple[int, asyncio.Future]] = []
-        self._snapshot_requests: list[TakeSnapshot] = []
-        self._durable_sv = b""
         self._last_commit: float | None = None
         self._idle_since = time.monotonic()
         self._renewed_at = 0.0
         self._gone = False
-        # Updates waiting to be fanned out: (update, sid of its sender or None).
-        self._outbox: list[tuple[bytes, str | None]] = []
+        # Updates waiting to be fanned out, and the timer that sends them.
+        self._outbox = Outbox(config.fanout_interval)
         self._fanout_timer: asyncio.TimerHandle | None = None
-        self._last_fanout = float("-inf")
         # Encoded size of the document: exact after a load or snapshot, plus the
         # sizes of the updates applied since (an upper bound: merging shrinks them).
         self._size = 0
@@ -144,9 +113,8 @@ class DocumentActor:
         with self._doc.transaction(origin="load"):
             for update in loaded.updates:
                 self._doc.apply_update(update)
-        self._next_seq = loaded.next_seq
         self._size = len(self._doc.get_update())
-        self._durable_sv = self._doc.get_state()
+        self._plan = PersistencePlan(self._config, loaded.next_seq, self._doc.get_state())
         self._publish_saved()
         self.state = State.RUNNING
         self._settled.set()
@@ -240,7 +208,7 @@ class DocumentActor:
             case GetState():
                 self._answer(message, lambda: (self._doc.get_update(), self._doc.get_state()))
             case TakeSnapshot():
-                self._snapshot_requests.append(message)
+                self._plan.snapshot_requests.append(message)
                 self._start_write(force=True)
             case Inspect():
                 self._answer(message, self.inspect)
@@ -346,62 +314,31 @@ class DocumentActor:
 
     def _after_change(self, update: bytes, author: str, exclude) -> None:
         self._queue_fanout(update, exclude)
-        now = time.monotonic()
-        if not self._unsaved:
-            self._first_unsaved = now
-        self._last_change = now
-        self._unsaved.append(update)
-        self._unsaved_bytes += len(update)
+        self._plan.changed(update, author, time.monotonic())
         self._size += len(update)
-        self._received += 1
-        if author:
-            self._authors.add(author)
-        if self._changed_at is None:
-            self._changed_at = now
-        if len(self._unsaved) >= 256:
-            # Keep memory bounded while a write is slow or the database is down.
-            self._unsaved = [merge_updates(*self._unsaved)]
         self._reschedule()
 
     # --- fan-out ------------------------------------------------------------------------
 
     def _queue_fanout(self, update: bytes, exclude) -> None:
-        """Send an update to every subscriber but `exclude`, coalescing bursts.
-
-        The first update after a quiet spell goes out at once; the ones that
-        follow within `fanout_interval` are merged and sent together, one
-        frame per recipient. Under load this divides the frames (and the
-        per-frame cost of the WebSocket stack) by the updates per interval.
-        """
-        self._outbox.append((update, exclude))
+        """Send an update to every subscriber but `exclude`, coalescing bursts (see `outbox`)."""
+        self._outbox.add(update, exclude)
         if self._fanout_timer is not None:
             return
         loop = asyncio.get_running_loop()
-        due = self._last_fanout + self._config.fanout_interval
+        due = self._outbox.due
         if loop.time() >= due:
             self._flush_outbox()
         else:
             self._fanout_timer = loop.call_at(due, self.post, FanOut())
 
     def _flush_outbox(self) -> None:
-        batch, self._outbox = self._outbox, []
         self._fanout_timer = None
-        self._last_fanout = asyncio.get_running_loop().time()
-        if not batch or not self._subscribers:
+        everyone, own = self._outbox.take(asyncio.get_running_loop().time())
+        if everyone is None:
             return
-        if len(batch) == 1:
-            update, exclude = batch[0]
-            self._broadcast(protocol.encode_update(update), exclude=exclude)
-            return
-        everyone = protocol.encode_update(merge_updates(*(update for update, _ in batch)))
-        # Authors get everything but their own updates (never an echo). Batches
-        # hold the few updates of one interval, so this stays cheap.
-        for_author = {}
-        for author in {who for _, who in batch if who is not None}:
-            others = [update for update, who in batch if who != author]
-            for_author[author] = protocol.encode_update(merge_updates(*others)) if others else None
         for sid, subscriber in self._subscribers.items():
-            frame = for_author[sid] if sid in for_author else everyone
+            frame = own[sid] if sid in own else everyone
             if frame is not None:
                 subscriber.send(frame)
 
@@ -417,7 +354,7 @@ class DocumentActor:
 
     def _publish_saved(self) -> None:
         """Our awareness entry tells clients which state is durably stored."""
-        frame = self._presence.publish_saved(self._durable_sv)
+        frame = self._presence.publish_saved(self._plan.durable_sv)
         self._renewed_at = time.monotonic()
         if self._subscribers:
             self._broadcast(frame, exclude=None)
@@ -425,13 +362,7 @@ class DocumentActor:
     # --- timers ------------------------------------------------------------------------
 
     def _next_deadline(self) -> float:
-        deadlines = []
-        if self._unsaved and self._writer is None:
-            due = min(self._last_change + self._config.flush_delay, self._first_unsaved + self._config.flush_max_wait)
-            deadlines.append(max(due, self._retry_at))
-        if self._changed_at is not None and self._writer is None:
-            deadlines.append(max(self._changed_at + self._config.snapshot_interval, self._retry_at,
-                                 self._snapshot_retry_at))
+        deadlines = [self._plan.deadline()]
         if self._subscribers:
             deadlines.append(self._renewed_at + AWARENESS_RENEW)
         else:
@@ -459,22 +390,9 @@ class DocumentActor:
         now = time.monotonic()
         if self._subscribers and now >= self._renewed_at + AWARENESS_RENEW:
             self._publish_saved()
-        if self._writer is None and now >= self._retry_at:
-            append_due = self._unsaved and now >= min(
-                self._last_change + self._config.flush_delay, self._first_unsaved + self._config.flush_max_wait
-            )
-            snapshot_due = (
-                self._changed_at is not None
-                and now >= self._changed_at + self._config.snapshot_interval
-                and now >= self._snapshot_retry_at
-            )
-            if append_due and self._snapshot_failing:
-                # A snapshot that keeps failing must not hold edits back from the log.
-                self._start_write()
-            elif snapshot_due:
-                self._start_write(snapshot=True)
-            elif append_due:
-                self._start_write()
+        due = self._plan.due(now)
+        if due is not None:
+            self._start_write(snapshot=due is Write.SNAPSHOT)
         if not self._subscribers and now >= self._idle_since + self._config.idle_timeout and self._writer is None:
             if self._external == 0:  # nobody is about to join
                 self.state = State.STOPPING
@@ -484,52 +402,26 @@ class DocumentActor:
     # --- persistence -------------------------------------------------------------------
 
     def _on_flush(self, request: Flush) -> None:
-        if self._durable >= self._received:
+        if self._plan.durable >= self._plan.received:
             request.reply.set_result(None)
             return
-        self._flush_waiters.append((self._received, request.reply))
+        self._flush_waiters.append((self._plan.received, request.reply))
         self._start_write(force=True)
-
-    def _take_unsaved(self) -> bytes | None:
-        if not self._unsaved:
-            return None
-        update = self._unsaved[0] if len(self._unsaved) == 1 else merge_updates(*self._unsaved)
-        self._unsaved = []
-        self._unsaved_bytes = 0
-        return update
 
     def _start_write(self, snapshot: bool = False, force: bool = False) -> None:
         """Hand the next write to the writer task, unless one is in flight."""
         if self._writer is not None or self.state is State.FAILED or self._gone:
             return
-        if force:
-            self._retry_at = 0.0
-        snapshot = snapshot or (bool(self._snapshot_requests) and time.monotonic() >= self._snapshot_retry_at)
-        if not snapshot and not self._unsaved:
-            return
-        update = self._take_unsaved()
-        authors = set(self._authors)
-        if snapshot:
-            requests, self._snapshot_requests = self._snapshot_requests, []
-            label = next((r.label for r in requests if r.label), "")
-            kind = next((r.kind for r in requests if r.kind != "auto"), "auto")
-            data = SnapshotData(
-                state=self._doc.get_update(),
-                state_vector=self._doc.get_state(),
-                last_seq=self._next_seq - 1,
-                authors=tuple(sorted(authors)),
-                label=label,
-                kind=kind,
-            )
-            self._authors.clear()
-            self._changed_at = None
-            self._size = len(data.state)
-            job = _SnapshotJob(data, update, self._received, authors, requests)
-            coro = self._store.snapshot(self.document_id, data, self._fence)
+        kind = self._plan.next_write(time.monotonic(), snapshot=snapshot, force=force)
+        if kind is Write.SNAPSHOT:
+            job = self._plan.start_snapshot(self._doc.get_update(), self._doc.get_state())
+            self._size = len(job.data.state)
+            coro = self._store.snapshot(self.document_id, job.data, self._fence)
+        elif kind is Write.APPEND:
+            job = self._plan.start_append(self._doc.get_state())
+            coro = self._store.append(self.document_id, job.seq, job.update, self._fence)
         else:
-            job = _LogJob(self._next_seq, update, self._doc.get_state(), self._received, authors)
-            self._next_seq += 1
-            coro = self._store.append(self.document_id, job.seq, update, self._fence)
+            return
         self._writer = asyncio.create_task(self._write(job, coro))
 
     async def _write(self, job, coro) -> None:
@@ -542,7 +434,7 @@ class DocumentActor:
 
     def _on_write_done(self, job, error, result) -> None:
         self._writer = None
-        is_snapshot = isinstance(job, _SnapshotJob)
+        plan = self._plan
         if error is not None:
             if isinstance(error, DocumentGone):
                 self._abandon(codes.NO_SUCH_DOCUMENT, "document deleted")
@@ -551,76 +443,44 @@ class DocumentActor:
                 logger.warning("document %s: a newer owner took over; abandoning", self.document_id)
                 self._abandon(codes.INTERNAL_ERROR, "document moved to another server")
                 return
-            # Keep what was not written, in front of anything newer, and retry later.
-            if job.update is not None:
-                if not self._unsaved:
-                    self._first_unsaved = time.monotonic()
-                self._unsaved.insert(0, job.update)
-                self._unsaved_bytes += len(job.update)
-            if is_snapshot:
-                self._on_snapshot_failed(job, error)
-                self._reschedule()
-                return
-            self._backoff = min(max(self._backoff * 2, 0.25), self._config.retry_max)
-            self._retry_at = time.monotonic() + self._backoff
-            if not self._failing:
-                # Once per outage, not once per retry.
+            # The plan keeps what was not written and says when to retry.
+            started = plan.failed(job, time.monotonic())
+            if isinstance(job, SnapshotJob):
+                # Its callers get the error rather than waiting for a retry.
+                for request in job.requests:
+                    if not request.reply.done():
+                        request.reply.set_exception(error)
+                if started:  # once until they recover, not once per retry
+                    logger.error("document %s: snapshot failed; edits still go to the update log, retrying: %r",
+                                 self.document_id, error)
+            elif started:  # once per outage, not once per retry
                 logger.error("document %s: write failed, keeping %d unsaved bytes and retrying: %r",
-                             self.document_id, self._unsaved_bytes, error)
-                self._failing = True
+                             self.document_id, plan.unsaved_bytes, error)
         else:
-            if self._failing:
+            failing, snapshot_failing = plan.failing, plan.snapshot_failing
+            plan.written(job)
+            if failing:
                 logger.warning("document %s: writes recovered", self.document_id)
-                self._failing = False
-            if is_snapshot and self._snapshot_failing:
+            if snapshot_failing and not plan.snapshot_failing:
                 logger.warning("document %s: snapshots recovered", self.document_id)
-                self._snapshot_failing = False
-                self._snapshot_backoff = 0.0
-                self._snapshot_retry_at = 0.0
-            self._backoff = 0.0
-            self._retry_at = 0.0
-            self._durable = max(self._durable, job.received)
-            self._durable_sv = job.state_vector
             self._last_commit = time.time()
             self._publish_saved()
             waiting = []
             for target, reply in self._flush_waiters:
-                if target <= self._durable:
+                if target <= plan.durable:
                     if not reply.done():
                         reply.set_result(None)
                 else:
                     waiting.append((target, reply))
             self._flush_waiters = waiting
-            if is_snapshot:
+            if isinstance(job, SnapshotJob):
                 for request in job.requests:
                     if not request.reply.done():
                         request.reply.set_result(result)
             # Chain what piled up meanwhile, if someone is waiting for it.
-            if self._flush_waiters or self._snapshot_requests:
+            if self._flush_waiters or plan.snapshot_requests:
                 self._start_write(force=True)
         self._reschedule()
-
-    def _on_snapshot_failed(self, job: _SnapshotJob, error: Exception) -> None:
-        """A snapshot failed: retry it with its own backoff; meanwhile edits go on to the log.
-
-        Whatever the cause (the database is down, or something in this
-        document's content cannot be stored), the edits it held are back in
-        `_unsaved`, where the next log append (due at once) takes them. Its
-        callers get the error rather than waiting for a retry.
-        """
-        self._authors |= job.authors
-        if self._changed_at is None:
-            self._changed_at = time.monotonic() - self._config.snapshot_interval
-        for request in job.requests:
-            if not request.reply.done():
-                request.reply.set_exception(error)
-        self._snapshot_backoff = min(max(self._snapshot_backoff * 2, 0.25), self._config.retry_max)
-        self._snapshot_retry_at = time.monotonic() + self._snapshot_backoff
-        if not self._snapshot_failing:
-            # Once until they recover, not once per retry.
-            logger.error("document %s: snapshot failed; edits still go to the update log, retrying: %r",
-                         self.document_id, error)
-            self._snapshot_failing = True
 
     def abandon(self, code: int, reason: str) -> None:
         """Stop without saving (the document was deleted, or another server owns it now)."""
@@ -636,8 +496,7 @@ class DocumentActor:
         for subscriber in list(self._subscribers.values()):
             subscriber.close(code, reason)
         self._subscribers.clear()
-        self._unsaved = []
-        self._changed_at = None
+        self._plan.discard()
         self._idle_since = 0.0
         self.state = State.STOPPING
         self._settled.clear()
@@ -650,20 +509,13 @@ class DocumentActor:
         """
         if not self._gone:
             await self._drain_writer()
-            if not self._gone and (self._changed_at is not None or self._unsaved):
+            if not self._gone and self._plan.dirty:
                 self._start_write(snapshot=True)
                 await self._drain_writer()
-            if not self._gone and self._unsaved and self._snapshot_failing:
+            if not self._gone and self._plan.unsaved and self._plan.snapshot_failing:
                 self._start_write()  # the snapshot failed: the log still takes the edits
                 await self._drain_writer()
-            # Nothing unsaved: an actor whose every edit is in the log may unload
-            # although its snapshot failed. Nothing is lost: the next load
-            # replays the log rows, which stay until a later snapshot covers
-            # them. Only the version this snapshot would have made (and its
-            # authors) is missing from the history: a lesser loss than pinning
-            # the document in memory until the snapshot can be written.
-            unsnapshotted = self._changed_at is not None and not self._snapshot_failing
-            if not self._gone and (unsnapshotted or self._unsaved or self._subscribers):
+            if not self._gone and (not self._plan.may_unload() or self._subscribers):
                 # Never unload a document whose last save failed: keep it and retry.
                 self.state = State.RUNNING
                 self._idle_since = time.monotonic()
@@ -702,7 +554,7 @@ class DocumentActor:
         for _, reply in self._flush_waiters:
             if not reply.done():
                 reply.set_exception(error)
-        for request in self._snapshot_requests:
+        for request in self._plan.snapshot_requests:
             if not request.reply.done():
                 request.reply.set_exception(error)
         self._settled.set()
@@ -728,10 +580,10 @@ class DocumentActor:
             "document": str(self.document_id),
             "state": self.state.value,
             "subscribers": len(self._subscribers),
-            "unsaved_bytes": self._unsaved_bytes,
+            "unsaved_bytes": self._plan.unsaved_bytes,
             "size": self._size,
             "last_commit": self._last_commit,
-            "failing": self._failing,
+            "failing": self._plan.failing,
             # Snapshots fail (edits still reach the log while "failing" is False).
-            "snapshot_failing": self._snapshot_failing,
+            "snapshot_failing": self._plan.snapshot_failing,
         }
