@@ -115,7 +115,7 @@ class DocumentActor:
                 self._doc.apply_update(update)
         self._size = len(self._doc.get_update())
         self._plan = PersistencePlan(self._config, loaded.next_seq, self._doc.get_state())
-        self._publish_saved()
+        self._publish_saved(time.monotonic())
         self.state = State.RUNNING
         self._settled.set()
         self._task = asyncio.create_task(self._run(), name=f"actor-{self.document_id}")
@@ -352,10 +352,11 @@ class DocumentActor:
         if frame is not None:
             self._broadcast(frame, exclude=subscriber.sid)
 
-    def _publish_saved(self) -> None:
+    def _publish_saved(self, now: float) -> None:
         """Our awareness entry tells clients which state is durably stored."""
         frame = self._presence.publish_saved(self._plan.durable_sv)
-        self._renewed_at = time.monotonic()
+        self._renewed_at = now
+        self._plan.saved_published(now, heard=bool(self._subscribers))
         if self._subscribers:
             self._broadcast(frame, exclude=None)
 
@@ -388,8 +389,8 @@ class DocumentActor:
 
     def _on_tick(self) -> None:
         now = time.monotonic()
-        if self._subscribers and now >= self._renewed_at + AWARENESS_RENEW:
-            self._publish_saved()
+        if self._plan.saved_due(now) or (self._subscribers and now >= self._renewed_at + AWARENESS_RENEW):
+            self._publish_saved(now)
         due = self._plan.due(now)
         if due is not None:
             self._start_write(snapshot=due is Write.SNAPSHOT)
@@ -464,7 +465,10 @@ class DocumentActor:
             if snapshot_failing and not plan.snapshot_failing:
                 logger.warning("document %s: snapshots recovered", self.document_id)
             self._last_commit = time.time()
-            self._publish_saved()
+            # Said at once to nobody, or at most every SAVED_INTERVAL to subscribers (the timer says the rest).
+            now = time.monotonic()
+            if not self._subscribers or plan.saved_due(now):
+                self._publish_saved(now)
             waiting = []
             for target, reply in self._flush_waiters:
                 if target <= plan.durable:

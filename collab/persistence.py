@@ -14,6 +14,10 @@ it what to write next and when to wake up. The actor runs the writes.
   their own: log appends go on meanwhile, so a snapshot that keeps failing
   never holds edits back.
 - Never unload what is not saved: see `may_unload`.
+- "Saved" is the state vector that the last committed write held, never
+  ahead of the database. Clients hear it at most every SAVED_INTERVAL, and
+  only when it changed: a busy document commits many times a second, and a
+  frame to every subscriber per commit was a quarter of all frames sent.
 """
 
 import enum
@@ -26,6 +30,9 @@ from .store import SnapshotData
 # Unsaved updates merged into one past this count: memory stays bounded while
 # a write is slow or the database is down.
 MERGE_AT = 256
+# Shortest time between two "saved" publications to a document's subscribers:
+# a few a second keeps the indicator lively without a frame per commit.
+SAVED_INTERVAL = 0.25
 
 
 class Write(enum.Enum):
@@ -77,6 +84,9 @@ class PersistencePlan:
         self.snapshot_requests: list = []
         # The state vector the last committed write held: what may be called saved.
         self.durable_sv = state_vector
+        # The saved state vector subscribers last heard (a loaded document is all saved), and when.
+        self.published_sv = state_vector
+        self.published_at = float("-inf")
 
     # --- what changed ------------------------------------------------------------
 
@@ -125,6 +135,8 @@ class PersistencePlan:
         if self.changed_at is not None and not self.in_flight:
             deadlines.append(max(self.changed_at + self._config.snapshot_interval, self.retry_at,
                                  self.snapshot_retry_at))
+        if self.durable_sv != self.published_sv:
+            deadlines.append(self.published_at + SAVED_INTERVAL)
         return min(deadlines)
 
     def due(self, now: float) -> Write | None:
@@ -155,6 +167,16 @@ class PersistencePlan:
         if snapshot or (self.snapshot_requests and now >= self.snapshot_retry_at):
             return Write.SNAPSHOT
         return Write.APPEND if self.unsaved else None
+
+    def saved_due(self, now: float) -> bool:
+        """Is it time to tell subscribers what is saved? Only if it changed, at most every SAVED_INTERVAL."""
+        return self.durable_sv != self.published_sv and now >= self.published_at + SAVED_INTERVAL
+
+    def saved_published(self, now: float, heard: bool = True) -> None:
+        """`durable_sv` was published at `now` (`heard`: to subscribers; else to nobody, which costs nothing)."""
+        self.published_sv = self.durable_sv
+        if heard:
+            self.published_at = now
 
     # --- the writes --------------------------------------------------------------
 

@@ -376,3 +376,42 @@ async def test_saved_covers_only_what_a_committed_write_held(registry, document_
     second_write.set()
     await watcher.wait(lambda s: covers(published_saved(s), doc_b))
     assert covers(published_saved(watcher), doc_a)
+
+
+def saved_publications(subscriber: FakeSubscriber) -> int:
+    """How many times the server sent this subscriber its "saved" state after the join."""
+    count = 0
+    for message in subscriber.frames[2:]:  # past the join's state vector and presence
+        if isinstance(message, protocol.AwarenessUpdate):
+            states = [s for _c, _k, s in protocol.awareness_entries(message.payload) if s not in ("", "null")]
+            count += any(json.loads(s).get("server") for s in states)
+    return count
+
+
+async def test_saved_is_published_a_few_times_a_second_and_ends_with_the_last_commit(document_id, store):
+    # Commits as fast as the store takes them: clients must not get a "saved" frame per commit.
+    config = CollabConfig(flush_delay=0.001, flush_max_wait=0.002, snapshot_interval=60, idle_timeout=1)
+    registry = Registry(store, config)
+    alice, watcher = FakeSubscriber("alice"), FakeSubscriber("watcher", can_write=False)
+    actor = await registry.join(document_id, alice)
+    await registry.join(document_id, watcher)
+    doc = Doc()
+    loop = asyncio.get_running_loop()
+    started, words = loop.time(), 0
+    while loop.time() - started < 0.6:
+        words += 1
+        await actor.tell(Incoming(alice, protocol.Update(text_update(f"w{words} ", doc))))
+        await actor.ask(Flush())  # committed
+    elapsed = loop.time() - started
+    commits = store.writes
+
+    def covers_everything(subscriber):
+        saved = published_saved(subscriber)
+        return saved.get(doc.client_id, 0) >= protocol.decode_state_vector(doc.get_state())[doc.client_id]
+
+    await watcher.wait(covers_everything)  # the last publication covers the last commit
+    published = saved_publications(watcher)
+    print(f"{commits} commits in {elapsed:.2f} s: {published} saved publications "
+          f"({published / elapsed:.1f}/s, {commits / elapsed:.0f} commits/s)")
+    assert commits >= 20, f"the burst should commit often: {commits}"
+    assert published <= elapsed / 0.25 + 2, f"{published} saved publications in {elapsed:.2f} s: at most 4 a second"

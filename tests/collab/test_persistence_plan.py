@@ -4,7 +4,7 @@ import pytest
 from pycrdt import Doc, Text
 
 from collab.config import CollabConfig
-from collab.persistence import MERGE_AT, PersistencePlan, SnapshotJob, Write
+from collab.persistence import MERGE_AT, SAVED_INTERVAL, PersistencePlan, SnapshotJob, Write
 
 CONFIG = CollabConfig(flush_delay=0.1, flush_max_wait=0.5, snapshot_interval=60.0, retry_max=5.0)
 
@@ -157,3 +157,39 @@ def test_unsaved_updates_are_merged_to_bound_memory():
     doc = Doc()
     doc.apply_update(plan.unsaved[0])
     assert str(doc.get("t", type=Text)) == "".join(str(i) for i in range(MERGE_AT)), "nothing lost in the merge"
+
+
+# (last heard at, saved since?, asked at, publish now?): "saved" at most every SAVED_INTERVAL, only when it changed.
+@pytest.mark.parametrize("heard_at, changed, now, due", [
+    (None, True, 0.0, True),  # nothing heard yet: at once
+    (10.0, False, 20.0, False),  # nothing new to say
+    (10.0, True, 10.1, False),  # too soon after the last one
+    (10.0, True, 10.0 + SAVED_INTERVAL, True),
+])
+def test_when_saved_is_published(heard_at, changed, now, due):
+    plan = PersistencePlan(CONFIG, state_vector=b"loaded")
+    if heard_at is not None:
+        plan.saved_published(heard_at)
+    if changed:
+        plan.written(plan.start_append(b"newer"))
+    assert plan.saved_due(now) is due
+    if changed and not due:
+        assert plan.deadline() == pytest.approx(heard_at + SAVED_INTERVAL), "the actor wakes up to say it"
+
+
+def test_saved_said_to_nobody_does_not_delay_the_next():
+    plan = PersistencePlan(CONFIG, state_vector=b"loaded")
+    plan.saved_published(5.0, heard=False)  # no subscribers: no frame was sent
+    plan.written(plan.start_append(b"newer"))
+    assert plan.saved_due(5.01), "a subscriber hears the first commit at once"
+
+
+def test_saved_is_never_ahead_of_a_committed_write():
+    plan = plan_with_edits(0.0)
+    plan.saved_published(0.0)
+    job = plan.start_append(b"sv-in-flight")
+    assert not plan.saved_due(10.0) and plan.durable_sv == b"", "a write in flight is not saved"
+    plan.failed(job, 10.0)
+    assert not plan.saved_due(20.0) and plan.durable_sv == b"", "nor a failed one"
+    plan.written(plan.start_append(b"sv-committed"))
+    assert plan.saved_due(20.0) and plan.durable_sv == b"sv-committed"
