@@ -75,12 +75,12 @@ class CollabConfig:
     ping_timeout: int = knob(30, "a pinged peer that has not answered after this long is dropped", unit="s", gt=0)
     store: str = knob("collab.store.DjangoStore", "dotted path of the actors' storage class")
     # What the engine asks of the project (README, Layout): empty until the project names its classes.
-    storage: str = knob("", "dotted path of DjangoStore's tables, a `collab.store.BaseStorage` "
-                            "(here `documents.storage.DocumentStorage`)")
-    access_policy: str = knob("", "dotted path of who may open and edit a document, a "
-                                  "`collab.access.BaseAccessPolicy` (here `documents.access.DocumentAccess`)")
-    token_backend: str = knob("", "dotted path of whose a bearer token is, a `collab.auth.BaseTokenBackend` "
-                                  "(here `documents.access.ApiTokenBackend`)")
+    storage: str = knob("", "this project: `documents.storage.DocumentStorage`; the dotted path of a "
+                            "`collab.store.BaseStorage`, the tables DjangoStore writes")
+    access_policy: str = knob("", "this project: `documents.access.DocumentAccess`; the dotted path of a "
+                                  "`collab.access.BaseAccessPolicy`, who may open and edit a document")
+    token_backend: str = knob("", "this project: `documents.access.ApiTokenBackend`; the dotted path of a "
+                                  "`collab.auth.BaseTokenBackend`, whose a bearer token is")
     # REDIS_URL also picks the channel layer and cache (editor/settings.py): not a COLLAB_ variable.
     redis_url: str = knob("", "with Redis, processes share documents: one owner each, by lease", env="REDIS_URL")
 

@@ -5,6 +5,8 @@ these two classes answer its questions with this app's rule (selectors.roles)
 and its API tokens. Both run in the engine's worker threads.
 """
 
+import uuid
+
 from collab.access import BaseAccessPolicy
 from collab.auth import BaseTokenBackend
 
@@ -14,7 +16,9 @@ from .selectors import active_token_ids, roles, token_for_raw
 
 class DocumentAccess(BaseAccessPolicy):
     def roles(self, user_ids, document_ids):
-        return {str(pk): found for pk, found in roles(document_ids, user_ids).items()}
+        ids = {document_id: uuid.UUID(str(document_id)) for document_id in document_ids}
+        found = roles(ids.values(), user_ids)
+        return {document_id: found[pk] for document_id, pk in ids.items() if pk in found}
 
     def can_write(self, role) -> bool:
         return role in WRITE_ROLES

@@ -25,9 +25,9 @@ def roles(documents, user_ids) -> dict:
     `documents`: Document instances (their owner_id is used as loaded) or ids.
     Returns {document pk: {user id: Role}} for each of those documents that
     exists, with the users among `user_ids` who have a role on it. In one
-    query for the memberships, plus one for the owners when given ids; the
-    API, the pages, the admin and the real-time engine's re-check of every
-    open socket all ask through here.
+    query for the memberships, plus one for the owners when given ids. The
+    API, the pages and the real-time engine (at connect, and in its re-check
+    of every open socket at once) all ask through here.
     """
     user_ids = set(user_ids)
     documents = list(documents)
@@ -67,7 +67,7 @@ def document_role(user, document_id) -> Role | None:
 
 
 def documents_visible_to(user):
-    """Documents the user owns or has a role on, most recently edited first."""
+    """Documents the user owns or has a role on (those roles() gives them a role on), most recently edited first."""
     return (
         Document.objects.filter(Q(owner=user) | Q(memberships__user=user))
         .distinct()
