@@ -162,17 +162,25 @@ def _suggest(name: str, known) -> str:
     return f" (did you mean {close[0]}?)" if close else "; the settings are listed in the README (Configuration)"
 
 
-def backend(key: str, path: str, base: type):
-    """An instance of the class at dotted `path`, which must subclass `base` (COLLAB_<key> names it)."""
+def backend_class(key: str, path: str, base: type) -> type:
+    """The class at dotted `path`, which must subclass `base`; ImproperlyConfigured naming COLLAB_<key> if not."""
     from django.utils.module_loading import import_string
 
     if not path:
         raise ImproperlyConfigured(f"COLLAB_{key} is not set: give the dotted path of a "
                                    f"{base.__module__}.{base.__qualname__} subclass")
-    cls = import_string(path)
+    try:
+        cls = import_string(path)
+    except ImportError as exc:
+        raise ImproperlyConfigured(f"COLLAB_{key} = {path!r} cannot be imported: {exc}") from exc
     if not (isinstance(cls, type) and issubclass(cls, base)):
         raise ImproperlyConfigured(f"COLLAB_{key} = {path!r} is not a subclass of {base.__module__}.{base.__qualname__}")
-    return cls()
+    return cls
+
+
+def backend(key: str, path: str, base: type):
+    """An instance of the project's class for one of the engine's interfaces (see backend_class)."""
+    return backend_class(key, path, base)()
 
 
 def readme_rows() -> list[str]:

@@ -92,3 +92,18 @@ def test_this_project_configures_its_backends(settings):
 ])
 def test_one_parser_reads_the_bearer_header(header, token):
     assert bearer_token(header) == token
+
+
+@pytest.mark.parametrize("key, value, error", [
+    ("ACCESS_POLICY", "", "COLLAB_ACCESS_POLICY is not set"),
+    ("STORAGE", "documents.nowhere.Storage", "COLLAB_STORAGE = 'documents.nowhere.Storage' cannot be imported"),
+    ("TOKEN_BACKEND", "documents.access.DocumentAccess", "COLLAB_TOKEN_BACKEND = 'documents.access.DocumentAccess' "
+                                                         "is not a subclass of collab.auth.BaseTokenBackend"),
+])
+def test_a_missing_or_wrong_backend_fails_the_system_checks(settings, key, value, error):
+    from django.core.checks import run_checks
+    from django.test import override_settings
+
+    with override_settings(COLLAB={**settings.COLLAB, key: value}):
+        messages = [message.msg for message in run_checks() if message.id.startswith("collab.")]
+    assert len(messages) == 1 and messages[0].startswith(error), messages
