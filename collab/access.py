@@ -22,6 +22,9 @@ from typing import NamedTuple
 
 from channels.db import database_sync_to_async
 
+from .auth import token_backend
+from .config import CollabConfig, backend
+
 logger = logging.getLogger(__name__)
 
 
@@ -114,8 +117,6 @@ class BaseAccessPolicy:
 
 def access_policy() -> BaseAccessPolicy:
     """The project's BaseAccessPolicy, named by COLLAB_ACCESS_POLICY."""
-    from .config import CollabConfig, backend
-
     return backend("ACCESS_POLICY", CollabConfig.from_settings().access_policy, BaseAccessPolicy)
 
 
@@ -133,8 +134,6 @@ def role_at_connect(user, document_id) -> tuple[bool, object, bool]:
 @database_sync_to_async
 def verdicts(entries: list[Entry]) -> list[str]:
     """What each open socket may still do, in as many queries as there are kinds of check."""
-    from .auth import token_backend
-
     token_ids = {e.token_id for e in entries if e.token_id is not None}
     active_tokens = token_backend().active(token_ids) if token_ids else set()
     valid_sessions = _valid_sessions(entries)

@@ -22,6 +22,8 @@ from channels.db import database_sync_to_async
 from channels.middleware import BaseMiddleware
 from django.http.cookie import parse_cookie
 
+from .config import CollabConfig, backend
+
 
 class BaseTokenBackend:
     """Whose a bearer token is: the project's API tokens (COLLAB_TOKEN_BACKEND).
@@ -40,8 +42,6 @@ class BaseTokenBackend:
 
 def token_backend() -> BaseTokenBackend:
     """The project's BaseTokenBackend, named by COLLAB_TOKEN_BACKEND."""
-    from .config import CollabConfig, backend
-
     return backend("TOKEN_BACKEND", CollabConfig.from_settings().token_backend, BaseTokenBackend)
 
 

@@ -14,6 +14,8 @@ from datetime import datetime, timezone
 
 from django.utils.module_loading import import_string
 
+from .config import CollabConfig, backend
+
 
 class DocumentGone(Exception):
     """The document was deleted: there is nothing to load or write to."""
@@ -194,15 +196,11 @@ def _with_connection(fn, *args):
 
 def storage_from_settings() -> BaseStorage:
     """The project's BaseStorage, named by COLLAB_STORAGE."""
-    from .config import CollabConfig, backend
-
     return backend("STORAGE", CollabConfig.from_settings().storage, BaseStorage)
 
 
 def store_from_config(config) -> BaseStore:
     cls = import_string(config.store)
     if cls is DjangoStore:
-        from .config import backend
-
         return cls(config.persist_threads, backend("STORAGE", config.storage, BaseStorage))
     return cls()

@@ -118,6 +118,8 @@ class DocumentPages(Pages):
     async def apaginate_queryset(self, queryset, pagination, request, **params):
         page = await super().apaginate_queryset(queryset, pagination, request, **params)
         roles = await sync_to_async(roles_for)(request.auth, page[self.items_attribute])
+        # A role removed between the two queries: that document is no longer the caller's to see.
+        page[self.items_attribute] = [d for d in page[self.items_attribute] if d.pk in roles]
         for document in page[self.items_attribute]:
             document.role = roles[document.pk]
         return page
