@@ -3,12 +3,16 @@
 Access is checked at connect; after that, a role removed, a token revoked or
 a session ended (sign-out, password change, account deactivated, session
 expired) must close the socket within seconds. Two paths lead here: the
-documents app's `access_changed` signal nudges the user's sockets at once
-(through the channel layer, so in every process), and this watcher re-checks
-all sockets of the process every COLLAB_REAUTH_INTERVAL seconds as a safety
-net (session expiry, changes made by another process in the embedded set-up,
+project calls collab.live.access_changed, which nudges the user's sockets at
+once (through the channel layer, so in every process), and this watcher
+re-checks all sockets of the process every COLLAB_REAUTH_INTERVAL seconds as
+a safety net (session expiry, changes made by another process in the embedded set-up,
 bulk SQL...). The re-check is batched: at most five queries per interval,
 whatever the number of sockets.
+
+Sessions are Django's own and are checked here; roles and tokens belong to
+the project, asked through COLLAB_ACCESS_POLICY (BaseAccessPolicy below)
+and COLLAB_TOKEN_BACKEND (collab.auth.BaseTokenBackend).
 """
 
 import asyncio
@@ -17,6 +21,9 @@ import weakref
 from typing import NamedTuple
 
 from channels.db import database_sync_to_async
+
+from .auth import token_backend
+from .config import CollabConfig, backend
 
 logger = logging.getLogger(__name__)
 
@@ -85,25 +92,53 @@ def _valid_sessions(entries: list[Entry]) -> set[str]:
     return valid
 
 
+class BaseAccessPolicy:
+    """Who may open a document, and write to it: the project's rule (COLLAB_ACCESS_POLICY).
+
+    The engine knows users (Django's auth) and document ids, nothing of how
+    the project shares documents. Methods run in a worker thread (the sync
+    ORM is fine) and are asked in batches: at connect for one socket, by the
+    re-check for every open socket of the process at once.
+    """
+
+    def roles(self, user_ids: set, document_ids: set[str]) -> dict[str, dict]:
+        """{document id: {user id: role}} for each of `document_ids` that exists.
+
+        A document missing from the answer is gone (its sockets close with 4404);
+        a user missing from a document's dict has no role on it (4403). Keys are
+        the ids as given (strings). Answer in a fixed number of queries.
+        """
+        raise NotImplementedError("subclasses of BaseAccessPolicy must provide roles()")
+
+    def can_write(self, role) -> bool:
+        """Whether `role` (one of the values roles() gives) may edit: else the socket is read-only."""
+        raise NotImplementedError("subclasses of BaseAccessPolicy must provide can_write()")
+
+
+def access_policy() -> BaseAccessPolicy:
+    """The project's BaseAccessPolicy, named by COLLAB_ACCESS_POLICY."""
+    return backend("ACCESS_POLICY", CollabConfig.from_settings().access_policy, BaseAccessPolicy)
+
+
+def role_at_connect(user, document_id) -> tuple[bool, object, bool]:
+    """(document exists, the user's role or None, may write): the check a socket passes at connect."""
+    policy = access_policy()
+    document_id = str(document_id)
+    found = policy.roles({user.pk}, {document_id})
+    if document_id not in found:
+        return False, None, False
+    role = found[document_id].get(user.pk)
+    return True, role, role is not None and policy.can_write(role)
+
+
 @database_sync_to_async
 def verdicts(entries: list[Entry]) -> list[str]:
     """What each open socket may still do, in as many queries as there are kinds of check."""
-    from documents.models import WRITE_ROLES, ApiToken, Document, Membership, Role
-
     token_ids = {e.token_id for e in entries if e.token_id is not None}
-    active_tokens = set(
-        ApiToken.objects.filter(pk__in=token_ids, revoked_at__isnull=True, user__is_active=True)
-        .values_list("pk", flat=True)
-    ) if token_ids else set()
+    active_tokens = token_backend().active(token_ids) if token_ids else set()
     valid_sessions = _valid_sessions(entries)
-    documents = {str(e.document_id) for e in entries}
-    owners = {str(pk): owner for pk, owner in Document.objects.filter(pk__in=documents).values_list("pk", "owner_id")}
-    roles = {
-        (str(doc), user): role
-        for doc, user, role in Membership.objects.filter(
-            document_id__in=documents, user_id__in={e.user_id for e in entries}
-        ).values_list("document_id", "user_id", "role")
-    }
+    policy = access_policy()
+    roles = policy.roles({e.user_id for e in entries}, {str(e.document_id) for e in entries})
     result = []
     for e in entries:
         document_id = str(e.document_id)
@@ -111,13 +146,13 @@ def verdicts(entries: list[Entry]) -> list[str]:
             result.append(Verdict.TOKEN_REVOKED)
         elif e.token_id is None and e.session_key not in valid_sessions:
             result.append(Verdict.SIGNED_OUT)
-        elif document_id not in owners:
+        elif document_id not in roles:
             result.append(Verdict.NO_DOCUMENT)
         else:
-            role = Role.OWNER if owners[document_id] == e.user_id else roles.get((document_id, e.user_id))
+            role = roles[document_id].get(e.user_id)
             if role is None:
                 result.append(Verdict.NO_ROLE)
-            elif (role in WRITE_ROLES) != e.can_write:
+            elif policy.can_write(role) != e.can_write:
                 result.append(Verdict.ROLE_CHANGED)
             else:
                 result.append(Verdict.OK)

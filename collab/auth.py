@@ -22,14 +22,44 @@ from channels.db import database_sync_to_async
 from channels.middleware import BaseMiddleware
 from django.http.cookie import parse_cookie
 
+from .config import CollabConfig, backend
+
+
+class BaseTokenBackend:
+    """Whose a bearer token is: the project's API tokens (COLLAB_TOKEN_BACKEND).
+
+    Methods run in a worker thread (the sync ORM is fine).
+    """
+
+    def authenticate(self, raw: str):
+        """(user, token id) of the active token `raw` stands for, or None."""
+        raise NotImplementedError("subclasses of BaseTokenBackend must provide authenticate()")
+
+    def active(self, token_ids: set) -> set:
+        """Those of `token_ids` that still sign their user in (not revoked, user active), in one query."""
+        raise NotImplementedError("subclasses of BaseTokenBackend must provide active()")
+
+
+def token_backend() -> BaseTokenBackend:
+    """The project's BaseTokenBackend, named by COLLAB_TOKEN_BACKEND."""
+    return backend("TOKEN_BACKEND", CollabConfig.from_settings().token_backend, BaseTokenBackend)
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header value; None for no header or another scheme.
+
+    The one parser of the header, for the WebSocket, the REST API and the
+    health views. A bearer header with no token gives "" (which no token
+    matches): the caller meant a token, so it must not fall back to the cookie.
+    """
+    scheme, _, raw = (authorization or "").partition(" ")
+    return raw.strip() if scheme.lower() == "bearer" else None
+
 
 @database_sync_to_async
 def _token_owner(raw: str):
     """(user, token id) of an active token, or None."""
-    from documents.selectors import token_for_raw
-
-    token = token_for_raw(raw)
-    return (token.user, token.pk) if token else None
+    return token_backend().authenticate(raw)
 
 
 @database_sync_to_async
@@ -61,9 +91,9 @@ class WebSocketAuthMiddleware(BaseMiddleware):
 
         scope = dict(scope, user=AnonymousUser(), api_token_id=None, session_key=None, session_auth_hash=None)
         headers = dict(scope.get("headers", ()))
-        scheme, _, raw = headers.get(b"authorization", b"").decode("latin1").partition(" ")
-        if scheme.lower() == "bearer":
-            found = await _token_owner(raw.strip())
+        raw = bearer_token(headers.get(b"authorization", b"").decode("latin1"))
+        if raw is not None:
+            found = await _token_owner(raw)
             if found:
                 scope["user"], scope["api_token_id"] = found
         elif b"origin" in headers:  # a browser: its Origin was checked by collab.security

@@ -26,4 +26,22 @@ def check_collab_settings(app_configs, **kwargs):
     except ImportError as exc:
         errors.append(Error(f"COLLAB_STORE must be the dotted path of a class, got {values.store!r}: {exc}",
                             id="collab.E003"))
+    errors.extend(_backend_errors(values))
+    return errors
+
+
+def _backend_errors(values) -> list[Error]:
+    """What the engine asks of the project: each setting must name a subclass of the engine's base class."""
+    from .access import BaseAccessPolicy
+    from .auth import BaseTokenBackend
+    from .store import BaseStorage
+
+    errors = []
+    for key, path, base in [("STORAGE", values.storage, BaseStorage),
+                            ("ACCESS_POLICY", values.access_policy, BaseAccessPolicy),
+                            ("TOKEN_BACKEND", values.token_backend, BaseTokenBackend)]:
+        try:
+            config.backend_class(key, path, base)
+        except ImproperlyConfigured as exc:
+            errors.append(Error(str(exc), hint="See the README's Layout section.", id="collab.E004"))
     return errors

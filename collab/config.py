@@ -74,6 +74,13 @@ class CollabConfig:
     ping_interval: int = knob(20, "Daphne pings sockets idle this long", unit="s", gt=0)
     ping_timeout: int = knob(30, "a pinged peer that has not answered after this long is dropped", unit="s", gt=0)
     store: str = knob("collab.store.DjangoStore", "dotted path of the actors' storage class")
+    # What the engine asks of the project (README, Layout): empty until the project names its classes.
+    storage: str = knob("", "this project: `documents.storage.DocumentStorage`; the dotted path of a "
+                            "`collab.store.BaseStorage`, the tables DjangoStore writes")
+    access_policy: str = knob("", "this project: `documents.access.DocumentAccess`; the dotted path of a "
+                                  "`collab.access.BaseAccessPolicy`, who may open and edit a document")
+    token_backend: str = knob("", "this project: `documents.access.ApiTokenBackend`; the dotted path of a "
+                                  "`collab.auth.BaseTokenBackend`, whose a bearer token is")
     # REDIS_URL also picks the channel layer and cache (editor/settings.py): not a COLLAB_ variable.
     redis_url: str = knob("", "with Redis, processes share documents: one owner each, by lease", env="REDIS_URL")
 
@@ -155,6 +162,27 @@ def _suggest(name: str, known) -> str:
     return f" (did you mean {close[0]}?)" if close else "; the settings are listed in the README (Configuration)"
 
 
+def backend_class(key: str, path: str, base: type) -> type:
+    """The class at dotted `path`, which must subclass `base`; ImproperlyConfigured naming COLLAB_<key> if not."""
+    from django.utils.module_loading import import_string
+
+    if not path:
+        raise ImproperlyConfigured(f"COLLAB_{key} is not set: give the dotted path of a "
+                                   f"{base.__module__}.{base.__qualname__} subclass")
+    try:
+        cls = import_string(path)
+    except ImportError as exc:
+        raise ImproperlyConfigured(f"COLLAB_{key} = {path!r} cannot be imported: {exc}") from exc
+    if not (isinstance(cls, type) and issubclass(cls, base)):
+        raise ImproperlyConfigured(f"COLLAB_{key} = {path!r} is not a subclass of {base.__module__}.{base.__qualname__}")
+    return cls
+
+
+def backend(key: str, path: str, base: type):
+    """An instance of the project's class for one of the engine's interfaces (see backend_class)."""
+    return backend_class(key, path, base)()
+
+
 def readme_rows() -> list[str]:
     """The README configuration table's COLLAB_* rows (`python -m collab.config` prints them)."""
     rows = []
@@ -162,6 +190,7 @@ def readme_rows() -> list[str]:
         if not env_name(f).startswith(PREFIX):
             continue
         default = f"`{f.default:g}`" if isinstance(f.default, float) else f"`{f.default}`"
+        default = "none" if f.default == "" else default
         unit = f.metadata["unit"]
         default += "" if not unit else unit if unit.startswith("/") else f" {unit}"
         rows.append(f"| `{env_name(f)}` | {default} | {f.metadata['help']} |")

@@ -19,7 +19,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from . import codes, protocol
-from .access import Entry, Verdict, get_watcher, verdicts
+from .access import Entry, Verdict, get_watcher, role_at_connect, verdicts
 from .messages import ActorStopped, Incoming, Leave, Unavailable
 from .registry import get_registry
 from .store import DocumentGone
@@ -46,14 +46,7 @@ def _access(user, document_id):
 
     A bearer token was checked by the auth middleware during this handshake.
     """
-    from documents.models import WRITE_ROLES
-    from documents.selectors import NoSuchDocument, document_role
-
-    try:
-        role = document_role(user, document_id)
-    except NoSuchDocument:
-        return False, None, False
-    return True, role, role in WRITE_ROLES
+    return role_at_connect(user, document_id)
 
 
 class Connection(QueuedSubscriber):
@@ -247,7 +240,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):
         self._reject(code, verdict)
 
     async def collab_reauth(self, event):
-        """The user's access changed (documents.signals.access_changed): re-check now.
+        """The user's access changed (collab.live.access_changed): re-check now.
 
         A sign-out names the session it ended: the signal is sent before
         Django deletes the session, so that socket is closed without asking

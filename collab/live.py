@@ -1,4 +1,4 @@
-"""The live document, for the rest of the site (REST export, admin restore).
+"""The live document, for the rest of the site (REST export, admin restore), and access nudges.
 
 These coroutines run on the server's event loop, where the actors live: an
 async view awaits them directly, sync code (the admin) through async_to_sync.
@@ -13,6 +13,7 @@ cannot take, and RemoteError for anything else another process failed with
 """
 
 import asyncio
+import logging
 import resource
 
 from pycrdt import Doc
@@ -26,6 +27,8 @@ __all__ = [
     "DocumentGone", "RemoteError", "Unavailable",
     "live_state", "apply_update", "edit", "flush", "take_snapshot", "open_documents", "process_stats",
 ]
+
+logger = logging.getLogger(__name__)
 
 
 async def live_state(document_id) -> tuple[bytes, bytes]:
@@ -109,3 +112,25 @@ async def process_stats() -> dict:
         "connections": sum(_connections_per_user.values()),
         "rss_bytes": rss_pages * resource.getpagesize(),
     }
+
+
+def access_changed(user_id, session_key=None) -> None:
+    """The user's access may have changed: their open sockets (in every process) re-check it.
+
+    For the project to call (sync code, after the change commits): a role given
+    or removed, a token revoked, a document deleted, a password changed...
+    `session_key` names a session that was just signed out: its sockets close at once.
+    """
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    from .consumer import user_group
+
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(user_group(user_id), {"type": "collab.reauth", "ended_session": session_key})
+    except Exception:
+        # Access is checked again on every connect; a missed nudge only delays the close.
+        logger.exception("could not tell user %s's sockets to re-check access", user_id)

@@ -2,19 +2,19 @@
 
 A document is stored as its latest snapshot (full state) plus the update-log
 rows written after it. The actor calls these coroutines from its writer, one
-at a time per document.
+at a time per document. DjangoStore knows no models: the project's tables
+are behind BaseStorage (COLLAB_STORAGE, here documents.storage).
 """
 
 import asyncio
 import functools
-import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from django.utils.module_loading import import_string
 
-logger = logging.getLogger(__name__)
+from .config import CollabConfig, backend
 
 
 class DocumentGone(Exception):
@@ -131,19 +131,41 @@ class MemoryStore(BaseStore):
         return len(self.snapshots[document_id])
 
 
+class BaseStorage:
+    """The synchronous writes DjangoStore runs in its thread pool: one project's tables.
+
+    Like a Django session backend: the engine says what it needs, the project
+    (COLLAB_STORAGE, e.g. documents.storage.DocumentStorage) says how its
+    models hold it. Each method runs in a worker thread, inside no transaction:
+    `snapshot` must store the snapshot and drop the log rows it covers in one.
+    Fencing as in BaseStore: raise StaleOwner or DocumentGone.
+    """
+
+    def load(self, document_id, fence: int | None) -> Loaded:
+        raise NotImplementedError("subclasses of BaseStorage must provide load()")
+
+    def append(self, document_id, seq: int, update: bytes, fence: int | None) -> None:
+        raise NotImplementedError("subclasses of BaseStorage must provide append()")
+
+    def snapshot(self, document_id, data: SnapshotData, fence: int | None) -> int:
+        raise NotImplementedError("subclasses of BaseStorage must provide snapshot()")
+
+
 class DjangoStore(BaseStore):
     """Stores documents through the Django ORM in a thread pool of its own.
 
     Django's async ORM methods run every query on asgiref's one shared thread
     (thread_sensitive=True), so all documents' writes would queue behind each
     other and behind every other sync_to_async call of the process. Here each
-    operation is a plain synchronous function run in a dedicated pool of
-    `persist_threads` threads: documents are written in parallel, each thread
-    keeps its own connection, and a snapshot plus the deletion of the log rows
-    it covers is one transaction (which the async ORM cannot express).
+    operation is a plain synchronous function (of `storage`, COLLAB_STORAGE by
+    default) run in a dedicated pool of `persist_threads` threads: documents
+    are written in parallel, each thread keeps its own connection, and a
+    snapshot plus the deletion of the log rows it covers is one transaction
+    (which the async ORM cannot express).
     """
 
-    def __init__(self, persist_threads: int = 4):
+    def __init__(self, persist_threads: int = 4, storage: BaseStorage | None = None):
+        self.storage = storage if storage is not None else storage_from_settings()
         self._executor = ThreadPoolExecutor(persist_threads, thread_name_prefix="collab-store")
 
     async def _run(self, fn, *args):
@@ -151,13 +173,13 @@ class DjangoStore(BaseStore):
         return await loop.run_in_executor(self._executor, functools.partial(_with_connection, fn, *args))
 
     async def load(self, document_id, fence=None) -> Loaded:
-        return await self._run(_load, document_id, fence)
+        return await self._run(self.storage.load, document_id, fence)
 
     async def append(self, document_id, seq, update, fence=None):
-        await self._run(_append, document_id, seq, update, fence)
+        await self._run(self.storage.append, document_id, seq, update, fence)
 
     async def snapshot(self, document_id, data, fence=None):
-        return await self._run(_snapshot, document_id, data, fence)
+        return await self._run(self.storage.snapshot, document_id, data, fence)
 
 
 def _with_connection(fn, *args):
@@ -172,95 +194,13 @@ def _with_connection(fn, *args):
         close_old_connections()
 
 
-def _claim(document_id, fence, **changes) -> None:
-    """Record that `fence` writes this document now; StaleOwner if a newer one did.
-
-    Runs inside the write's transaction, so the check and the write are atomic.
-    """
-    from django.db.models import F, Q
-
-    from documents.models import Document
-
-    condition = Q(pk=document_id)
-    if fence is not None:
-        condition &= Q(fence__lte=fence)
-        changes["fence"] = fence
-    if not changes:
-        changes["fence"] = F("fence")  # a no-op update: still tells whether the row exists
-    if Document.objects.filter(condition).update(**changes) == 0:
-        current = Document.objects.filter(pk=document_id).values_list("fence", flat=True).first()
-        if current is not None:
-            # Said here, where it is certain: the actor may be abandoned before it hears of it.
-            logger.warning("document %s: refused a write with fence %s, a newer owner holds fence %s (StaleOwner)",
-                           document_id, fence, current)
-            raise StaleOwner(document_id)
-        raise DocumentGone(document_id)
-
-
-def _load(document_id, fence) -> Loaded:
-    from django.db import transaction
-    from django.db.models import Max
-
-    from documents.models import Snapshot, UpdateLog
-
-    with transaction.atomic():
-        _claim(document_id, fence)
-        snap = (
-            Snapshot.objects.filter(document_id=document_id).order_by("-id").values("state", "last_seq").first()
-        )
-        last_seq = snap["last_seq"] if snap else 0
-        rows = UpdateLog.objects.filter(document_id=document_id, seq__gt=last_seq).order_by("seq")
-        updates = ([bytes(snap["state"])] if snap else []) + [bytes(d) for d in rows.values_list("data", flat=True)]
-        max_seq = UpdateLog.objects.filter(document_id=document_id).aggregate(m=Max("seq"))["m"] or 0
-    return Loaded(updates, max(last_seq, max_seq) + 1)
-
-
-def _append(document_id, seq, update, fence):
-    from django.db import transaction
-    from django.utils import timezone as dj_timezone
-
-    from documents.models import UpdateLog
-
-    with transaction.atomic():
-        _claim(document_id, fence, updated_at=dj_timezone.now())
-        UpdateLog.objects.create(document_id=document_id, seq=seq, data=update)
-
-
-def _snapshot(document_id, data: SnapshotData, fence) -> int:
-    from django.db import transaction
-
-    from documents.content import preview_text
-    from documents.models import Snapshot, UpdateLog
-
-    preview = _storable(preview_text(data.state))[:200]
-    with transaction.atomic():
-        _claim(document_id, fence, updated_at=data.created_at)
-        snap = Snapshot.objects.create(
-            document_id=document_id,
-            created_at=data.created_at,
-            state=data.state,
-            state_vector=data.state_vector,
-            last_seq=data.last_seq,
-            size=len(data.state),
-            authors=sorted(_storable(a) for a in data.authors),
-            preview=preview,
-            label=_storable(data.label),
-            kind=data.kind,
-        )
-        UpdateLog.objects.filter(document_id=document_id, seq__lte=data.last_seq).delete()
-    return snap.pk
-
-
-def _storable(text: str) -> str:
-    """Text every database accepts: PostgreSQL refuses NUL (0x00) in text and JSON columns.
-
-    Without this, one NUL typed into a document made its every snapshot fail.
-    """
-    return text.replace("\x00", "")
+def storage_from_settings() -> BaseStorage:
+    """The project's BaseStorage, named by COLLAB_STORAGE."""
+    return backend("STORAGE", CollabConfig.from_settings().storage, BaseStorage)
 
 
 def store_from_config(config) -> BaseStore:
     cls = import_string(config.store)
     if cls is DjangoStore:
-        return cls(config.persist_threads)
+        return cls(config.persist_threads, backend("STORAGE", config.storage, BaseStorage))
     return cls()

@@ -23,7 +23,6 @@ from urllib.parse import quote
 from uuid import UUID
 
 from asgiref.sync import sync_to_async
-from django.db.models import Case, CharField, OuterRef, Subquery, Value, When
 from django.http import HttpResponse, HttpResponseNotModified
 from django.utils.http import parse_etags
 from ninja import Field, Query, Schema
@@ -37,8 +36,8 @@ from collab.live import live_state
 from . import export
 from .api_http import Api, Error, error_response
 from .auth import BearerTokenAuth, SessionAuth
-from .models import WRITE_ROLES, Document, Membership, Role, Snapshot
-from .selectors import NoSuchDocument, document_role, documents_visible_to
+from .models import WRITE_ROLES, Document, Role, Snapshot
+from .selectors import NoSuchDocument, document_role, documents_visible_to, roles_for
 from .ratelimit import UserRate, unauthenticated_retry_after
 from .services import document_create, document_delete, document_rename
 
@@ -113,6 +112,19 @@ class Pages(PageNumberPagination):
         page_size: int = Field(50, ge=1, le=100)
 
 
+class DocumentPages(Pages):
+    """Pages of documents, each with `.role`, the caller's role on it (selectors.roles_for: one query a page)."""
+
+    async def apaginate_queryset(self, queryset, pagination, request, **params):
+        page = await super().apaginate_queryset(queryset, pagination, request, **params)
+        roles = await sync_to_async(roles_for)(request.auth, page[self.items_attribute])
+        # A role removed between the two queries: that document is no longer the caller's to see.
+        page[self.items_attribute] = [d for d in page[self.items_attribute] if d.pk in roles]
+        for document in page[self.items_attribute]:
+            document.role = roles[document.pk]
+        return page
+
+
 # --- errors -------------------------------------------------------------------
 
 
@@ -155,27 +167,20 @@ async def _document_for(user, document_id, allowed: frozenset[Role]) -> Document
     return document
 
 
-def _with_roles(queryset, user):
-    member_role = Membership.objects.filter(document=OuterRef("pk"), user=user).values("role")[:1]
-    return queryset.annotate(
-        role=Case(When(owner=user, then=Value(Role.OWNER)), default=Subquery(member_role), output_field=CharField())
-    )
-
-
 # --- documents ------------------------------------------------------------------
 
 DOCUMENT_ERRORS = {401: Error, 403: Error, 404: Error, 429: Error}
 
 
 @api.get("/documents/", response={200: list[DocumentOut], 401: Error, 429: Error}, tags=["documents"])
-@paginate(Pages)
+@paginate(DocumentPages)
 async def document_list(
     request,
     title: Annotated[str | None, Query(description="Only documents whose title contains this", max_length=200,
                                        pattern=r"^[^\x00]*$")] = None,
 ):
     """The documents the caller owns or has a role on, most recently edited first."""
-    documents = _with_roles(documents_visible_to(request.auth), request.auth)
+    documents = documents_visible_to(request.auth)
     if title:
         documents = documents.filter(title__icontains=title)
     return documents

@@ -22,3 +22,4 @@ class DocumentsConfig(AppConfig):
         post_save.connect(signals.on_user_change, sender=User, dispatch_uid="user-saved")
         post_delete.connect(signals.on_user_change, sender=User, dispatch_uid="user-deleted")
         user_logged_out.connect(signals.on_logout, dispatch_uid="user-signed-out")
+        signals.access_changed.connect(signals.tell_engine, dispatch_uid="collab-recheck-sockets")

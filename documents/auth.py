@@ -13,6 +13,8 @@ from ninja.errors import HttpError
 from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 
+from collab.auth import bearer_token
+
 from .selectors import user_for_token
 
 
@@ -20,13 +22,8 @@ class BearerTokenAuth(HttpBearer):
     """`Authorization: Bearer cdt_...`, an API token (see `manage.py create_token`)."""
 
     def __call__(self, request: HttpRequest):
-        header = request.headers.get("Authorization")
-        if header is None:
-            return None
-        scheme, _, raw = header.partition(" ")
-        if scheme.lower() != "bearer":
-            return None
-        return self.authenticate(request, raw.strip())
+        raw = bearer_token(request.headers.get("Authorization"))
+        return None if raw is None else self.authenticate(request, raw)
 
     def authenticate(self, request: HttpRequest, token: str):
         return user_for_token(token)

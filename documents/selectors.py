@@ -18,6 +18,38 @@ class NoSuchDocument(Exception):
     """The document does not exist (or the id is not a UUID)."""
 
 
+def roles(documents, user_ids) -> dict:
+    """The role rule, the only place it is written: the owner (Document.owner) is
+    the owner, anyone else has their Membership's role, if any.
+
+    `documents`: Document instances (their owner_id is used as loaded) or ids.
+    Returns {document pk: {user id: Role}} for each of those documents that
+    exists, with the users among `user_ids` who have a role on it. In one
+    query for the memberships, plus one for the owners when given ids. The
+    API, the pages and the real-time engine (at connect, and in its re-check
+    of every open socket at once) all ask through here.
+    """
+    user_ids = set(user_ids)
+    documents = list(documents)
+    if all(isinstance(d, Document) for d in documents):
+        owners = {d.pk: d.owner_id for d in documents}
+    else:
+        owners = dict(Document.objects.filter(pk__in=documents).values_list("pk", "owner_id"))
+    result = {pk: ({owner: Role.OWNER} if owner in user_ids else {}) for pk, owner in owners.items()}
+    if owners and not all(found.keys() >= user_ids for found in result.values()):
+        members = Membership.objects.filter(document_id__in=list(owners), user_id__in=user_ids)
+        for document_id, user_id, role in members.values_list("document_id", "user_id", "role"):
+            result[document_id].setdefault(user_id, Role(role))  # an owner stays the owner
+    return result
+
+
+def roles_for(user, documents) -> dict:
+    """{document pk: the user's Role} for those of `documents` (instances or ids) the user has a role on."""
+    if user is None or not user.is_authenticated:
+        return {}
+    return {pk: found[user.pk] for pk, found in roles(documents, {user.pk}).items() if user.pk in found}
+
+
 def document_role(user, document_id) -> Role | None:
     """The caller's role on a document, None if they have none.
 
@@ -27,19 +59,15 @@ def document_role(user, document_id) -> Role | None:
         document_id = uuid.UUID(str(document_id))
     except ValueError:
         raise NoSuchDocument(document_id) from None
-    owner_id = Document.objects.filter(pk=document_id).values_list("owner_id", flat=True).first()
-    if owner_id is None:
+    signed_in = user is not None and user.is_authenticated
+    found = roles([document_id], {user.pk} if signed_in else set())
+    if document_id not in found:
         raise NoSuchDocument(document_id)
-    if user is None or not user.is_authenticated:
-        return None
-    if owner_id == user.pk:
-        return Role.OWNER
-    role = Membership.objects.filter(document_id=document_id, user=user).values_list("role", flat=True).first()
-    return Role(role) if role else None
+    return found[document_id].get(user.pk) if signed_in else None
 
 
 def documents_visible_to(user):
-    """Documents the user owns or has a role on, most recently edited first."""
+    """Documents the user owns or has a role on (those roles() gives them a role on), most recently edited first."""
     return (
         Document.objects.filter(Q(owner=user) | Q(memberships__user=user))
         .distinct()
@@ -68,6 +96,14 @@ def token_for_raw(raw: str):
         # At most one write a minute per token: scripts and sockets connect often.
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token
+
+
+def active_token_ids(token_ids) -> set:
+    """Those of `token_ids` that still sign their user in: not revoked, user active."""
+    return set(
+        ApiToken.objects.filter(pk__in=token_ids, revoked_at__isnull=True, user__is_active=True)
+        .values_list("pk", flat=True)
+    )
 
 
 def user_for_token(raw: str):

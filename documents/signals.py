@@ -9,8 +9,15 @@ from django.dispatch import Signal
 # session of theirs ended. Arguments: user_id, and session_key when one
 # session was signed out (it is sent before Django deletes that session, so
 # its key is named rather than left for a re-check to find gone). The
-# real-time engine re-checks that user's open sockets.
+# real-time engine re-checks that user's open sockets (tell_engine below).
 access_changed = Signal()
+
+
+def tell_engine(sender, user_id, session_key=None, **kwargs):
+    """Pass access_changed on to the real-time engine: it re-checks the user's open sockets."""
+    from collab.live import access_changed as recheck_sockets
+
+    recheck_sockets(user_id, session_key)
 
 
 def _announce(user_id, session_key=None) -> None:

@@ -16,13 +16,14 @@ async def collab_stats(request):
     """Staff only (session or bearer token): this process's actors, tasks, sockets and memory."""
     from asgiref.sync import sync_to_async
 
+    from collab.auth import bearer_token
     from collab.live import process_stats
     from documents.selectors import user_for_token
 
     user = await request.auser()
-    scheme, _, raw = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() == "bearer":
-        user = await sync_to_async(user_for_token)(raw.strip())
+    raw = bearer_token(request.headers.get("Authorization"))
+    if raw is not None:
+        user = await sync_to_async(user_for_token)(raw)
     if user is None or not user.is_authenticated:
         return JsonResponse({"detail": "Authentication required"}, status=401)
     if not user.is_staff:

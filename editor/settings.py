@@ -145,7 +145,14 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- The real-time engine -------------------------------------------------------
 # Every COLLAB_* variable, its default, bounds and meaning: collab/config.py
 # (the README's table lists them). An unknown or invalid one stops startup.
-COLLAB = collab_config.from_environ(os.environ)
+COLLAB = collab_config.from_environ({
+    # What the engine asks of this project (README, Layout): its tables, who may open
+    # and edit a document, whose a bearer token is. The environment may override them.
+    "COLLAB_STORAGE": "documents.storage.DocumentStorage",
+    "COLLAB_ACCESS_POLICY": "documents.access.DocumentAccess",
+    "COLLAB_TOKEN_BACKEND": "documents.access.ApiTokenBackend",
+    **os.environ,
+})
 
 # --- Channel layer ----------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")

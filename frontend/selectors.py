@@ -2,21 +2,17 @@
 
 from django.contrib.auth import get_user_model
 
-from documents.models import ApiToken, Membership, Role
-from documents.selectors import documents_visible_to
+from documents.models import ApiToken, Membership
+from documents.selectors import documents_visible_to, roles_for
 
 
 def document_rows(user, documents=None) -> list:
     """The user's documents (or those given, e.g. a page of them), most recently edited first, each
     with `.role` set to the user's role."""
     documents = list(documents_visible_to(user) if documents is None else documents)
-    roles = dict(
-        Membership.objects.filter(user=user, document__in=[d.pk for d in documents]).values_list(
-            "document_id", "role"
-        )
-    )
+    roles = roles_for(user, documents)
     for document in documents:
-        document.role = Role.OWNER if document.owner_id == user.pk else Role(roles[document.pk])
+        document.role = roles[document.pk]
     return documents
 
 

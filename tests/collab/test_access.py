@@ -2,7 +2,7 @@
 
 The server here re-checks its sockets only every 60 s (COLLAB_REAUTH_INTERVAL),
 so a close within CLOSE_WITHIN seconds can only come from the signal path:
-documents.signals.access_changed -> collab.apps -> the channel layer -> the
+documents.signals.access_changed -> collab.live.access_changed -> the channel layer -> the
 consumer. Changes are made in the server's own process (its pages, its admin)
 on both set-ups, and from another process (`manage.py`-like code) on the Redis
 set-up; in the embedded set-up another process cannot reach the in-memory

@@ -181,8 +181,8 @@ class LiveServer:
     def stored_content(self, document_id) -> str:
         """The document as the store would load it (latest snapshot + log), as XML."""
         return self.django(
-            "from collab.store import _load\nfrom pycrdt import Doc, XmlFragment\n"
-            f"d = Doc()\nfor u in _load('{document_id}', None).updates: d.apply_update(u)\n"
+            "from documents.storage import DocumentStorage\nfrom pycrdt import Doc, XmlFragment\n"
+            f"d = Doc()\nfor u in DocumentStorage().load('{document_id}', None).updates: d.apply_update(u)\n"
             "result = str(d.get('default', type=XmlFragment))"
         )
 
