@@ -437,6 +437,11 @@ class DocumentActor:
         self._writer = None
         plan = self._plan
         if error is not None:
+            if isinstance(error, (DocumentGone, StaleOwner)):
+                # Final for this actor: whoever waits on this snapshot gets the error, not a hang.
+                for request in getattr(job, "requests", ()):
+                    if not request.reply.done():
+                        request.reply.set_exception(error)
             if isinstance(error, DocumentGone):
                 self._abandon(codes.NO_SUCH_DOCUMENT, "document deleted")
                 return

@@ -13,7 +13,7 @@ from collab.actor import State
 from collab.config import CollabConfig
 from collab.messages import Flush, GetState, Incoming, Leave, TakeSnapshot
 from collab.registry import Registry
-from collab.store import MemoryStore, StaleOwner
+from collab.store import DocumentGone, MemoryStore, StaleOwner
 
 CONFIG = CollabConfig(flush_delay=0.01, flush_max_wait=0.05, snapshot_interval=60, idle_timeout=0.1)
 
@@ -340,6 +340,23 @@ async def test_stale_owner_closes_subscribers_and_stops_without_writing_again(re
     assert store.failures == 1 and store.writes == 0, (
         f"one refused write and no other attempt (no retry, no final snapshot): {store.failures}"
     )
+
+
+@pytest.mark.parametrize("refusal", ["deleted", "stale owner"])
+async def test_a_snapshot_asked_for_when_the_store_refuses_for_good_gets_the_error(registry, document_id, store,
+                                                                                   refusal):
+    # A restore or a named version on a document deleted (or taken over) meanwhile must not hang.
+    alice = FakeSubscriber("alice")
+    actor = await registry.join(document_id, alice)
+    await actor.tell(Incoming(alice, protocol.Update(text_update("kept elsewhere"))))
+    if refusal == "deleted":
+        store.documents.discard(document_id)
+        expected = DocumentGone
+    else:
+        store.fail = StaleOwner(document_id)
+        expected = StaleOwner
+    with pytest.raises(expected):
+        await asyncio.wait_for(actor.ask(TakeSnapshot(label="named")), 5)
 
 
 def published_saved(subscriber: FakeSubscriber) -> dict[int, int]:
