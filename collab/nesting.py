@@ -18,6 +18,7 @@ when the structs cannot be read; it only reads what a value could hide in, and
 leaves every other judgement to the Doc.
 """
 
+from collab import protocol
 from collab.protocol import ProtocolError
 
 MAX_DEPTH = 100
@@ -45,10 +46,8 @@ def check(update: bytes) -> None:
         _Reader(update).update()
 
 
-class _Reader:
-    def __init__(self, data: bytes):
-        self.data = data
-        self.pos = 0
+class _Reader(protocol._Reader):
+    """The codec's bounds-checked reader, with the one-byte varuint fast path this walk needs."""
 
     def byte(self) -> int:
         pos = self.pos
@@ -63,15 +62,7 @@ class _Reader:
         if pos < len(self.data) and self.data[pos] < 0x80:
             self.pos = pos + 1
             return self.data[pos]
-        value = shift = 0
-        while True:
-            b = self.byte()
-            value |= (b & 0x7F) << shift
-            if b < 0x80:
-                return value
-            shift += 7
-            if shift > 70:
-                raise ProtocolError("varuint too long")
+        return self.varuint()
 
     def skip(self, n: int) -> None:
         if self.pos + n > len(self.data):
