@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path, re_path
+from django.urls import include, path
 
 from documents.api import api
 
@@ -11,9 +11,8 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("healthz/collab", collab_stats, name="collab-stats"),
     path("admin/", admin.site.urls),
+    # Answers every /api/ path itself, unknown ones with a JSON 404 (documents/api_http.py).
     path("api/", api.urls),
-    # Any other /api/ path: JSON, in development mode too (where Django would show its debug 404 page).
-    re_path(r"^api/", views.api_not_found),
     path("", include("frontend.urls")),
 ]
 

@@ -82,15 +82,21 @@ async def _stored_and_seen_after_a_later_edit(owner, server, document_id) -> tup
     return await pages.text(owner), stored
 
 
+async def _owner_sees_editor_type(open_as, server, cast, text: str):
+    """The owner (alice) and the editor (bob) on the document; bob types `text` and alice sees it."""
+    alice = await open_as(cast.owner)
+    await pages.open_document(alice, server.url, cast.document_id)
+    bob = await open_as(cast.editor)
+    await pages.open_document(bob, server.url, cast.document_id)
+    await pages.editor(bob).click()
+    await bob.keyboard.type(text)
+    await expect(pages.editor(alice)).to_contain_text(text)
+    return alice, bob
+
+
 async def test_signed_out_in_another_tab_the_editor_stops_and_goes_to_sign_in(open_as, daphne_server, cast):
     """Issue 11, finding 6: signing out ends the open editor's session at once; nothing typed after it counts."""
-    alice = await open_as(cast.owner)
-    await pages.open_document(alice, daphne_server.url, cast.document_id)
-    bob = await open_as(cast.editor)
-    await pages.open_document(bob, daphne_server.url, cast.document_id)
-    await pages.editor(bob).click()
-    await bob.keyboard.type("Typed while signed in")
-    await expect(pages.editor(alice)).to_contain_text("Typed while signed in")
+    alice, bob = await _owner_sees_editor_type(open_as, daphne_server, cast, "Typed while signed in")
 
     other_tab = await bob.context.new_page()
     await other_tab.goto(daphne_server.url + "/")
@@ -117,13 +123,7 @@ async def test_downgraded_to_viewer_the_editor_turns_read_only_and_keeps_nothing
     open_as, daphne_server, cast, artifacts
 ):
     """Issue 11, finding 7: a role change reaches the open page; what it held is dropped, not applied later."""
-    alice = await open_as(cast.owner)
-    await pages.open_document(alice, daphne_server.url, cast.document_id)
-    bob = await open_as(cast.editor)
-    await pages.open_document(bob, daphne_server.url, cast.document_id)
-    await pages.editor(bob).click()
-    await bob.keyboard.type("Bob as editor")
-    await expect(pages.editor(alice)).to_contain_text("Bob as editor")
+    alice, bob = await _owner_sees_editor_type(open_as, daphne_server, cast, "Bob as editor")
 
     await alice.get_by_test_id("share-button").click()
     dialog = alice.get_by_role("dialog")

@@ -21,8 +21,7 @@ from collab.client import YClient
 from tests.api.client import SessionClient
 from tests.documents.admin_http import AdminSession
 from tests.support.crdt import paragraph
-from tests.support.server import Database, LiveServer, ServiceMissing
-from tests.support.services import missing
+from tests.support.server import own_server
 
 CLOSE_WITHIN = 2.0  # seconds; the periodic re-check would take up to 60
 PASSWORD = "correct-horse-battery-staple"  # everyone's: hashing is slow on purpose, so it is done once per seed
@@ -30,14 +29,8 @@ PASSWORD = "correct-horse-battery-staple"  # everyone's: hashing is slow on purp
 
 @pytest.fixture(scope="module")
 def server(backend):
-    try:
-        database = Database(backend)
-        live = LiveServer(database, redis=backend == "postgres", env={"COLLAB_REAUTH_INTERVAL": "60"}).start()
-    except ServiceMissing as exc:
-        missing(str(exc))
-    yield live
-    live.stop()
-    database.drop()
+    with own_server(backend, {"COLLAB_REAUTH_INTERVAL": "60"}) as live:
+        yield live
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from collab.config import CollabConfig
 from collab.messages import Flush, GetState, Incoming, Leave, TakeSnapshot
 from collab.registry import Registry
 from collab.store import DocumentGone, MemoryStore, StaleOwner
+from tests.support.waits import wait_until
 
 CONFIG = CollabConfig(flush_delay=0.01, flush_max_wait=0.05, snapshot_interval=60, idle_timeout=0.1)
 
@@ -278,14 +279,6 @@ def stored_text(store: MemoryStore, document_id) -> str:
     return str(doc.get("t", type=Text)) if "t" in doc.keys() else ""
 
 
-async def until(predicate, timeout=5.0, step=0.01):
-    """Wait until predicate() holds; for state the store and actor expose without an event."""
-    async def poll():
-        while not predicate():
-            await asyncio.sleep(step)
-    await asyncio.wait_for(poll(), timeout)
-
-
 async def test_a_failing_snapshot_never_stops_log_appends(document_id, store, caplog):
     # Snapshots due all the time, and every one fails (a NUL in the preview on
     # PostgreSQL, a bug in a renderer...): edits must still reach the log.
@@ -297,11 +290,11 @@ async def test_a_failing_snapshot_never_stops_log_appends(document_id, store, ca
     actor = await registry.join(document_id, alice)
     doc = Doc()
     await actor.tell(Incoming(alice, protocol.Update(text_update("one ", doc))))
-    await until(lambda: store.snapshot_failures >= 1)
+    await wait_until(lambda: store.snapshot_failures >= 1, step=0.01)
     for word in ("two ", "three ", "four"):
         await actor.tell(Incoming(alice, protocol.Update(text_update(word, doc))))
-        await until(lambda: stored_text(store, document_id) == str(doc["t"]), timeout=1.0)
-    await until(lambda: store.snapshot_failures >= 3)
+        await wait_until(lambda: stored_text(store, document_id) == str(doc["t"]), timeout=1.0, step=0.01)
+    await wait_until(lambda: store.snapshot_failures >= 3, step=0.01)
     assert stored_text(store, document_id) == "one two three four", "every edit is in the log"
     assert actor.inspect()["snapshot_failing"] is True, "inspect() says snapshots are failing"
     assert actor.inspect()["failing"] is False, "log writes are not failing"
@@ -321,10 +314,10 @@ async def test_snapshots_recover_after_failing(document_id, store, caplog):
     alice = FakeSubscriber()
     actor = await registry.join(document_id, alice)
     await actor.tell(Incoming(alice, protocol.Update(text_update("text"))))
-    await until(lambda: store.snapshot_failures >= 2)
+    await wait_until(lambda: store.snapshot_failures >= 2, step=0.01)
     store.fail_snapshots = None
-    await until(lambda: store.snapshots.get(document_id))
-    await until(lambda: not actor.inspect()["snapshot_failing"])
+    await wait_until(lambda: store.snapshots.get(document_id), step=0.01)
+    await wait_until(lambda: not actor.inspect()["snapshot_failing"], step=0.01)
     assert any("snapshots recovered" in r.getMessage() for r in caplog.records)
 
 

@@ -17,6 +17,7 @@ from collab.client import YClient
 from tests.support.crdt import paragraph
 from tests.support.server import REDIS_TEST_URL, Database, LiveServer, ServiceMissing, require_redis
 from tests.support.services import missing
+from tests.support.waits import wait_until
 
 
 @pytest.fixture
@@ -68,15 +69,6 @@ def reports(servers) -> dict[int, list[str]]:
             if pid in by_pid:
                 result[by_pid[pid]] = [a["document"] for a in report["actors"]]
     return result
-
-
-async def wait_until(predicate, timeout=15.0, what="condition"):
-    """Poll an external system (Redis, the servers' reports) that offers nothing to await."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.1)
 
 
 async def type_paragraphs(client: YClient, tag: str, count: int, stop: asyncio.Event | None = None):

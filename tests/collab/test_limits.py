@@ -8,6 +8,7 @@ import pytest
 from collab import codes, protocol
 from collab.client import YClient
 from tests.support.crdt import paragraph
+from tests.support.server import own_server
 
 LIMITS = {
     "COLLAB_MAX_DOCUMENT_SIZE": "20000",
@@ -22,17 +23,8 @@ LIMITS = {
 @pytest.fixture(scope="module")
 def limited(backend):
     """One server with small limits per backend (module scope keeps the suite fast)."""
-    from tests.support.server import Database, LiveServer, ServiceMissing
-    from tests.support.services import missing
-
-    try:
-        database = Database(backend)
-        server = LiveServer(database, redis=backend == "postgres", env=LIMITS).start()
-    except ServiceMissing as exc:
-        missing(str(exc))
-    yield server
-    server.stop()
-    database.drop()
+    with own_server(backend, LIMITS) as server:
+        yield server
 
 
 @pytest.fixture

@@ -121,10 +121,10 @@ async def test_a_batch_the_channel_layer_refuses_closes_the_forwarded_connection
         sent.append((channel, message))
 
     config = types.SimpleNamespace(send_queue_limit=100, send_buffer_bytes=1 << 20)
-    cluster = types.SimpleNamespace(registry=types.SimpleNamespace(config=config), remote_subscribers={},
-                                    layer=types.SimpleNamespace(send=layer_send))
-    subscriber = RemoteSubscriber(cluster, {"sid": "specific.x!y", "username": "ann", "can_write": True,
-                                            "process": "specific.x!"})
+    fake_cluster = types.SimpleNamespace(registry=types.SimpleNamespace(config=config), remote_subscribers={},
+                                         layer=types.SimpleNamespace(send=layer_send))
+    subscriber = RemoteSubscriber(fake_cluster, {"sid": "specific.x!y", "username": "ann", "can_write": True,
+                                                 "process": "specific.x!"})
     subscriber.send(b"frame")
     await settle()
     assert [(c, m["type"], m["code"]) for c, m in sent] == [("specific.x!y", "collab.close", codes.TRY_AGAIN_LATER)]

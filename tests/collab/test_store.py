@@ -6,8 +6,6 @@ database of its own, as the live servers are: the test process's Django is
 configured for SQLite only).
 """
 
-import asyncio
-import json
 
 import pytest
 from pycrdt import Doc, XmlElement, XmlFragment, XmlText

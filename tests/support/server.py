@@ -6,6 +6,7 @@ it only as clients do (HTTP, WebSocket) and seed it through `django()`, which
 runs code against the same database in a subprocess.
 """
 
+import contextlib
 import json
 import os
 import signal
@@ -210,3 +211,21 @@ class LiveServer:
             "    ids.append(str(doc.pk))\n"
             "result = {'tokens': tokens, 'documents': ids}\n"
         )
+
+
+@contextlib.contextmanager
+def own_server(backend: str, env: dict | None = None):
+    """A started LiveServer on a database of its own, for a module whose tests share one set-up
+    (`env`); skipped locally or failed under CI when a service is missing; stopped and dropped after."""
+    from tests.support.services import missing
+
+    try:
+        database = Database(backend)
+        server = LiveServer(database, redis=backend == "postgres", env=env).start()
+    except ServiceMissing as exc:
+        missing(str(exc))
+    try:
+        yield server
+    finally:
+        server.stop()
+        database.drop()
