@@ -7,12 +7,15 @@ real Daphne on 127.0.0.1 with its own database; see tests/support/server.py.
 layer, the default of a fresh clone) and "postgres" (PostgreSQL + Redis
 channel layer, production). Without PostgreSQL or Redis the postgres variant
 is skipped locally, but fails under CI=true: CI must test the real thing.
+
+`synced_client` opens real clients on a document, synced (tests/support/clients.py).
 """
 
 import os
 
 import pytest
 
+from tests.support.clients import synced_client  # noqa: F401 (a fixture for every test)
 from tests.support.server import Database, LiveServer, ServiceMissing
 from tests.support.services import missing
 

@@ -11,17 +11,13 @@ import time
 import pytest
 from pycrdt import XmlText
 
-from collab import protocol
 from collab.client import YClient
 from tests.api.client import ApiClient
 from tests.documents.export import markdown_structure
 from tests.documents.export.sample import SAMPLE, SAMPLE_HTML, SAMPLE_MD, SAMPLE_TXT, TITLE
 from tests.documents.export.tiptap_node import shape, tiptap_load
 from tests.documents.tiptap import link, paragraph, text, write
-
-
-def same_state(a: YClient, b: YClient) -> bool:
-    return protocol.decode_state_vector(a.doc.get_state()) == protocol.decode_state_vector(b.doc.get_state())
+from tests.support.clients import same_state
 
 
 async def edit(writer: YClient, observer: YClient, change) -> None:

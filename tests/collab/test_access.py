@@ -20,6 +20,7 @@ from collab import codes
 from collab.client import YClient
 from tests.api.client import SessionClient
 from tests.documents.admin_http import AdminSession
+from tests.support.clients import closed_with, open_synced, synced
 from tests.support.crdt import paragraph
 from tests.support.server import own_server
 
@@ -70,24 +71,6 @@ def post_form(client: SessionClient, path: str, fields: dict):
                           headers={**client.csrf_headers(), "Content-Type": "application/x-www-form-urlencoded"})
 
 
-async def closed_within(client: YClient, started: float, limit: float = CLOSE_WITHIN) -> tuple[int, float]:
-    """(close code, seconds from `started`); fails if the socket is still open `limit` seconds after it.
-
-    `started` is when the change's request or process returned: the change had committed.
-    """
-    try:
-        await asyncio.wait_for(client.closed.wait(), max(0.0, limit - (time.monotonic() - started)))
-    except TimeoutError:
-        pytest.fail(f"the socket was still open {limit}s after the change (only the periodic re-check would close it)")
-    return client.close_code, time.monotonic() - started
-
-
-async def open_synced(*clients: YClient) -> None:
-    for client in clients:
-        await client.connect()
-    await asyncio.gather(*(c.synced.wait() for c in clients))
-
-
 # --- sessions -------------------------------------------------------------------------
 
 
@@ -100,7 +83,7 @@ async def test_signing_out_closes_that_sessions_sockets_at_once(server, people):
         reply = await asyncio.to_thread(post_form, tab, "/accounts/logout/", {})
         assert reply.status in (200, 302), f"sign-out failed: {reply.status}"
         started = time.monotonic()
-        code, seconds = await closed_within(signed_out, started)
+        code, seconds = await closed_with(signed_out, CLOSE_WITHIN, since=started), time.monotonic() - started
         assert code == codes.NOT_SIGNED_IN, f"closed with {code}"
         print(f"signed out: socket closed after {seconds:.2f}s")
 
@@ -124,7 +107,7 @@ async def test_changing_the_password_closes_every_session_socket_of_the_user(ser
     assert reply.status == 302, f"password change failed: {reply.status}"
     started = time.monotonic()  # after the response: hashing the passwords takes a while
     for socket in (here, elsewhere):
-        code, seconds = await closed_within(socket, started)
+        code, seconds = await closed_with(socket, CLOSE_WITHIN, since=started), time.monotonic() - started
         assert code == codes.NOT_SIGNED_IN, f"closed with {code}"
     print(f"password changed: both sockets closed after {seconds:.2f}s")
     # The tab that changed it is still signed in (Django keeps that session), so its page opens again.
@@ -147,7 +130,7 @@ async def test_deactivating_a_user_closes_their_session_and_token_sockets(server
     assert reply.status == 302, f"the admin did not save the user: {reply.status}"
     started = time.monotonic()
     for socket in (session_socket, token_socket):
-        code, seconds = await closed_within(socket, started)
+        code, seconds = await closed_with(socket, CLOSE_WITHIN, since=started), time.monotonic() - started
         assert code == codes.NOT_SIGNED_IN, f"closed with {code}"
     print(f"deactivated: both sockets closed after {seconds:.2f}s")
 
@@ -210,11 +193,10 @@ CHANGES_ELSEWHERE = {
 
 
 async def _closes_at_once(server, people, change, make_change, expected):
-    async with YClient(people["url"], token=people["token"]) as token_socket:
-        await token_socket.synced.wait()
+    async with synced(YClient(people["url"], token=people["token"])) as token_socket:
         await asyncio.to_thread(make_change, server, people)
         started = time.monotonic()  # after the change committed (another process's start-up is not counted)
-        code, seconds = await closed_within(token_socket, started)
+        code, seconds = await closed_with(token_socket, CLOSE_WITHIN, since=started), time.monotonic() - started
         assert code == expected, f"closed with {code}"
         print(f"{change}: socket closed {seconds:.2f}s after the change")
 

@@ -14,6 +14,7 @@ from collab.config import CollabConfig
 from collab.messages import Flush, GetState, Incoming, Leave, TakeSnapshot
 from collab.registry import Registry
 from collab.store import DocumentGone, MemoryStore, StaleOwner
+from tests.support.crdt import text_update
 from tests.support.waits import wait_until
 
 CONFIG = CollabConfig(flush_delay=0.01, flush_max_wait=0.05, snapshot_interval=60, idle_timeout=0.1)
@@ -45,15 +46,6 @@ class FakeSubscriber:
                 self._arrived.clear()
                 await self._arrived.wait()
         await asyncio.wait_for(waiter(), timeout)
-
-
-def text_update(text: str, doc: Doc | None = None) -> bytes:
-    doc = doc or Doc()
-    before = doc.get_state()
-    doc["t"] = Text(text) if "t" not in doc else doc["t"]
-    if str(doc["t"]) != text:
-        doc["t"].insert(len(str(doc["t"])), text)
-    return doc.get_update(before)
 
 
 @pytest.fixture

@@ -10,50 +10,14 @@ import random
 import signal
 import time
 
-import pytest
 import redis
 
 from collab.client import YClient
+from tests.support.clients import converge, open_synced
+from tests.support.cluster import lease_owner_port
 from tests.support.crdt import paragraph
-from tests.support.server import REDIS_TEST_URL, Database, LiveServer, ServiceMissing, require_redis
-from tests.support.services import missing
+from tests.support.server import REDIS_TEST_URL
 from tests.support.waits import wait_until
-
-
-@pytest.fixture
-def cluster():
-    try:
-        require_redis()
-        database = Database("postgres")
-    except ServiceMissing as exc:
-        missing(str(exc))
-    servers = []
-
-    def start(count=3, **env):
-        for _ in range(count):
-            servers.append(LiveServer(database, redis=True, env={"COLLAB_LEASE_TTL": "2", **env}).start())
-        return servers
-
-    yield start
-    for server in servers:
-        if server.process and server.process.poll() is None:
-            server.process.send_signal(signal.SIGCONT)
-        server.kill()
-    database.drop()
-
-
-def lease_owner_port(servers, document_id) -> int | None:
-    """The port of the process holding the document's lease, from Redis and the processes' reports."""
-    client = redis.Redis.from_url(REDIS_TEST_URL)
-    value = client.get(f"collab:lease:{document_id}")
-    if value is None:
-        return None
-    channel = value.decode().split(" ")[0]
-    report = client.get(f"collab:process:{channel}")
-    if report is None:
-        return None
-    pid = int(json.loads(report)["name"].rsplit(":", 1)[1])
-    return next(s.port for s in servers if s.process.pid == pid)
 
 
 def reports(servers) -> dict[int, list[str]]:
@@ -86,16 +50,6 @@ async def type_paragraphs(client: YClient, tag: str, count: int, stop: asyncio.E
     return written
 
 
-async def converge(clients, timeout=40):
-    async def settle(c):
-        if c.closed.is_set():
-            await c.reconnect(timeout=timeout)
-    await asyncio.gather(*(settle(c) for c in clients))
-    target = lambda: {str(c.fragment) for c in clients}  # noqa: E731
-    for c in clients:
-        await c.wait_for(lambda _c: len(target()) == 1, timeout)
-
-
 async def seeded(server, count_docs=1):
     seed = server.seed(users=["ann", "bob", "cid"],
                        documents=[{"owner": "ann", "roles": {"bob": "editor", "cid": "editor"}}] * count_docs)
@@ -108,11 +62,9 @@ async def test_clients_on_every_process_converge_with_one_owner(cluster):
     doc = seed["documents"][0]
     clients = [YClient(s.document_ws(doc), token=seed["tokens"][name])
                for s, name in zip(servers * 2, ["ann", "bob", "cid"] * 2)]
-    for c in clients:
-        await c.connect()
-    await asyncio.wait_for(asyncio.gather(*(c.synced.wait() for c in clients)), 30)
+    await open_synced(*clients)
     written = await asyncio.gather(*(type_paragraphs(c, f"c{i}", 20) for i, c in enumerate(clients)))
-    await converge(clients)
+    await converge(clients, 40, reconnect=True)
     content = str(clients[0].fragment)
     assert all(text in content for texts in written for text in texts), "every edit must be in the result"
 
@@ -130,17 +82,14 @@ async def test_sigkill_of_the_owner_loses_nothing(cluster):
     seed = await seeded(servers[0])
     doc = seed["documents"][0]
     first = YClient(servers[0].document_ws(doc), token=seed["tokens"]["ann"])
-    await first.connect()
-    await first.synced.wait()
+    await open_synced(first)
     owner_port = lease_owner_port(servers, doc)
     owner = next(s for s in servers if s.port == owner_port)
     survivors = [s for s in servers if s is not owner]
     # Two clients on the owner, two on each survivor.
     clients = [first, YClient(owner.document_ws(doc), token=seed["tokens"]["bob"])]
     clients += [YClient(s.document_ws(doc), token=seed["tokens"]["cid"]) for s in survivors for _ in range(2)]
-    for c in clients[1:]:
-        await c.connect()
-    await asyncio.wait_for(asyncio.gather(*(c.synced.wait() for c in clients)), 30)
+    await open_synced(*clients[1:])
 
     typing = [asyncio.create_task(type_paragraphs(c, f"k{i}", 60)) for i, c in enumerate(clients)]
     await clients[0].wait_for(lambda c: len(c.fragment.children) >= 30)
@@ -151,7 +100,7 @@ async def test_sigkill_of_the_owner_loses_nothing(cluster):
         if f":{owner.port}/" in c.url:
             c.url = survivors[0].document_ws(doc)
     written = await asyncio.gather(*typing)
-    await converge(clients)
+    await converge(clients, 40, reconnect=True)
     takeover = time.monotonic() - killed_at
     content = str(clients[0].fragment)
     missing = [t for texts in written for t in texts if f">{t}<" not in content]
@@ -176,9 +125,7 @@ async def test_a_paused_stale_owner_cannot_write(cluster):
     doc = seed["documents"][0]
     a = YClient(stale.document_ws(doc), token=seed["tokens"]["ann"])
     watcher = YClient(stale.document_ws(doc), token=seed["tokens"]["cid"])
-    for client in (a, watcher):
-        await client.connect()
-        await client.synced.wait()
+    await open_synced(a, watcher)
     assert lease_owner_port([stale, other], doc) == stale.port
     a.fragment.children.append(paragraph("pending at the pause"))
     await watcher.wait_for(lambda c: "pending at the pause" in str(c.fragment))  # applied by the stale owner
@@ -199,7 +146,7 @@ async def test_a_paused_stale_owner_cannot_write(cluster):
     await asyncio.wait_for(a.closed.wait(), 20)
     a.url = other.document_ws(doc)
     await a.reconnect(timeout=30)
-    await converge([a, b])
+    await converge([a, b], 40, reconnect=True)
     content = str(a.fragment)
     for text in ("pending at the pause", "written by the new owner"):
         assert content.count(f">{text}<") == 1, f"{text!r} must appear exactly once in {content}"
@@ -207,13 +154,11 @@ async def test_a_paused_stale_owner_cannot_write(cluster):
         await client.close()
 
 
-async def test_sigterm_hands_over_without_waiting_for_the_ttl(cluster):
+async def test_sigterm_hands_over_without_waiting_for_the_ttl(cluster, synced_client):
     servers = cluster(2, COLLAB_LEASE_TTL="60")
     seed = await seeded(servers[0])
     doc = seed["documents"][0]
-    a = YClient(servers[0].document_ws(doc), token=seed["tokens"]["ann"])
-    await a.connect()
-    await a.synced.wait()
+    a = await synced_client(servers[0].document_ws(doc), token=seed["tokens"]["ann"])
     a.fragment.children.append(paragraph("handed over"))
     stopped_at = time.monotonic()
     servers[0].stop()  # SIGTERM
@@ -225,7 +170,6 @@ async def test_sigterm_hands_over_without_waiting_for_the_ttl(cluster):
     assert lease_owner_port(servers, doc) == servers[1].port
     assert "handed over" in str(a.fragment)
     print(f"takeover after SIGTERM: {takeover:.2f}s")
-    await a.close()
 
 
 async def test_hundred_documents_have_one_owner_each_spread_over_processes(cluster):
@@ -256,14 +200,12 @@ async def test_hundred_documents_have_one_owner_each_spread_over_processes(clust
     await asyncio.gather(*(c.close() for c in clients))
 
 
-async def test_a_deleted_document_is_not_found_through_a_non_owner_process(cluster):
+async def test_a_deleted_document_is_not_found_through_a_non_owner_process(cluster, synced_client):
     """collab.live through another process gets DocumentGone, as the owner's own sockets get 4404."""
     (owner,) = cluster(1)
     seed = await seeded(owner)
     doc = seed["documents"][0]
-    client = YClient(owner.document_ws(doc), token=seed["tokens"]["ann"])
-    await client.connect()
-    await client.synced.wait()
+    client = await synced_client(owner.document_ws(doc), token=seed["tokens"]["ann"])
     assert lease_owner_port([owner], doc) == owner.port
     # A script process with the same settings is a non-owner member of the cluster.
     result = owner.django(
@@ -287,4 +229,3 @@ async def test_a_deleted_document_is_not_found_through_a_non_owner_process(clust
     await asyncio.wait_for(client.closed.wait(), 20)
     assert client.close_code == 4404, "the owner closes its own sockets as 'no such document'"
     assert result == "DocumentGone", "a non-owner process must get the same 'not found' as the owner"
-    await client.close()

@@ -34,6 +34,7 @@ from collab.config import CollabConfig
 from collab.messages import ActorStopped, ApplyUpdate, Flush, GetState, Unavailable
 from collab.registry import Registry
 from collab.store import DocumentGone, MemoryStore, StaleOwner
+from tests.support.crdt import text_update
 from tests.support.tcpproxy import TcpProxy
 from tests.support.server import REDIS_TEST_URL, ServiceMissing, free_port, require_redis
 from tests.support.services import missing
@@ -86,12 +87,6 @@ def test_a_forged_type_name_is_never_looked_up_outside_the_allow_list():
 
 
 # --- two cluster members in this process ----------------------------------------------------
-
-
-def text_update(text: str) -> bytes:
-    doc = Doc()
-    doc["t"] = Text(text)
-    return doc.get_update()
 
 
 @pytest.fixture

@@ -5,21 +5,22 @@ recovery time); run with -s to see them.
 """
 
 import asyncio
-import json
 import random
 import shutil
 import subprocess
 import time
-import urllib.request
 
 from pycrdt import XmlElement, XmlText
 
 from collab.client import YClient
+from tests.support.clients import converge, open_synced, synced
 from tests.support.crdt import paragraph
+from tests.support.ops import staff_token, stats
 from tests.support.rawws import never_reading, read_until_closed
 from tests.support.server import Database, LiveServer, ServiceMissing, free_port, require_postgres
 from tests.support.services import missing
 from tests.support.tcpproxy import TcpProxy
+from tests.support.waits import wait_until
 
 
 class Progress:
@@ -59,57 +60,12 @@ async def typist(client: YClient, tag: str, stop: asyncio.Event, written: list,
         await asyncio.sleep(0.02)  # typing pace
 
 
-async def all_converge(clients, timeout=60):
-    """Wait until every client holds the same document, reconnecting any that gets dropped meanwhile."""
-    deadline = time.monotonic() + timeout
-    contents = lambda: {str(c.fragment) for c in clients}  # noqa: E731
-    while True:
-        try:
-            for c in clients:
-                if c.closed.is_set():
-                    await c.reconnect(timeout=max(1.0, deadline - time.monotonic()))
-            for c in clients:
-                await c.wait_for(lambda _c: len(contents()) == 1, max(1.0, deadline - time.monotonic()))
-            return str(clients[0].fragment)
-        except ConnectionError:
-            if time.monotonic() > deadline:
-                raise
-
-
-def staff_token(server: LiveServer) -> str:
-    return server.django(
-        "from django.contrib.auth import get_user_model\nfrom documents.services import token_create\n"
-        "u, _ = get_user_model().objects.get_or_create(username='ops', defaults={'is_staff': True})\n"
-        "result = token_create(user=u, name='stats')[1]"
-    )
-
-
-def stats(server: LiveServer, token: str) -> dict:
-    request = urllib.request.Request(f"{server.url}/healthz/collab", headers={"Authorization": f"Bearer {token}"})
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read())
-
-
-async def poll(predicate, timeout=30.0, what="condition"):
-    """Poll a server's stats endpoint: it has no event to await."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = await asyncio.to_thread(predicate)
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.2)
-
-
 async def test_sigkill_while_five_clients_type_loses_no_edit(server_factory):
     server = server_factory(env={"COLLAB_SNAPSHOT_INTERVAL": "3600"}).start()
     seed = server.seed(users=["w1", "w2"], documents=[{"owner": "w1", "roles": {"w2": "editor"}}])
     doc = seed["documents"][0]
     clients = [YClient(server.document_ws(doc), token=seed["tokens"][f"w{1 + i % 2}"]) for i in range(5)]
-    for c in clients:
-        await c.connect()
-    await asyncio.gather(*(c.synced.wait() for c in clients))
+    await open_synced(*clients)
     stop, written, progress = asyncio.Event(), [[] for _ in clients], Progress()
     resynced = [asyncio.Event() for _ in clients]
     tasks = [asyncio.create_task(typist(c, f"t{i}", stop, written[i], resynced[i], progress))
@@ -124,7 +80,7 @@ async def test_sigkill_while_five_clients_type_loses_no_edit(server_factory):
     await progress.reach(progress.total + 50)  # they type on after the restart
     stop.set()
     await asyncio.gather(*tasks)
-    final = await all_converge(clients)
+    final = await converge(clients, 60, reconnect=True)
     sent = [t for texts in written for t in texts]
     lost = [t for t in sent if f">{t}<" not in final]
     assert not lost, f"{len(lost)} of {len(sent)} edits lost: {lost[:5]}"
@@ -155,9 +111,7 @@ async def test_database_outage_keeps_editing_and_loses_nothing():
         ops = await asyncio.to_thread(staff_token, server)
         doc = seed["documents"][0]
         clients = [YClient(server.document_ws(doc), token=seed["tokens"][f"d{1 + i % 2}"]) for i in range(3)]
-        for c in clients:
-            await c.connect()
-        await asyncio.gather(*(c.synced.wait() for c in clients))
+        await open_synced(*clients)
         stop, written = asyncio.Event(), [[] for _ in clients]
         tasks = [asyncio.create_task(typist(c, f"p{i}", stop, written[i])) for i, c in enumerate(clients)]
         await clients[0].wait_for(lambda c: len(c.fragment.children) >= 20)
@@ -176,7 +130,7 @@ async def test_database_outage_keeps_editing_and_loses_nothing():
         await asyncio.gather(*tasks)
         await asyncio.gather(*(c.wait_for(lambda c: c.saved_covers_own_edits(), 60) for c in clients))
         recovery = time.monotonic() - recovery_started
-        final = await all_converge(clients)
+        final = await converge(clients, 60, reconnect=True)
         sent = [t for texts in written for t in texts]
         assert all(f">{t}<" in final for t in sent), "every edit made during the outage must be kept"
         rss_after = (await asyncio.to_thread(stats, server, ops))["rss_bytes"]
@@ -236,7 +190,7 @@ async def test_redis_restart_in_cluster_mode_loses_nothing():
         await progress.reach(progress.total + 100, 90)
         stop.set()
         await asyncio.gather(*tasks)
-        final = await all_converge(clients)
+        final = await converge(clients, 60, reconnect=True)
         recovery = time.monotonic() - restarted_at
         sent = [t for texts in written for t in texts]
         lost = [t for t in sent if f">{t}<" not in final]
@@ -271,15 +225,14 @@ async def test_abrupt_and_half_open_clients_leak_nothing(server_factory):
     silent = await websockets.connect(server.document_ws(doc), additional_headers=headers, max_queue=1)
     await silent.send(b"\x00\x00\x01\x00")
     silent.transport.pause_reading()
-    async with YClient(server.document_ws(doc), token=seed["tokens"]["h1"]) as typing:
-        await typing.synced.wait()
+    async with synced(YClient(server.document_ws(doc), token=seed["tokens"]["h1"])) as typing:
         for i in range(300):
             typing.fragment.children.append(paragraph(f"h{i}" * 20))
             await asyncio.sleep(0)
         await typing.wait_for(lambda c: c.saved_covers_own_edits(), 30)
     silent.transport.abort()
-    after = await poll(lambda: (s := stats(server, ops)) and not s["actors"] and s["connections"] == 0 and s,
-                       what="every actor and connection gone")
+    after = await wait_until(lambda: (s := stats(server, ops)) and not s["actors"] and s["connections"] == 0 and s,
+                             30, "every actor and connection gone", blocking=True)
     assert after["tasks"] <= baseline["tasks"] + 2, f"orphan tasks: {baseline['tasks']} -> {after['tasks']}"
 
 
@@ -294,19 +247,19 @@ async def test_a_thousand_open_close_cycles_leave_nothing_behind(server_factory)
     async def cycle(i):
         async with gate:
             client = YClient(server.document_ws(rng.choice(seed["documents"])), token=seed["tokens"][users[i % 5]])
-            await client.connect()
-            await asyncio.wait_for(client.synced.wait(), 30)
+            await open_synced(client)
             if i % 3 == 0:
                 client.fragment.children.append(paragraph(f"cycle {i}"))
             await client.close()
 
     await asyncio.gather(*(cycle(i) for i in range(100)))  # warm-up: imports, caches, pools
-    warm = await poll(lambda: (s := stats(server, ops)) and not s["actors"] and s, what="warm-up actors stopped")
+    warm = await wait_until(lambda: (s := stats(server, ops)) and not s["actors"] and s, 30, "warm-up actors stopped",
+                            blocking=True)
     started = time.monotonic()
     await asyncio.gather(*(cycle(i) for i in range(1000)))
     elapsed = time.monotonic() - started
-    after = await poll(lambda: (s := stats(server, ops)) and not s["actors"] and s["connections"] == 0 and s,
-                       what="every actor stopped")
+    after = await wait_until(lambda: (s := stats(server, ops)) and not s["actors"] and s["connections"] == 0 and s,
+                             30, "every actor stopped", blocking=True)
     assert after["tasks"] <= warm["tasks"] + 2, f"orphan tasks: {warm['tasks']} -> {after['tasks']}"
     growth = after["rss_bytes"] - warm["rss_bytes"]
     assert growth < 30 * 2**20, f"RSS grew by {growth >> 20} MiB over 1,000 cycles"
@@ -321,11 +274,11 @@ async def test_clients_that_never_read_are_closed_and_memory_stays_bounded(serve
     seed = server.seed(users=["n1", "n2"], documents=[{"owner": "n1", "roles": {"n2": "editor"}}])
     ops = staff_token(server)
     url = server.document_ws(seed["documents"][0])
-    async with YClient(url, token=seed["tokens"]["n1"]) as writer, \
-            YClient(url, token=seed["tokens"]["n2"]) as reader:
-        await asyncio.gather(writer.synced.wait(), reader.synced.wait())
+    async with synced(YClient(url, token=seed["tokens"]["n1"]),
+                      YClient(url, token=seed["tokens"]["n2"])) as (writer, reader):
         silent = [await never_reading(url, seed["tokens"]["n2"]) for _ in range(silent_count)]
-        await poll(lambda: stats(server, ops)["connections"] == 2 + silent_count, what="the silent clients joined")
+        await wait_until(lambda: stats(server, ops)["connections"] == 2 + silent_count, 30, "the silent clients joined",
+                         blocking=True)
         before = stats(server, ops)["rss_bytes"]
         text = XmlText()
         writer.fragment.children.append(XmlElement("paragraph", contents=[text]))
@@ -344,6 +297,6 @@ async def test_clients_that_never_read_are_closed_and_memory_stays_bounded(serve
         # before the byte bound, the silent clients held all 20 MB each (+394 MiB).
         assert growth < silent_count * (budget + 2**20) + 128 * 2**20, \
             f"the server grew by {growth >> 20} MiB for {silent_count} clients that do not read"
-        await poll(lambda: stats(server, ops)["connections"] == 2, what="the silent clients dropped")
+        await wait_until(lambda: stats(server, ops)["connections"] == 2, 30, "the silent clients dropped", blocking=True)
         await asyncio.wait_for(asyncio.gather(*(read_until_closed(ws) for ws in silent)), 30)
         assert not reader.closed.is_set(), "a client that reads is never closed for being slow"

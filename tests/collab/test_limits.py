@@ -7,6 +7,7 @@ import pytest
 
 from collab import codes, protocol
 from collab.client import YClient
+from tests.support.clients import closed_with, open_synced, synced
 from tests.support.crdt import paragraph
 from tests.support.server import own_server
 
@@ -35,14 +36,9 @@ def doc(limited, unique):
             "tokens": [seed["tokens"][u] for u in users], "users": users}
 
 
-async def closed_with(client, timeout=10):
-    await asyncio.wait_for(client.closed.wait(), timeout)
-    return client.close_code
-
-
 async def test_an_update_past_the_document_size_is_refused_and_the_document_kept(doc):
-    async with YClient(doc["url"], token=doc["tokens"][0]) as big, YClient(doc["url"], token=doc["tokens"][1]) as other:
-        await asyncio.gather(big.synced.wait(), other.synced.wait())
+    async with synced(YClient(doc["url"], token=doc["tokens"][0]),
+                      YClient(doc["url"], token=doc["tokens"][1])) as (big, other):
         big.fragment.children.append(paragraph("small and fine"))
         await other.wait_for(lambda c: "small and fine" in c.text())
         big.fragment.children.append(paragraph("x" * 30000))
@@ -56,9 +52,8 @@ async def test_an_update_past_the_document_size_is_refused_and_the_document_kept
 
 async def test_a_burst_over_the_message_rate_is_slowed_down_not_closed(doc):
     count, rate, burst = 100, 20, 40  # LIMITS
-    async with YClient(doc["url"], token=doc["tokens"][0]) as writer, \
-            YClient(doc["url"], token=doc["tokens"][1]) as reader:
-        await asyncio.gather(writer.synced.wait(), reader.synced.wait())
+    async with synced(YClient(doc["url"], token=doc["tokens"][0]),
+                      YClient(doc["url"], token=doc["tokens"][1])) as (writer, reader):
         started = time.monotonic()
         for i in range(count):  # one transaction, one message each
             writer.fragment.children.append(paragraph(f"line {i}."))
@@ -72,8 +67,7 @@ async def test_a_flooding_sender_is_held_back_and_the_server_stays_well(doc, lim
     """The server stops reading a socket whose frames pile up: the sender's writes block (TCP)."""
     presence = {"user": {"name": "x" * 10_000}}
     flood = YClient(doc["url"], token=doc["tokens"][0])
-    await flood.connect()
-    await flood.synced.wait()
+    await open_synced(flood)
 
     async def send_all():
         for _ in range(3000):  # 30 MB: far more than socket buffers and Daphne's inbox hold
@@ -82,15 +76,14 @@ async def test_a_flooding_sender_is_held_back_and_the_server_stays_well(doc, lim
     with pytest.raises(TimeoutError):
         await asyncio.wait_for(send_all(), 5)
     flood._ws.transport.abort()
-    async with YClient(doc["url"], token=doc["tokens"][1]) as other:
-        await other.synced.wait()
+    async with synced(YClient(doc["url"], token=doc["tokens"][1])):
+        pass  # another client still opens the document
 
 
 async def test_a_single_message_up_to_the_document_limit_is_accepted(doc):
     paste = "p" * 15_000  # one update, under COLLAB_MAX_DOCUMENT_SIZE (20000)
-    async with YClient(doc["url"], token=doc["tokens"][0]) as writer, \
-            YClient(doc["url"], token=doc["tokens"][1]) as reader:
-        await asyncio.gather(writer.synced.wait(), reader.synced.wait())
+    async with synced(YClient(doc["url"], token=doc["tokens"][0]),
+                      YClient(doc["url"], token=doc["tokens"][1])) as (writer, reader):
         writer.fragment.children.append(paragraph(paste))
         await reader.wait_for(lambda c: paste in c.text())
         assert not writer.closed.is_set()
@@ -100,8 +93,7 @@ async def test_a_single_message_up_to_the_document_limit_is_accepted(doc):
 async def test_a_message_over_the_limit_is_refused_with_a_final_code_and_reason(doc, size):
     # Daphne's own limit is twice the document limit (editor/serve.py): past it autobahn
     # answers, below it the consumer; both with 4413 and a reason.
-    async with YClient(doc["url"], token=doc["tokens"][0]) as client:
-        await client.synced.wait()
+    async with synced(YClient(doc["url"], token=doc["tokens"][0])) as client:
         await client._ws.send(protocol.encode_update(b"\x00" * size))
         assert await closed_with(client) == codes.TOO_LARGE
         assert "size limit" in client.close_reason
@@ -109,9 +101,7 @@ async def test_a_message_over_the_limit_is_refused_with_a_final_code_and_reason(
 
 async def test_connections_per_document_are_capped(doc):
     clients = [YClient(doc["url"], token=doc["tokens"][i % 2]) for i in range(3)]
-    for c in clients:
-        await c.connect()
-    await asyncio.gather(*(c.synced.wait() for c in clients))
+    await open_synced(*clients)
     async with YClient(doc["url"], token=doc["tokens"][1]) as one_too_many:
         assert await closed_with(one_too_many) == codes.TOO_MANY_CONNECTIONS
     for c in clients:
@@ -138,8 +128,7 @@ async def test_revoking_a_token_closes_its_open_sockets(doc, limited):
         "t, raw = token_create(user=u, name='to revoke')\nresult = [t.pk, raw]"
     )
     token_id, raw = extra
-    async with YClient(doc["url"], token=raw) as client:
-        await client.synced.wait()
+    async with synced(YClient(doc["url"], token=raw)) as client:
         limited.django(
             "from documents.models import ApiToken\nfrom documents.services import token_revoke\n"
             f"token_revoke(token=ApiToken.objects.get(pk={token_id}))"
@@ -148,8 +137,7 @@ async def test_revoking_a_token_closes_its_open_sockets(doc, limited):
 
 
 async def test_removing_a_role_closes_the_users_sockets(doc, limited):
-    async with YClient(doc["url"], token=doc["tokens"][1]) as client:
-        await client.synced.wait()
+    async with synced(YClient(doc["url"], token=doc["tokens"][1])) as client:
         limited.django(
             "from django.contrib.auth import get_user_model\nfrom documents.services import membership_set\n"
             "from documents.models import Document\n"

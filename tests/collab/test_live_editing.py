@@ -8,6 +8,7 @@ import websockets
 
 from collab import codes, protocol
 from collab.client import YClient
+from tests.support.clients import converge, open_synced
 from tests.support.crdt import paragraph
 
 
@@ -25,14 +26,6 @@ def random_edit(client: YClient, rng: random.Random, tag: str) -> None:
             del text[start : min(length, start + rng.randint(1, 3))]
         else:
             text.insert(rng.randint(0, length), f"{tag}{rng.randint(0, 9)}")
-
-
-async def converged(clients, timeout=30):
-    """Wait until every client has seen every client's edits (equal state vectors)."""
-    def same(_client):
-        vectors = [protocol.decode_state_vector(c.doc.get_state()) for c in clients]
-        return all(v == vectors[0] for v in vectors)
-    await asyncio.gather(*(c.wait_for(same, timeout) for c in clients))
 
 
 @pytest.fixture
@@ -55,9 +48,7 @@ def people(daphne_server, unique):
 async def test_three_clients_converge_under_random_concurrent_edits(people):
     rng = random.Random(2026)
     clients = [YClient(people["url"], token=people[who]) for who in ("owner", "editor", "owner")]
-    for c in clients:
-        await c.connect()
-    await asyncio.gather(*(c.synced.wait() for c in clients))
+    await open_synced(*clients)
 
     async def typist(client, tag):
         for _ in range(300):
@@ -67,7 +58,7 @@ async def test_three_clients_converge_under_random_concurrent_edits(people):
     # Tags that cannot occur in the XML markup itself, so that finding one means finding that client's text.
     tags = "XYZ"
     await asyncio.gather(*(typist(c, tag) for c, tag in zip(clients, tags)))
-    await converged(clients)
+    await converge(clients)
     contents = {str(c.fragment) for c in clients}
     assert len(contents) == 1, "all three clients must end with identical documents"
     text = "".join(str(p.children[0]) for p in clients[0].fragment.children)
@@ -152,7 +143,7 @@ async def test_malformed_frames_close_only_the_sender(people):
                 assert bad_client.close_code == code
         a.fragment.children.append(paragraph("a still edits"))
         b.fragment.children.append(paragraph("b still edits"))
-        await converged([a, b])
+        await converge([a, b])
         assert "a still edits" in b.text() and "b still edits" in a.text()
 
 

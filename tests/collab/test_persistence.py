@@ -8,8 +8,10 @@ from pycrdt import XmlElement
 from collab.client import YClient
 from tests.api.client import ApiClient
 from tests.api.test_export import wait_for_version
-from tests.collab.test_faults import poll, staff_token, stats
+from tests.support.clients import synced
 from tests.support.crdt import paragraph
+from tests.support.ops import staff_token, stats
+from tests.support.waits import wait_until
 
 
 async def write_paragraphs(client: YClient, prefix: str, count: int) -> None:
@@ -22,8 +24,7 @@ async def test_content_survives_a_restart(server_factory):
     server = server_factory().start()
     seed = server.seed(users=["ann"], documents=[{"owner": "ann"}])
     url, token = server.document_ws(seed["documents"][0]), seed["tokens"]["ann"]
-    async with YClient(url, token=token) as client:
-        await client.synced.wait()
+    async with synced(YClient(url, token=token)) as client:
         await write_paragraphs(client, "kept", 50)
         expected = str(client.fragment)
         await client.wait_for(lambda c: c.saved_covers_own_edits())
@@ -44,8 +45,7 @@ async def test_sigkill_loses_nothing_older_than_the_durability_window(server_fac
     server = server_factory(env={"COLLAB_SNAPSHOT_INTERVAL": "3600"}).start()
     seed = server.seed(users=["kim"], documents=[{"owner": "kim"}])
     url, token = server.document_ws(seed["documents"][0]), seed["tokens"]["kim"]
-    async with YClient(url, token=token) as client:
-        await client.synced.wait()
+    async with synced(YClient(url, token=token)) as client:
         await write_paragraphs(client, "durable", 30)
         durable = str(client.fragment)
         sent = time.monotonic()
@@ -73,8 +73,7 @@ async def test_a_deeply_nested_update_stops_no_export_snapshot_or_unload(server_
     seed = server.seed(users=["dee"], documents=[{"owner": "dee"}])
     document, token = seed["documents"][0], seed["tokens"]["dee"]
     url, api, ops = server.document_ws(document), ApiClient(server.url, token=token), staff_token(server)
-    async with YClient(url, token=token) as client:
-        await client.synced.wait()
+    async with synced(YClient(url, token=token)) as client:
         with client.doc.transaction():  # one update
             element = client.fragment.children.append(XmlElement("blockquote"))
             for _ in range(20_000):
@@ -87,10 +86,9 @@ async def test_a_deeply_nested_update_stops_no_export_snapshot_or_unload(server_
     version = await wait_for_version(api, document, lambda text: "deep text" in text)
     preview = server.django(f"from documents.models import Snapshot\nresult = Snapshot.objects.get(pk={version['id']}).preview")
     assert preview == "deep text", "the version's preview holds the deep text"
-    await poll(lambda: not stats(server, ops)["actors"], what="the document's actor to unload")
+    await wait_until(lambda: not stats(server, ops)["actors"], 30, "the document's actor to unload", blocking=True)
 
-    async with YClient(url, token=token) as client:
-        await client.synced.wait()
+    async with synced(YClient(url, token=token)) as client:
         await write_paragraphs(client, "after", 5)
         await client.wait_for(lambda c: c.saved_covers_own_edits(), 30)
     server.kill()

@@ -18,7 +18,7 @@ from collab import codes
 from collab.client import YClient
 from collab.cluster import RemoteSubscriber
 from collab.consumer import Connection
-from tests.collab.test_cluster import cluster, lease_owner_port  # noqa: F401 (cluster: a fixture)
+from tests.support.cluster import lease_owner_port
 from tests.support.crdt import paragraph
 from tests.support.rawws import CLOSE_1000, never_reading, read_until_closed
 
@@ -156,7 +156,7 @@ async def test_a_document_over_4_mib_opens_in_a_fresh_client(server_factory):
         assert text in fresh.text()
 
 
-async def test_a_document_over_4_mib_opens_through_a_process_that_does_not_own_it(cluster):  # noqa: F811
+async def test_a_document_over_4_mib_opens_through_a_process_that_does_not_own_it(cluster):
     servers = cluster(2)
     seed = servers[0].seed(users=["big"], documents=[{"owner": "big"}])
     doc, token = seed["documents"][0], seed["tokens"]["big"]

@@ -8,14 +8,15 @@ configured for SQLite only).
 
 
 import pytest
-from pycrdt import Doc, XmlElement, XmlFragment, XmlText
+from pycrdt import Doc, XmlFragment
 
 from collab.store import MemoryStore, SnapshotData, StaleOwner
+from tests.support.crdt import paragraph
 
 
 def paragraph_update(text: str) -> bytes:
     doc = Doc()
-    doc.get("default", type=XmlFragment).children.append(XmlElement("paragraph", contents=[XmlText(text)]))
+    doc.get("default", type=XmlFragment).children.append(paragraph(text))
     return doc.get_update()
 
 

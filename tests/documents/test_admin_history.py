@@ -6,13 +6,8 @@ import pytest
 from pycrdt import XmlElement, XmlText
 
 from collab.client import YClient
-from tests.documents.admin_http import cast_of, make_document, marked, signed_in
+from tests.documents.admin_http import make_document, marked, signed_in
 from tests.support.crdt import paragraph
-
-
-@pytest.fixture(scope="module")
-def cast(daphne_server):
-    return cast_of(daphne_server)
 
 
 @pytest.fixture(scope="module")

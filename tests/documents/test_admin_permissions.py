@@ -2,14 +2,7 @@
 
 import asyncio
 
-import pytest
-
-from tests.documents.admin_http import AdminSession, Cast, cast_of, make_document, signed_in
-
-
-@pytest.fixture(scope="module")
-def cast(daphne_server):
-    return cast_of(daphne_server)
+from tests.documents.admin_http import AdminSession, Cast, make_document, signed_in
 
 
 def url(document, rest=""):

@@ -2,13 +2,12 @@
 
 import asyncio
 
-import pytest
 from pycrdt import Doc, XmlFragment
 
 from collab.client import YClient
 from documents.export import document_tree
 from documents.export.html import render_fragment
-from tests.documents.admin_http import cast_of, make_document, marked, signed_in
+from tests.documents.admin_http import make_document, marked, signed_in
 from tests.documents.tiptap import build, bullet_list, heading, paragraph, text, write
 
 VERSION = [
@@ -18,11 +17,6 @@ VERSION = [
     paragraph("charlie"),
     bullet_list([paragraph("one")], [paragraph("two")]),
 ]
-
-
-@pytest.fixture(scope="module")
-def cast(daphne_server):
-    return cast_of(daphne_server)
 
 
 def content(client_or_doc) -> dict:

@@ -2,10 +2,8 @@
 
 from datetime import datetime, timedelta, timezone
 
-import pytest
-
 from documents.retention import VersionInfo, plan
-from tests.documents.admin_http import cast_of, make_document
+from tests.documents.admin_http import make_document
 
 NOW = datetime(2026, 3, 15, 12, 30, tzinfo=timezone.utc)
 
@@ -120,11 +118,6 @@ def test_thinning_again_and_later_keeps_one_version_per_period():
     later = now + timedelta(days=3, hours=5)
     dropped = plan(kept, now=later)
     check_shape(history, [v for v in kept if v.id not in dropped], later)
-
-
-@pytest.fixture(scope="module")
-def cast(daphne_server):
-    return cast_of(daphne_server)
 
 
 async def test_the_command_keeps_exactly_what_the_policy_says(daphne_server, cast):

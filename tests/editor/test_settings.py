@@ -6,18 +6,13 @@ import subprocess
 
 import pytest
 
-from tests.support.server import PYTHON, ROOT, _env
-
-
-def run_manage(env, *args):
-    return subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=_env(env), capture_output=True, text=True,
-                          timeout=120)
+from tests.support.server import PYTHON, ROOT, _env, manage
 
 
 def test_check_deploy_is_clean_with_production_settings(tmp_path):
     env = {"DEBUG": "0", "SECRET_KEY": secrets.token_urlsafe(50), "ALLOWED_HOSTS": "docs.example.com",
            "DATA_DIR": str(tmp_path)}
-    result = run_manage(env, "check", "--deploy", "--fail-level", "WARNING")
+    result = manage(env, "check", "--deploy", "--fail-level", "WARNING")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 
@@ -25,7 +20,7 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
 def test_processes_sharing_redis_refuse_to_start_without_a_shared_secret_key(tmp_path):
     # A key generated per process would sign out whoever the load balancer sends to another process.
     env = {"DEBUG": "0", "SECRET_KEY": "", "REDIS_URL": "redis://127.0.0.1:6379/14", "DATA_DIR": str(tmp_path)}
-    result = run_manage(env, "check")
+    result = manage(env, "check")
     assert result.returncode != 0 and "SECRET_KEY must be set" in result.stderr
     assert not (tmp_path / "secret_key").exists()
 
@@ -33,7 +28,7 @@ def test_processes_sharing_redis_refuse_to_start_without_a_shared_secret_key(tmp
 def test_processes_sharing_redis_may_share_a_key_file(tmp_path):
     env = {"DEBUG": "0", "SECRET_KEY": "", "REDIS_URL": "redis://127.0.0.1:6379/14", "DATA_DIR": str(tmp_path),
            "SECRET_KEY_FILE": str(tmp_path / "shared" / "key")}
-    result = run_manage(env, "check")
+    result = manage(env, "check")
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "shared" / "key").stat().st_mode & 0o777 == 0o600
 
@@ -47,7 +42,7 @@ def test_debug_is_off_unless_asked_for(tmp_path):
 
 
 def test_bad_collab_settings_fail_the_system_checks(tmp_path):
-    result = run_manage({"COLLAB_FLUSH_DELAY": "2", "COLLAB_FLUSH_MAX_WAIT": "1", "DATA_DIR": str(tmp_path)}, "check")
+    result = manage({"COLLAB_FLUSH_DELAY": "2", "COLLAB_FLUSH_MAX_WAIT": "1", "DATA_DIR": str(tmp_path)}, "check")
     assert result.returncode != 0 and "collab.E002" in result.stderr
 
 
@@ -81,15 +76,15 @@ def test_docker_compose_defaults_start_on_a_non_loopback_address(tmp_path):
     ("COLLAB_PERSIST_THREADS", "two"),
 ])
 def test_an_unknown_or_invalid_collab_variable_stops_startup_naming_it(tmp_path, name, value):
-    result = run_manage({name: value, "DATA_DIR": str(tmp_path)}, "check")
+    result = manage({name: value, "DATA_DIR": str(tmp_path)}, "check")
     assert result.returncode != 0
     assert f"ImproperlyConfigured: {name} " in result.stderr, result.stderr
 
 
 def test_every_collab_variable_reaches_the_settings(tmp_path):
     code = "from django.conf import settings; print(settings.COLLAB['LAYER_CAPACITY'], settings.COLLAB['PING_TIMEOUT'])"
-    result = run_manage({"COLLAB_LAYER_CAPACITY": "7", "COLLAB_PING_TIMEOUT": "9", "DATA_DIR": str(tmp_path)},
-                        "shell", "-c", code)
+    result = manage({"COLLAB_LAYER_CAPACITY": "7", "COLLAB_PING_TIMEOUT": "9", "DATA_DIR": str(tmp_path)},
+                    "shell", "-c", code)
     assert result.stdout.strip().endswith("7 9"), result.stdout + result.stderr
 
 

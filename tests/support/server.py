@@ -93,10 +93,16 @@ def _env(extra: dict) -> dict:
     return env
 
 
-def run_manage(env: dict, *args: str) -> str:
-    result = subprocess.run(
+def manage(env: dict, *args: str) -> subprocess.CompletedProcess:
+    """`manage.py args` with the settings in `env` (on top of the test environment); whatever its exit code."""
+    return subprocess.run(
         [PYTHON, "manage.py", *args], cwd=ROOT, env=_env(env), capture_output=True, text=True, timeout=120
     )
+
+
+def run_manage(env: dict, *args: str) -> str:
+    """`manage` that must succeed; its standard output."""
+    result = manage(env, *args)
     if result.returncode != 0:
         raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
     return result.stdout

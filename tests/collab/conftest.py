@@ -1,0 +1,32 @@
+"""Fixtures of the engine's tests."""
+
+import signal
+
+import pytest
+
+from tests.support.server import Database, LiveServer, ServiceMissing, require_redis
+from tests.support.services import missing
+
+
+@pytest.fixture
+def cluster():
+    """`cluster(count=3, **env)` starts `count` more Daphne processes sharing one PostgreSQL database and
+    Redis (a 2 s lease, so takeovers are quick); returns every process started so far. All are killed after."""
+    try:
+        require_redis()
+        database = Database("postgres")
+    except ServiceMissing as exc:
+        missing(str(exc))
+    servers = []
+
+    def start(count=3, **env):
+        for _ in range(count):
+            servers.append(LiveServer(database, redis=True, env={"COLLAB_LEASE_TTL": "2", **env}).start())
+        return servers
+
+    yield start
+    for server in servers:
+        if server.process and server.process.poll() is None:
+            server.process.send_signal(signal.SIGCONT)  # a test may leave one paused
+        server.kill()
+    database.drop()
