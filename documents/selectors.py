@@ -4,7 +4,7 @@ import hmac
 import uuid
 from datetime import timedelta
 
-from django.db.models import Q
+from django.db.models import Case, OuterRef, Subquery, Value, When
 from django.utils import timezone
 
 from .models import ApiToken, Document, Membership, Role, hash_token
@@ -66,13 +66,19 @@ def document_role(user, document_id) -> Role | None:
     return found[document_id].get(user.pk) if signed_in else None
 
 
+def role_of(user_id):
+    """The role rule of `roles()` as a query expression over Document, for querysets to filter or
+    annotate by: Role.OWNER for its owner, else the user's Membership role, else NULL.
+
+    tests/documents/test_roles.py checks that it agrees with `roles()` for every role.
+    """
+    membership = Membership.objects.filter(document=OuterRef("pk"), user_id=user_id).values("role")[:1]
+    return Case(When(owner_id=user_id, then=Value(Role.OWNER.value)), default=Subquery(membership))
+
+
 def documents_visible_to(user):
-    """Documents the user owns or has a role on (those roles() gives them a role on), most recently edited first."""
-    return (
-        Document.objects.filter(Q(owner=user) | Q(memberships__user=user))
-        .distinct()
-        .select_related("owner")
-    )
+    """Documents the user has a role on (`role_of`), their owners loaded; a queryset to order and page."""
+    return Document.objects.alias(role=role_of(user.pk)).filter(role__isnull=False).select_related("owner")
 
 
 def token_for_raw(raw: str):

@@ -6,8 +6,8 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from documents.access import DocumentAccess
-from documents.models import Role
-from documents.selectors import NoSuchDocument, document_role, roles, roles_for
+from documents.models import Document, Role
+from documents.selectors import NoSuchDocument, document_role, documents_visible_to, role_of, roles, roles_for
 from documents.services import document_create, membership_set
 
 pytestmark = pytest.mark.django_db
@@ -59,3 +59,15 @@ def test_the_engine_policy_answers_with_the_ids_it_was_given(world):
     policy = DocumentAccess()
     assert policy.roles({w["cy"].pk}, {given, str(uuid.uuid4())}) == {given: {w["cy"].pk: Role.VIEWER}}
     assert [policy.can_write(role) for role in Role] == [role in {Role.OWNER, Role.EDITOR} for role in Role]
+
+
+def test_the_queryset_form_of_the_rule_agrees_with_roles_for_everyone(world):
+    """role_of (querysets: the document list) and roles() (batches: the engine, the pages) are one rule."""
+    w = world
+    people = [w[name] for name in ("ann", "bob", "cy", "dee")]
+    expected = roles([w["first"].pk, w["second"].pk], {u.pk for u in people})
+    for user in people:
+        annotated = dict(Document.objects.annotate(role=role_of(user.pk)).values_list("pk", "role"))
+        wanted = {pk: found[user.pk] for pk, found in expected.items() if user.pk in found}
+        assert {pk: role for pk, role in annotated.items() if role} == wanted, user.username
+        assert {d.pk for d in documents_visible_to(user)} == set(wanted), user.username
