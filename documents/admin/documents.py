@@ -1,10 +1,5 @@
-"""The documents app in the Django admin.
-
-Two separate parts, kept in their own sections:
-- documents and their versions (DocumentAdmin with its version history,
-  view, compare, name and restore pages; SnapshotAdmin);
-- API tokens (ApiTokenAdmin), below.
-"""
+"""Documents in the admin: the list (with who is editing now) and each document's version
+history, with its view, compare, name and restore pages."""
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -18,14 +13,10 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
-from . import history
-from .diff import compare
-from .export.html import render_fragment
-from .models import Document, Membership, Snapshot
-
-# =============================================================================
-# Documents and their versions
-# =============================================================================
+from .. import history
+from ..diff import compare
+from ..export.html import render_fragment
+from ..models import Document, Membership, Snapshot
 
 VERSIONS_PER_PAGE = 50
 RESTORE_PERMISSION = "documents.restore_version"
@@ -267,108 +258,3 @@ class DocumentAdmin(admin.ModelAdmin):
             label=history.restore_label(version),
         )
         return TemplateResponse(request, "admin/documents/document/restore.html", context)
-
-
-@admin.register(Snapshot)
-class SnapshotAdmin(admin.ModelAdmin):
-    """Every version of every document, read-only: naming and restoring happen on a document's versions page."""
-
-    list_display = ("created_at", "document_link", "kind", "label", "edited_by", "size")
-    list_filter = ("kind", "created_at")
-    search_fields = ("label", "document__title", "preview")
-    list_select_related = ("document",)
-    date_hierarchy = "created_at"
-    # Counting every version of every document on each page view is slow on a big table.
-    show_full_result_count = False
-    fields = ("document", "created_at", "kind", "label", "edited_by", "size", "preview", "last_seq", "history_link")
-    readonly_fields = fields
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).defer("state", "state_vector")
-
-    def has_add_permission(self, request):
-        return False  # versions are taken by the engine
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        # Deleting a document's newest version would lose the edits it holds
-        # (the update-log rows it covers are gone); thinning is the job of
-        # `manage.py thin_versions`, which never does that.
-        return False
-
-    @admin.display(description="document", ordering="document__title")
-    def document_link(self, version):
-        url = reverse("admin:documents_document_versions", args=[version.document_id])
-        return format_html('<a href="{}">{}</a>', url, version.document)
-
-    @admin.display(description="edited by")
-    def edited_by(self, version):
-        return ", ".join(version.authors or ()) or "—"
-
-    @admin.display(description="in the document's history")
-    def history_link(self, version):
-        url = reverse("admin:documents_document_version", args=[version.document_id, version.pk])
-        return format_html('<a href="{}">View, compare, restore</a>', url)
-
-
-# =============================================================================
-# API tokens
-# =============================================================================
-
-# Tokens are made here for any user and shown once; only their hash is stored.
-# Imported here to keep this section self-contained.
-from .models import ApiToken  # noqa: E402
-from .services import token_create, token_revoke  # noqa: E402
-
-
-@admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
-    list_display = ("__str__", "name", "user", "created_at", "last_used_at", "revoked_at")
-    list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
-    search_fields = ("name", "hint", "user__username")
-    raw_id_fields = ("user",)
-    actions = ["revoke_tokens"]
-
-    def get_fields(self, request, obj=None):
-        if obj is None:
-            return ("user", "name")
-        return ("user", "name", "hint", "created_at", "last_used_at", "revoked_at")
-
-    def get_readonly_fields(self, request, obj=None):
-        return () if obj is None else ("user", "hint", "created_at", "last_used_at", "revoked_at")
-
-    def save_form(self, request, form, change):
-        if change:
-            return super().save_form(request, form, change)
-        token, raw = token_create(user=form.cleaned_data["user"], name=form.cleaned_data["name"])
-        token.raw = raw  # for response_add only; never stored
-        return token
-
-    def save_model(self, request, obj, form, change):
-        if change:
-            super().save_model(request, obj, form, change)  # a new token was saved by token_create
-
-    def save_related(self, request, form, formsets, change):
-        if change:
-            super().save_related(request, form, formsets, change)  # a token has no relations to save
-
-    def response_add(self, request, obj, post_url_continue=None):
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "token": obj,
-            "raw": obj.raw,
-            "title": "API token created",
-        }
-        response = TemplateResponse(request, "admin/documents/apitoken/created.html", context)
-        response["Cache-Control"] = "no-store"
-        return response
-
-    @admin.action(description="Revoke selected tokens", permissions=["change"])
-    def revoke_tokens(self, request, queryset):
-        tokens = list(queryset.filter(revoked_at__isnull=True))
-        for token in tokens:
-            token_revoke(token=token)
-        self.message_user(request, f"Revoked {len(tokens)} token(s).", messages.SUCCESS)
