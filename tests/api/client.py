@@ -15,6 +15,7 @@ import http.client
 import http.cookiejar
 import json
 import re
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -120,3 +121,16 @@ class SessionClient(ApiClient):
 
     def csrf_headers(self) -> dict:
         return {"X-CSRFToken": self.cookie("csrftoken"), "Referer": self.base_url + "/"}
+
+
+async def wait_for_version(api: ApiClient, document, predicate, timeout: float = 30.0) -> dict:
+    """The newest version once one satisfies predicate(version, its txt export)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        versions = (await api.aget(f"/api/documents/{document}/versions/")).json()["items"]
+        if versions:
+            newest = versions[0]
+            if predicate((await api.aexport(document, "txt", version=newest["id"])).text):
+                return newest
+        await asyncio.sleep(0.2)  # versions are taken on the server's own schedule (2 s here)
+    raise AssertionError("no version with the expected content appeared")

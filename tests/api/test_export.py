@@ -6,13 +6,12 @@ tests/conftest.py.
 
 import asyncio
 import json
-import time
 
 import pytest
 from pycrdt import XmlText
 
 from collab.client import YClient
-from tests.api.client import ApiClient
+from tests.api.client import ApiClient, wait_for_version
 from tests.documents.export import markdown_structure
 from tests.documents.export.sample import SAMPLE, SAMPLE_HTML, SAMPLE_MD, SAMPLE_TXT, TITLE
 from tests.documents.export.tiptap_node import shape, tiptap_load
@@ -106,19 +105,6 @@ async def test_an_edit_is_in_the_export_at_once_before_anything_is_saved(server_
             f" Snapshot.objects.filter(document_id={document!r}).count()]\n"
         )
         assert stored == [0, 0], f"the edits were already stored ({stored}): this test proves nothing"
-
-
-async def wait_for_version(api: ApiClient, document, predicate, timeout: float = 30.0) -> dict:
-    """The newest version once one satisfies predicate(version, its txt export)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        versions = (await api.aget(f"/api/documents/{document}/versions/")).json()["items"]
-        if versions:
-            newest = versions[0]
-            if predicate((await api.aexport(document, "txt", version=newest["id"])).text):
-                return newest
-        await asyncio.sleep(0.2)  # versions are taken on the server's own schedule (2 s here)
-    raise AssertionError("no version with the expected content appeared")
 
 
 async def test_version_exports_the_content_at_that_version_and_etags_work(daphne_server, owned):

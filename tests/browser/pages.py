@@ -23,6 +23,17 @@ HAS_CHARS_JS = f"""(expectations) => {{
   return expectations.every(([alphabet, expected]) => [...text].filter((c) => alphabet.includes(c)).join('') === expected);
 }}"""
 SAME_CONTENT_JS = f"(expected) => {{ {_CLEAN_JS}; return cleanDocument().innerHTML === expected; }}"
+# Records every text the save indicator shows, with the time, in window.saveStates.
+_RECORD_SAVE_STATES_JS = """
+() => {
+  const indicator = document.querySelector('[data-testid="save-state"]');
+  window.saveStates = [[Date.now(), indicator.textContent.trim()]];
+  new MutationObserver(() => {
+    const text = indicator.textContent.trim();
+    if (window.saveStates.at(-1)[1] !== text) window.saveStates.push([Date.now(), text]);
+  }).observe(indicator, { subtree: true, childList: true, characterData: true });
+}
+"""
 
 
 async def sign_in(page: Page, base_url: str, username: str, password: str) -> None:
@@ -112,3 +123,13 @@ async def expect_same_content(reference: Page, other: Page, timeout: float = 15_
 def chars_of(value: str, alphabet: str) -> str:
     """The characters of `value` drawn from `alphabet`, in order."""
     return "".join(c for c in value if c in alphabet)
+
+
+async def record_save_states(page: Page) -> None:
+    """From now on, record every text the save indicator shows (read them with `save_states`)."""
+    await page.evaluate(_RECORD_SAVE_STATES_JS)
+
+
+async def save_states(page: Page) -> list[tuple[float, str]]:
+    """(time in ms, text) of each state the save indicator showed since `record_save_states`."""
+    return [tuple(entry) for entry in await page.evaluate("window.saveStates")]

@@ -14,9 +14,8 @@ from playwright.async_api import expect
 from collab.client import YClient
 from tests.browser import pages
 from tests.browser.conftest import seed_cast
-from tests.browser.test_save_indicator import RECORD_SAVE_STATES_JS, save_states
 from tests.browser.write_lock import write_lock
-from tests.collab.test_presence_live import awareness_frame, forged_saved
+from tests.support.presence import awareness_frame, forged_saved
 
 TYPED = "Typed while the database is locked"
 NEUTRAL = "#6b7280"  # frontend/js/presence.js
@@ -50,7 +49,7 @@ async def locked_owner_typing(open_as, server, cast, lock, route=None):
         await alice.route_web_socket(re.compile(r"/ws/documents/"), route)
     await pages.open_document(alice, server.url, cast.document_id)
     await expect(pages.save_state(alice)).to_have_text("Saved")
-    await alice.evaluate(RECORD_SAVE_STATES_JS)
+    await pages.record_save_states(alice)
     await pages.editor(alice).click()
     typed_at = await alice.evaluate("Date.now()")
     await alice.keyboard.type(TYPED)
@@ -60,7 +59,7 @@ async def locked_owner_typing(open_as, server, cast, lock, route=None):
 
 
 async def assert_never_saved_since(page, typed_at):
-    history = await save_states(page)
+    history = await pages.save_states(page)
     claimed = [(at, text) for at, text in history if text == "Saved" and at >= typed_at]
     assert not claimed, f"the page claimed Saved for an edit the database could not commit: {history}"
 

@@ -14,34 +14,18 @@ from tests.browser import pages
 from tests.browser.conftest import seed_cast
 from tests.browser.write_lock import write_lock
 
-RECORD_SAVE_STATES_JS = """
-() => {
-  const indicator = document.querySelector('[data-testid="save-state"]');
-  window.saveStates = [[Date.now(), indicator.textContent.trim()]];
-  new MutationObserver(() => {
-    const text = indicator.textContent.trim();
-    if (window.saveStates.at(-1)[1] !== text) window.saveStates.push([Date.now(), text]);
-  }).observe(indicator, { subtree: true, childList: true, characterData: true });
-}
-"""
-
-
-async def save_states(page) -> list[tuple[float, str]]:
-    return [tuple(entry) for entry in await page.evaluate("window.saveStates")]
-
-
 async def test_saving_then_saved_after_typing(open_as, daphne_server, cast):
     alice = await open_as(cast.owner)
     await pages.open_document(alice, daphne_server.url, cast.document_id)
     await expect(pages.save_state(alice)).to_have_text("Saved")
-    await alice.evaluate(RECORD_SAVE_STATES_JS)
+    await pages.record_save_states(alice)
 
     await pages.editor(alice).click()
     await alice.keyboard.type("Every keystroke is stored")
     await expect(pages.save_state(alice)).to_have_text("Saved")
     await expect(pages.save_state(alice)).to_have_attribute("data-state", "saved")
 
-    shown = [text for _at, text in await save_states(alice)]
+    shown = [text for _at, text in await pages.save_states(alice)]
     assert "Saving…" in shown, f"typing should show Saving… before Saved, saw {shown}"
     assert shown[-1] == "Saved", f"expected to end on Saved, saw {shown}"
     # And it was true: the edit is in the database.
@@ -64,7 +48,7 @@ async def test_stays_saving_while_the_database_cannot_commit(open_as, server_fac
         pages.open_document(alice, server.url, cast.document_id),
         pages.open_document(bob, server.url, cast.document_id),
     )
-    await alice.evaluate(RECORD_SAVE_STATES_JS)
+    await pages.record_save_states(alice)
 
     with write_lock(server) as lock:
         await pages.editor(alice).click()
@@ -82,7 +66,7 @@ async def test_stays_saving_while_the_database_cannot_commit(open_as, server_fac
     await expect(pages.save_state(alice), "once the database commits, the page says so").to_have_text(
         "Saved", timeout=60_000
     )
-    history = await save_states(alice)
+    history = await pages.save_states(alice)
     premature = [(at, text) for at, text in history if text == "Saved" and typed_at <= at < released_at]
     assert not premature, f"the page claimed Saved before the edit could be committed: {history}"
     assert any(text == "Saving…" for _at, text in history), f"expected Saving… while locked: {history}"

@@ -6,8 +6,7 @@ import time
 from pycrdt import XmlElement
 
 from collab.client import YClient
-from tests.api.client import ApiClient
-from tests.api.test_export import wait_for_version
+from tests.api.client import ApiClient, wait_for_version
 from tests.support.clients import synced
 from tests.support.crdt import paragraph
 from tests.support.ops import staff_token, stats
