@@ -4,7 +4,6 @@ Runs on both set-ups (SQLite + in-memory layer, PostgreSQL + Redis): see
 tests/conftest.py.
 """
 
-import asyncio
 import json
 
 import pytest
@@ -16,7 +15,7 @@ from tests.documents.export import markdown_structure
 from tests.documents.export.sample import SAMPLE, SAMPLE_HTML, SAMPLE_MD, SAMPLE_TXT, TITLE
 from tests.documents.export.tiptap_node import shape, tiptap_load
 from tests.documents.tiptap import link, paragraph, text, write
-from tests.support.clients import same_state
+from tests.support.clients import same_state, synced
 
 
 async def edit(writer: YClient, observer: YClient, change) -> None:
@@ -46,8 +45,7 @@ def owned(daphne_server, unique):
 async def test_a_document_built_over_a_socket_exports_exactly_in_every_format(daphne_server, owned):
     document, token, api = owned
     url = daphne_server.document_ws(document)
-    async with YClient(url, token=token) as writer, YClient(url, token=token) as observer:
-        await asyncio.gather(writer.synced.wait(), observer.synced.wait())
+    async with synced(YClient(url, token=token), YClient(url, token=token)) as (writer, observer):
         # As Tiptap writes it, with the empty paragraph its editor keeps at the end.
         await edit(writer, observer, lambda c: write(c.fragment, SAMPLE + [paragraph()]))
 
@@ -90,8 +88,7 @@ async def test_an_edit_is_in_the_export_at_once_before_anything_is_saved(server_
     document, token = seed["documents"][0], seed["tokens"][name]
     api = ApiClient(server.url, token=token)
     url = server.document_ws(document)
-    async with YClient(url, token=token) as writer, YClient(url, token=token) as observer:
-        await asyncio.gather(writer.synced.wait(), observer.synced.wait())
+    async with synced(YClient(url, token=token), YClient(url, token=token)) as (writer, observer):
         await edit(writer, observer, lambda c: write(c.fragment, [paragraph("first draft")]))
         assert (await api.aexport(document, "txt")).text == "first draft\n"
 
@@ -110,8 +107,7 @@ async def test_an_edit_is_in_the_export_at_once_before_anything_is_saved(server_
 async def test_version_exports_the_content_at_that_version_and_etags_work(daphne_server, owned):
     document, token, api = owned
     url = daphne_server.document_ws(document)
-    async with YClient(url, token=token) as writer, YClient(url, token=token) as observer:
-        await asyncio.gather(writer.synced.wait(), observer.synced.wait())
+    async with synced(YClient(url, token=token), YClient(url, token=token)) as (writer, observer):
         await edit(writer, observer, lambda c: write(c.fragment, [paragraph("version one")]))
         version = await wait_for_version(api, document, lambda txt: txt == "version one\n")
         assert set(version) == {"id", "created_at", "size", "authors", "label", "kind"}
@@ -165,8 +161,7 @@ async def test_hostile_content_exports_as_inert_html(daphne_server, owned):
         paragraph(text("sneaky", link(" JaVaScRiPt:alert(2)")), text(" <img src=x onerror=alert(3)>", "bold")),
     ]
     url = daphne_server.document_ws(document)
-    async with YClient(url, token=token) as writer, YClient(url, token=token) as observer:
-        await asyncio.gather(writer.synced.wait(), observer.synced.wait())
+    async with synced(YClient(url, token=token), YClient(url, token=token)) as (writer, observer):
         await edit(writer, observer, lambda c: write(c.fragment, hostile))
         html = await api.aexport(document, "html")
         md = await api.aexport(document, "md")

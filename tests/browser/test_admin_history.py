@@ -7,6 +7,7 @@ from pycrdt import XmlElement, XmlText
 from collab.client import YClient
 from tests.browser import pages
 from tests.documents.admin_http import PASSWORD, AdminSession
+from tests.support.clients import synced
 from tests.support.crdt import paragraph
 
 
@@ -27,8 +28,7 @@ async def test_history_diff_and_restore_in_the_admin(browser, open_as, daphne_se
     document = cast.document_id
 
     # The owner's script writes two versions' worth of edits.
-    async with YClient(daphne_server.document_ws(document), token=token) as script:
-        await script.synced.wait()
+    async with synced(YClient(daphne_server.document_ws(document), token=token)) as script:
         with script.doc.transaction():
             script.fragment.children.append(XmlElement("heading", {"level": 1.0}, [XmlText("Launch plan")]))
             script.fragment.children.append(paragraph("The quick brown fox jumps over the lazy dog."))

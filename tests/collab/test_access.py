@@ -111,8 +111,9 @@ async def test_changing_the_password_closes_every_session_socket_of_the_user(ser
         assert code == codes.NOT_SIGNED_IN, f"closed with {code}"
     print(f"password changed: both sockets closed after {seconds:.2f}s")
     # The tab that changed it is still signed in (Django keeps that session), so its page opens again.
-    async with YClient(people["url"], cookies=f"sessionid={tab.cookie('sessionid')}", origin=server.url) as again:
-        await asyncio.wait_for(again.synced.wait(), 10)
+    async with synced(YClient(people["url"], cookies=f"sessionid={tab.cookie('sessionid')}", origin=server.url),
+                      timeout=10):
+        pass  # it opened and synced
 
 
 async def test_deactivating_a_user_closes_their_session_and_token_sockets(server, people):

@@ -8,7 +8,7 @@ import websockets
 
 from collab import codes, protocol
 from collab.client import YClient
-from tests.support.clients import converge, open_synced
+from tests.support.clients import converge, open_synced, synced
 from tests.support.crdt import paragraph
 
 
@@ -71,8 +71,7 @@ async def test_three_clients_converge_under_random_concurrent_edits(people):
 
 
 async def test_viewer_syncs_but_cannot_write(people):
-    async with YClient(people["url"], token=people["owner"]) as owner:
-        await owner.synced.wait()
+    async with synced(YClient(people["url"], token=people["owner"])) as owner:
         owner.fragment.children.append(paragraph("from the owner"))
         async with YClient(people["url"], token=people["viewer"]) as viewer:
             await viewer.wait_for(lambda c: "from the owner" in c.text())
@@ -109,9 +108,8 @@ async def test_refusals_close_with_the_documented_code(people, daphne_server, wh
 
 async def test_the_document_url_without_the_trailing_slash_works(people):
     # y-websocket joins server URL and room name with "/": new WebsocketProvider("ws://host/ws/documents", id, doc)
-    async with YClient(people["url"], token=people["owner"]) as with_slash, \
-            YClient(people["url"].rstrip("/"), token=people["editor"]) as without:
-        await asyncio.gather(with_slash.synced.wait(), without.synced.wait())
+    async with synced(YClient(people["url"], token=people["owner"]),
+                      YClient(people["url"].rstrip("/"), token=people["editor"])) as (with_slash, without):
         without.fragment.children.append(paragraph("no slash needed"))
         await with_slash.wait_for(lambda c: "no slash needed" in c.text())
 
@@ -129,15 +127,13 @@ async def test_an_unknown_websocket_path_is_refused_cleanly(daphne_server, peopl
 
 
 async def test_malformed_frames_close_only_the_sender(people):
-    async with YClient(people["url"], token=people["owner"]) as a, \
-            YClient(people["url"], token=people["editor"]) as b:
-        await asyncio.gather(a.synced.wait(), b.synced.wait())
+    async with synced(YClient(people["url"], token=people["owner"]),
+                      YClient(people["url"], token=people["editor"])) as (a, b):
         for bad, code in [
             (b"\x00\x02\xff\xff", codes.BAD_MESSAGE),
             (protocol.encode_update(b"\x01\x02garbage bytes"), codes.BAD_MESSAGE),
         ]:
-            async with YClient(people["url"], token=people["editor"]) as bad_client:
-                await bad_client.synced.wait()
+            async with synced(YClient(people["url"], token=people["editor"])) as bad_client:
                 await bad_client._ws.send(bad)
                 await asyncio.wait_for(bad_client.closed.wait(), 10)
                 assert bad_client.close_code == code
@@ -148,16 +144,14 @@ async def test_malformed_frames_close_only_the_sender(people):
 
 
 async def test_text_frames_are_refused(people):
-    async with YClient(people["url"], token=people["owner"]) as client:
-        await client.synced.wait()
+    async with synced(YClient(people["url"], token=people["owner"])) as client:
         await client._ws.send("hello")
         await asyncio.wait_for(client.closed.wait(), 10)
         assert client.close_code == codes.BAD_MESSAGE
 
 
 async def test_presence_reaches_others_and_goes_when_they_leave(people, unique):
-    async with YClient(people["url"], token=people["owner"]) as watcher:
-        await watcher.synced.wait()
+    async with synced(YClient(people["url"], token=people["owner"])) as watcher:
         other = YClient(people["url"], token=people["editor"])
         await other.connect()
         await other.synced.wait()
@@ -169,8 +163,7 @@ async def test_presence_reaches_others_and_goes_when_they_leave(people, unique):
 
 
 async def test_saved_indicator_follows_durable_writes(people):
-    async with YClient(people["url"], token=people["owner"]) as client:
-        await client.synced.wait()
+    async with synced(YClient(people["url"], token=people["owner"])) as client:
         client.fragment.children.append(paragraph("save me"))
         assert not client.saved_covers_own_edits(), "nothing can be saved before the server has it"
         await client.wait_for(lambda c: c.saved_covers_own_edits(), timeout=10)

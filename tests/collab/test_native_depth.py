@@ -17,6 +17,7 @@ from pycrdt import Doc, Text, XmlElement, XmlFragment, XmlText
 from collab import codes, nesting, protocol
 from collab.client import YClient
 from tests.api.client import ApiClient
+from tests.support.clients import synced
 from tests.support.crdt import paragraph
 
 XML_DEPTH = 60_000
@@ -72,8 +73,8 @@ def live(server_factory):
 
 async def others_still_sync(live, text: str) -> None:
     """Another document, with two clients: the process is alive and serving."""
-    async with YClient(live["docs"][1], token=live["bo"]) as a, YClient(live["docs"][1], token=live["bo"]) as b:
-        await asyncio.gather(a.synced.wait(), b.synced.wait())
+    async with synced(YClient(live["docs"][1], token=live["bo"]),
+                      YClient(live["docs"][1], token=live["bo"])) as (a, b):
         a.fragment.children.append(paragraph(text))
         await b.wait_for(lambda c: text in c.text())
 
@@ -82,8 +83,7 @@ async def test_xml_nested_60000_deep_is_kept_exported_and_deleted_without_crashi
     server, url = live["server"], live["docs"][0]
     pid = server.process.pid
     deep, deletion = deep_xml_and_its_deletion(XML_DEPTH)
-    async with YClient(url, token=live["ed"]) as editor, YClient(url, token=live["bo"]) as other:
-        await asyncio.gather(editor.synced.wait(), other.synced.wait())
+    async with synced(YClient(url, token=live["ed"]), YClient(url, token=live["bo"])) as (editor, other):
         other.fragment.children.append(paragraph("kept before"))
         await editor.wait_for(lambda c: "kept before" in c.text())
         await other.close()  # its pycrdt would apply the deletion on this process's 8 MiB stack
@@ -110,8 +110,7 @@ async def test_an_attribute_nested_too_deep_is_refused_and_the_server_lives(live
     pid = server.process.pid
     if depth == "message limit":  # the deepest a message under the document size limit (16 MiB) can carry
         depth = (16 * 1024 * 1024 - 4096) // 2
-    async with YClient(url, token=live["ed"]) as editor, YClient(url, token=live["bo"]) as other:
-        await asyncio.gather(editor.synced.wait(), other.synced.wait())
+    async with synced(YClient(url, token=live["ed"]), YClient(url, token=live["bo"])) as (editor, other):
         editor.fragment.children.append(paragraph("kept before"))
         await other.wait_for(lambda c: "kept before" in c.text())
         await editor.send(protocol.encode_update(deep_attribute(depth)))

@@ -18,6 +18,7 @@ from collab import codes
 from collab.client import YClient
 from collab.cluster import RemoteSubscriber
 from collab.consumer import Connection
+from tests.support.clients import synced
 from tests.support.cluster import lease_owner_port
 from tests.support.crdt import paragraph
 from tests.support.rawws import CLOSE_1000, never_reading, read_until_closed
@@ -135,8 +136,7 @@ async def test_a_batch_the_channel_layer_refuses_closes_the_forwarded_connection
 async def grow_past_4_mib(url: str, token: str) -> str:
     """One script update that makes the document larger than 4 MiB; returns the text it wrote."""
     text = "".join(f"{i:07d} " for i in range(BIG // 8))
-    async with YClient(url, token=token) as writer:
-        await writer.synced.wait()
+    async with synced(YClient(url, token=token)) as writer:
         writer.fragment.children.append(paragraph(text))
         await writer.wait_for(lambda c: c.saved_covers_own_edits(), 60)
         assert not writer.closed.is_set(), f"the update was refused ({writer.close_code})"
@@ -164,8 +164,7 @@ async def test_a_document_over_4_mib_opens_through_a_process_that_does_not_own_i
     # The writer left: keep the actor on its owner while a client joins elsewhere.
     owner = next(s for s in servers if s.port == lease_owner_port(servers, doc))
     other = next(s for s in servers if s is not owner)
-    async with YClient(owner.document_ws(doc), token=token) as keeper:
-        await keeper.synced.wait()
+    async with synced(YClient(owner.document_ws(doc), token=token)) as keeper:
         async with YClient(other.document_ws(doc), token=token) as fresh:
             done = [asyncio.ensure_future(fresh.synced.wait()), asyncio.ensure_future(fresh.closed.wait())]
             await asyncio.wait_for(asyncio.wait(done, return_when=asyncio.FIRST_COMPLETED), 60)
@@ -182,8 +181,7 @@ async def test_a_client_leaving_in_the_middle_of_sends_logs_no_error(server_fact
     server = server_factory().start()
     seed = server.seed(users=["w", "r"], documents=[{"owner": "w", "roles": {"r": "editor"}}])
     url = server.document_ws(seed["documents"][0])
-    async with YClient(url, token=seed["tokens"]["w"]) as writer:
-        await writer.synced.wait()
+    async with synced(YClient(url, token=seed["tokens"]["w"])) as writer:
         leaving = await never_reading(url, seed["tokens"]["r"])
 
         async def write(count):

@@ -7,6 +7,7 @@ from pycrdt import XmlElement, XmlText
 
 from collab.client import YClient
 from tests.documents.admin_http import make_document, marked, signed_in
+from tests.support.clients import synced
 from tests.support.crdt import paragraph
 
 
@@ -22,8 +23,7 @@ def versions_url(document, rest=""):
 async def test_history_lists_versions_made_over_a_live_socket_with_their_authors(daphne_server, cast, admin):
     document, _ = make_document(daphne_server, cast, "Launch plan")
     url = daphne_server.document_ws(document)
-    async with YClient(url, token=cast.tokens[cast.owner]) as alice:
-        await alice.synced.wait()
+    async with synced(YClient(url, token=cast.tokens[cast.owner])) as alice:
         with alice.doc.transaction():
             alice.fragment.children.append(XmlElement("heading", {"level": 1.0}, [XmlText("Launch plan")]))
             alice.fragment.children.append(paragraph("The quick brown fox"))
@@ -103,8 +103,7 @@ async def test_a_version_can_be_named_and_unnamed(daphne_server, cast, admin):
 
 async def test_document_list_shows_versions_and_who_is_editing_now(daphne_server, cast, admin):
     document, _ = make_document(daphne_server, cast, "Busy", [{"age": 60}, {"age": 30}])
-    async with YClient(daphne_server.document_ws(document), token=cast.tokens[cast.owner]) as alice:
-        await alice.synced.wait()
+    async with synced(YClient(daphne_server.document_ws(document), token=cast.tokens[cast.owner])) as alice:
         # With several processes, live status comes from their heartbeats: up to a second or so late.
         page = await admin.wait_for_page(
             "/admin/documents/document/?open=yes", lambda reply: f"{document}/change/" in reply.text

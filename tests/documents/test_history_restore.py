@@ -9,6 +9,7 @@ from documents.export import document_tree
 from documents.export.html import render_fragment
 from tests.documents.admin_http import make_document, marked, signed_in
 from tests.documents.tiptap import build, bullet_list, heading, paragraph, text, write
+from tests.support.clients import synced
 
 VERSION = [
     heading(1, "Launch plan"),
@@ -29,9 +30,8 @@ async def test_restore_reaches_open_editors_keeps_a_concurrent_edit_and_is_recor
     url = daphne_server.document_ws(document)
     version_tree = document_tree(build(VERSION, trailing_paragraph=False))
 
-    async with YClient(url, token=cast.tokens[cast.owner]) as alice, \
-            YClient(url, token=cast.tokens[cast.editor]) as bob:
-        await asyncio.gather(alice.synced.wait(), bob.synced.wait())
+    async with synced(YClient(url, token=cast.tokens[cast.owner]),
+                      YClient(url, token=cast.tokens[cast.editor])) as (alice, bob):
         with alice.doc.transaction():
             write(alice.fragment, VERSION)
         await bob.wait_for(lambda c: content(c) == version_tree)

@@ -15,6 +15,7 @@ from collab import protocol
 from collab.client import YClient
 from tests.api.client import ApiClient
 from tests.documents.admin_http import AdminSession
+from tests.support.clients import synced
 
 ROLES = ["anonymous", "no role", "viewer", "editor", "owner", "staff", "superuser"]
 SURFACES = ["ws connect", "ws write", "api list", "api get", "api patch", "api versions", "api export",
@@ -121,8 +122,7 @@ def probe_http(server, world, role) -> list[str]:
 
 async def test_permission_matrix(daphne_server, world, backend):
     table = {role: list(await probe_socket(daphne_server, world, role)) for role in ROLES}
-    async with YClient(daphne_server.document_ws(world["doc"]), token=world["tokens"]["owner"]) as owner:
-        await owner.synced.wait()
+    async with synced(YClient(daphne_server.document_ws(world["doc"]), token=world["tokens"]["owner"])) as owner:
         text = owner.text()
     for role in ROLES:
         if table[role][1] == "pending":
