@@ -7,17 +7,9 @@ from pycrdt import Awareness, Doc
 
 from collab import protocol
 from collab.presence import MAX_ENTRY_SIZE, MAX_IDS_PER_CONNECTION, Presence, Refused
+from tests.support.presence import entry, person
 
 ALICE, BOB = "sid-alice", "sid-bob"
-
-
-def entry(client_id, clock, state):
-    """(client id, clock, JSON state) as decoded from the wire; state None is a removal."""
-    return (client_id, clock, "null" if state is None else json.dumps(state))
-
-
-def person(username, name="Someone", color="#3e63dd"):
-    return {"user": {"username": username, "name": name, "color": color}}
 
 
 def passed_on(frame):

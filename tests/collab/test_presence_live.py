@@ -13,14 +13,7 @@ import pytest
 
 from collab import codes, protocol
 from collab.client import YClient
-from tests.support.presence import awareness_frame, forged_saved
-
-COLOR = "#3e63dd"
-
-
-def person(username: str, name: str, color: str = COLOR) -> dict:
-    return {"user": {"username": username, "name": name, "initials": name[:2].upper(), "color": color}}
-
+from tests.support.presence import COLOR, awareness_frame, forged_saved, person
 
 class Watcher:
     """Records every state the client's awareness ever held for each client id (None: removed)."""
