@@ -5,6 +5,7 @@ restore must reach people who have the document open.
 """
 
 import asyncio
+import time
 import uuid
 
 import pytest
@@ -262,3 +263,86 @@ async def test_restore_during_a_database_outage_is_refused_and_changes_nothing()
         await asyncio.to_thread(server.kill)
         await proxy.close()
         database.drop()
+
+
+# --- thousands of versions (in-process: which SQL the list runs, not timing) ----------------
+
+VERSIONS = 3000
+# A column list that includes the encoded state, as Django quotes it.
+STATE_COLUMN = '"documents_snapshot"."state"'
+
+
+@pytest.fixture
+def big_history(db, django_user_model):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from documents.models import Document, Snapshot
+    from documents.services import token_create
+
+    owner = django_user_model.objects.create_user("longlived")
+    document = Document.objects.create(owner=owner, title="Long-lived")
+    now = timezone.now()
+    blob = b"\x01" * 20_000  # never decoded: a list must not even read it
+    summary = {"blocks_added": 1, "blocks_removed": 0, "words_added": 3, "words_removed": 1}
+    Snapshot.objects.bulk_create(
+        Snapshot(document=document, created_at=now - timedelta(minutes=n), state=blob, state_vector=b"\x00",
+                 size=len(blob), authors=["longlived"], preview=f"version {n}", summary=summary)
+        for n in range(VERSIONS)
+    )
+    return document, token_create(user=owner, name="t")[1]
+
+
+def _list(client, document, token, **query):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        reply = client.get(f"/api/documents/{document.pk}/versions/", query, HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert reply.status_code == 200, reply.content
+    return reply.json(), [q["sql"] for q in queries.captured_queries]
+
+
+def test_three_thousand_versions_list_a_page_at_a_time_without_states(client, big_history):
+    document, token = big_history
+    started = time.perf_counter()
+    page, queries = _list(client, document, token)
+    print(f"first page of {VERSIONS} versions: {len(queries)} queries, {1000 * (time.perf_counter() - started):.1f} ms")
+    assert page["count"] == VERSIONS and len(page["items"]) == 50, "one page of 50"
+    assert not [q for q in queries if STATE_COLUMN in q], "the list must not load encoded states"
+    assert len(queries) < 12, f"a constant number of queries, got {len(queries)}"
+    assert page["items"][0]["summary"]["words_added"] == 3
+    assert page["items"][0]["authors"][0]["username"] == "longlived"
+
+    last, queries = _list(client, document, token, page=30, page_size=100)
+    assert len(last["items"]) == 100 and not [q for q in queries if STATE_COLUMN in q]
+    times = [item["created_at"] for item in last["items"]]
+    assert times == sorted(times, reverse=True), "newest first"
+    too_big = client.get(f"/api/documents/{document.pk}/versions/", {"page_size": 101},
+                         HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert too_big.status_code == 422, "a page holds at most 100 versions"
+
+
+def test_a_summary_is_computed_once_then_kept_on_the_row(client, db, django_user_model):
+    from django.utils import timezone
+    from pycrdt import Doc, XmlElement, XmlFragment, XmlText
+
+    from documents.models import Document, Snapshot
+    from documents.services import token_create
+
+    owner = django_user_model.objects.create_user("summarized")
+    document = Document.objects.create(owner=owner, title="Summarized")
+    doc = Doc()
+    doc.get("default", type=XmlFragment).children.append(XmlElement("paragraph", contents=[XmlText("one two")]))
+    version = Snapshot.objects.create(document=document, created_at=timezone.now(), state=doc.get_update(),
+                                      state_vector=doc.get_state(), authors=["summarized"])
+    token = token_create(user=owner, name="t")[1]
+    first, queries = _list(client, document, token)
+    assert first["items"][0]["summary"] == {"blocks_added": 1, "blocks_removed": 0, "words_added": 2,
+                                            "words_removed": 0}
+    assert [q for q in queries if STATE_COLUMN in q], "computed from the states the first time"
+    version.refresh_from_db()
+    assert version.summary == first["items"][0]["summary"], "and kept on the row"
+    second, queries = _list(client, document, token)
+    assert second == first and not [q for q in queries if STATE_COLUMN in q], "then never computed again"
