@@ -36,7 +36,7 @@ from pycrdt import get_update
 from pydantic import StringConstraints
 
 from collab.live import Unavailable, live_state
-from frontend.people import color_of
+from .people import color_of
 
 from . import export, history
 from .api_http import Api, Error, error_response

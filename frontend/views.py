@@ -23,7 +23,7 @@ from documents.ratelimit import user_retry_after
 from documents.selectors import NoSuchDocument, document_role, documents_visible_to
 
 from . import forms, selectors
-from .people import person
+from documents.people import person
 
 
 def error_page(request, status: int, title: str, message: str):

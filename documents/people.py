@@ -2,7 +2,8 @@
 
 The same values appear in the server-rendered pages (avatars in the list) and
 in the editor's awareness state (carets, the online list), so they are
-computed once, here, and handed to the browser.
+computed once, here (the API names authors with the same colours), and
+handed to the browser.
 """
 
 import hashlib
