@@ -1,6 +1,6 @@
 from django import template
 
-from ..people import initials_of, person
+from documents.people import initials_of, person
 
 register = template.Library()
 

@@ -44,6 +44,21 @@ def test_collab_imports_nothing_from_the_project():
     assert not offending, f"collab must reach the project only through its settings' backends: {sorted(offending)}"
 
 
+def test_documents_imports_neither_the_pages_nor_the_site():
+    # documents is the product's model and API; the pages (frontend) and the
+    # site (editor) build on it, never the other way round.
+    root = COLLAB.parent / "documents"
+    files = sorted(root.rglob("*.py"))
+    assert len(files) > 10, "the walk found documents' modules"
+    offending = {
+        f"{path.relative_to(root.parent)}: {name}"
+        for path in files
+        for name in imported_modules(path)
+        if name.split(".")[0] in ("frontend", "editor")
+    }
+    assert not offending, f"documents must not depend on the pages or the site: {sorted(offending)}"
+
+
 def test_the_walk_sees_imports_inside_functions(tmp_path):
     # The imports this test exists for were all inside functions.
     module = tmp_path / "m.py"
