@@ -17,8 +17,11 @@ is seen at the latest after the TTL.
 Access is checked at connect; after that, a role removed, a token revoked or
 a session ended (sign-out, password change, account deactivated, session
 expired) must close the socket within seconds. Two paths lead here: the
-project calls collab.live.access_changed, which nudges the user's sockets at
-once (through the channel layer, so in every process), and this watcher
+project calls collab.live.access_changed, which reaches every process once
+(directly in the embedded set-up; with Redis through a channel-layer group
+of the processes' channels, collab.cluster) and re-checks that user's
+sockets there at once (AccessWatcher.changed: a process-local registry of
+sockets by user, no channel-layer group per socket), and this watcher
 re-checks all sockets of the process every COLLAB_REAUTH_INTERVAL seconds as
 a safety net (session expiry, changes made by another process in the embedded set-up,
 bulk SQL...). The re-check is batched: at most five queries per interval,
