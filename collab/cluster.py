@@ -220,8 +220,18 @@ class Cluster:
                         lease = Lease(key, int(token), f"{self.channel} {int(token)}")
                         self.leases[key] = lease
                         return lease
-                    holder = await self.owner(key)
+                    value = await self.lease_value(key)
                     self._redis_outage.recovered()
+                    holder = value.split(" ")[0] if value else None
+                    if holder == self.channel:
+                        # Ours, from an actor of this process that has stopped (the registry spawns only
+                        # when it has none) and whose release has not run yet: release it now rather
+                        # than forward our own clients to ourselves (they would be closed with 4011
+                        # as soon as the release lands).
+                        if self.leases.get(key) is not None and self.leases[key].value == value:
+                            del self.leases[key]
+                        await self.redis.eval(_RELEASE, 1, LEASE_KEY.format(key), value)
+                        continue
                     if holder is not None:
                         raise NotOwner(holder)
                     # Expired between the two calls: try again.
