@@ -190,7 +190,8 @@ def main(argv=None) -> None:
     run.add_argument("--server-env", action="append", default=[], metavar="KEY=VALUE",
                      help="environment for our server, e.g. COLLAB_PERSIST_THREADS=1 (repeatable)")
     run.add_argument("--profile", action="store_true",
-                     help="record our server with py-spy during typing scenarios (profile-<scenario>.md in --out)")
+                     help="record our server with py-spy during typing scenarios and the reconnect storm "
+                          "(profile-<scenario>.md in --out)")
     sub.add_parser("install-peer", help="npm-install the peer into bench/.peer/")
     rep = sub.add_parser("report", help="re-render results.md from results.json")
     rep.add_argument("dir", nargs="?", default=str(Path(__file__).resolve().parent / "results"))

@@ -9,6 +9,7 @@ import json
 import os
 import pickle
 import queue
+import signal
 import subprocess
 import sys
 import tempfile
@@ -376,6 +377,13 @@ class Runner:
             if not storm:
                 time.sleep(2.0)
             rss_docs = procstat.rss_bytes(server.pid)
+            spy = None
+            if storm and opts.profile_dir and target == "ours":
+                # The storm only: py-spy stops (and writes) on SIGINT once the last client is connected.
+                Path(opts.profile_dir).mkdir(parents=True, exist_ok=True)
+                collapsed = Path(opts.profile_dir) / "profile-reconnect-storm.txt"
+                spy = profile.start(server.pid, 900, collapsed)
+                time.sleep(0.5)  # py-spy attaches
             cpu0 = procstat.cpu_seconds(server.pid)
             t0 = time.monotonic()
             for w in workers:
@@ -383,6 +391,14 @@ class Runner:
             rest = [w.expect("connected", 900) for w in workers]
             connect_s = time.monotonic() - t0
             cpu1 = procstat.cpu_seconds(server.pid)
+            if spy is not None:
+                spy.send_signal(signal.SIGINT)
+                _, err = spy.communicate(timeout=60)
+                if collapsed.exists():
+                    (Path(opts.profile_dir) / "profile-reconnect-storm.md").write_text(
+                        "# py-spy profile of our server: reconnect-storm\n\n" + profile.summarize(collapsed))
+                else:
+                    print(f"py-spy failed: {err[-2000:]}", flush=True)
             time.sleep(3.0)
             rss_all = procstat.rss_bytes(server.pid)
             cpu_idle0 = procstat.cpu_seconds(server.pid)

@@ -1,7 +1,9 @@
 """WebSocket authentication: `Authorization: Bearer <token>`, else the session cookie.
 
-Both are resolved once, at the handshake; the session's key and the user's
-session auth hash are kept in the scope so that collab.access can tell later
+The middleware only picks the credentials out of the handshake (no database):
+the consumer resolves them together with the user's role on the document in
+one lookup (collab.access.admit), cached for a short time. The session's key
+and the user's session auth hash are kept so that collab.access can tell later
 that the session ended (sign-out, password change, deactivation, expiry).
 
 The session cookie counts only on a handshake that carries `Origin`, which
@@ -17,8 +19,8 @@ the session.
 """
 
 import types
+from typing import NamedTuple
 
-from channels.db import database_sync_to_async
 from channels.middleware import BaseMiddleware
 from django.http.cookie import parse_cookie
 
@@ -56,15 +58,18 @@ def bearer_token(authorization: str | None) -> str | None:
     return raw.strip() if scheme.lower() == "bearer" else None
 
 
-@database_sync_to_async
-def _token_owner(raw: str):
-    """(user, token id) of an active token, or None."""
-    return token_backend().authenticate(raw)
+class Credentials(NamedTuple):
+    """What a handshake presents: a bearer token (scripts) or a session key (browsers), or neither."""
+
+    token: str | None = None
+    session_key: str | None = None
 
 
-@database_sync_to_async
-def _session_user(session_key: str):
-    """(user, session auth hash) of a Django session, as a request would see it (AnonymousUser, None if none)."""
+def session_user(session_key: str):
+    """(user, session auth hash) of a Django session, as a request would see it (AnonymousUser, None if none).
+
+    Sync (a worker thread): the session, then the user.
+    """
     from importlib import import_module
 
     from django.conf import settings
@@ -77,32 +82,29 @@ def _session_user(session_key: str):
 
 
 class WebSocketAuthMiddleware(BaseMiddleware):
-    """Sets scope["user"], and scope["api_token_id"] (token auth) or scope["session_key"] and
-    scope["session_auth_hash"] (cookie auth).
+    """Sets scope["credentials"] (collab.auth.Credentials) and scope["user"] = AnonymousUser;
+    the consumer puts the signed-in user there once collab.access.admit has resolved them.
 
-    A wrong or revoked token leaves the user anonymous (the consumer then
-    closes with 4401) rather than falling back to the cookie: a script that
-    sends a token means to be that token's user.
+    A bearer header wins over the cookie: a wrong or revoked token leaves the
+    user anonymous (the consumer then closes with 4401) rather than falling
+    back to the cookie, since a script that sends a token means to be that token's user.
     """
 
     async def __call__(self, scope, receive, send):
         from django.conf import settings
         from django.contrib.auth.models import AnonymousUser
 
-        scope = dict(scope, user=AnonymousUser(), api_token_id=None, session_key=None, session_auth_hash=None)
+        credentials = Credentials()
         headers = dict(scope.get("headers", ()))
         raw = bearer_token(headers.get(b"authorization", b"").decode("latin1"))
         if raw is not None:
-            found = await _token_owner(raw)
-            if found:
-                scope["user"], scope["api_token_id"] = found
+            credentials = Credentials(token=raw)
         elif b"origin" in headers:  # a browser: its Origin was checked by collab.security
             cookies = parse_cookie(headers.get(b"cookie", b"").decode("latin1"))
             session_key = cookies.get(settings.SESSION_COOKIE_NAME)
             if session_key:
-                scope["user"], scope["session_auth_hash"] = await _session_user(session_key)
-                if scope["user"].is_authenticated:
-                    scope["session_key"] = session_key
+                credentials = Credentials(session_key=session_key)
+        scope = dict(scope, user=AnonymousUser(), credentials=credentials)
         return await super().__call__(scope, receive, send)
 
 

@@ -49,6 +49,9 @@ LEASE_KEY = "collab:lease:{}"
 FENCE_KEY = "collab:fence:{}"
 PROCESS_KEY = "collab:process:{}"
 PROCESS_PATTERN = "collab:process:*"
+# Every process's channel: told of access changes (collab.live.access_changed), once per process.
+ACCESS_GROUP = "collab.access"
+ACCESS_GROUP_REFRESH = 60.0
 
 # Set the lease if absent and give it the next fencing token, atomically.
 _ACQUIRE = """
@@ -179,6 +182,7 @@ class Cluster:
         self._tasks: list[asyncio.Task] = []
         self._redis_outage = _Outage("Redis (leases)")
         self._started = asyncio.Lock()
+        self._in_access_group = -ACCESS_GROUP_REFRESH
 
     async def start(self, registry) -> None:
         async with self._started:
@@ -216,8 +220,18 @@ class Cluster:
                         lease = Lease(key, int(token), f"{self.channel} {int(token)}")
                         self.leases[key] = lease
                         return lease
-                    holder = await self.owner(key)
+                    value = await self.lease_value(key)
                     self._redis_outage.recovered()
+                    holder = value.split(" ")[0] if value else None
+                    if holder == self.channel:
+                        # Ours, from an actor of this process that has stopped (the registry spawns only
+                        # when it has none) and whose release has not run yet: release it now rather
+                        # than forward our own clients to ourselves (they would be closed with 4011
+                        # as soon as the release lands).
+                        if self.leases.get(key) is not None and self.leases[key].value == value:
+                            del self.leases[key]
+                        await self.redis.eval(_RELEASE, 1, LEASE_KEY.format(key), value)
+                        continue
                     if holder is not None:
                         raise NotOwner(holder)
                     # Expired between the two calls: try again.
@@ -311,6 +325,10 @@ class Cluster:
                 subscriber.stop()
         elif kind == "collab.request":
             asyncio.create_task(self._on_request(message))
+        elif kind == "collab.access_changed":
+            from .access import changed_here
+
+            changed_here(message["user_id"], message.get("ended_session"))
         elif kind == "collab.reply":
             future = self._pending.get(message["rid"])
             if future is not None and not future.done():
@@ -369,6 +387,10 @@ class Cluster:
     # --- upkeep ------------------------------------------------------------------------------
 
     async def _heartbeat(self) -> None:
+        if time.monotonic() - self._in_access_group >= ACCESS_GROUP_REFRESH:
+            # Again now and then: channels-redis expires group members, and Redis may have restarted empty.
+            await self.layer.group_add(ACCESS_GROUP, self.channel)
+            self._in_access_group = time.monotonic()
         report = {"name": self.name, "channel": self.channel, "at": time.time(), "actors": []}
         for actor in self.registry.actors():
             report["actors"].append(actor.inspect())

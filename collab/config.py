@@ -70,6 +70,10 @@ class CollabConfig:
                                     "(4008; it reconnects)", unit="s", gt=0)
     reauth_interval: float = knob(5.0, "open sockets' roles and tokens are re-checked this often (in one batch)",
                                   unit="s", gt=0)
+    # Refusals are never kept; an access change heard by this process drops the user's answers at once.
+    access_cache_ttl: float = knob(5.0, "a connect's answer (who the token or session is, their role) is kept this "
+                                   "long for the next connects with the same credentials and document (0: off)",
+                                   unit="s", ge=0)
     # Daphne's own (whole seconds: its options are integers); editor/serve.py passes them on.
     ping_interval: int = knob(20, "Daphne pings sockets idle this long", unit="s", gt=0)
     ping_timeout: int = knob(30, "a pinged peer that has not answered after this long is dropped", unit="s", gt=0)

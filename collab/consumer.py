@@ -15,11 +15,10 @@ import logging
 import time
 
 from channels.consumer import get_handler_name
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from . import codes, protocol
-from .access import Entry, Verdict, get_watcher, role_at_connect, verdicts
+from .access import Entry, Verdict, admit, get_watcher
 from .messages import ActorStopped, Incoming, Leave, Unavailable
 from .registry import get_registry
 from .store import DocumentGone
@@ -35,18 +34,50 @@ FRAMING = 16
 _connections_per_user: collections.Counter = collections.Counter()
 
 
-def user_group(user_id) -> str:
-    """The channel-layer group of a user's sockets, told when their access changes."""
-    return f"collab.user.{user_id}"
+class HandshakeDeadlines:
+    """Closes the sockets that have not sent sync step 1 in time: one task per process, not a timer per socket.
 
-
-@database_sync_to_async
-def _access(user, document_id):
-    """(document exists, role, may write) at connect; later re-checks are batched in collab.access.
-
-    A bearer token was checked by the auth middleware during this handshake.
+    Every socket gets the same timeout, so the order in which they are added
+    is the order of their deadlines: the sweep looks only at the oldest.
     """
-    return role_at_connect(user, document_id)
+
+    # A socket is closed at most this long after its deadline: the sweep's wake-ups are this far apart at least.
+    SLACK = 0.5
+
+    def __init__(self, timeout: float):
+        self.timeout = timeout
+        self.loop = asyncio.get_running_loop()
+        self.pending: dict = {}  # consumer -> deadline (monotonic), oldest first
+        self._task: asyncio.Task | None = None
+
+    def add(self, consumer) -> None:
+        self.pending[consumer] = time.monotonic() + self.timeout
+        if self._task is None or self._task.done():
+            self._task = self.loop.create_task(self._sweep(), name="collab-handshake-deadlines")
+
+    def discard(self, consumer) -> None:
+        self.pending.pop(consumer, None)
+
+    async def _sweep(self) -> None:
+        while self.pending:
+            await asyncio.sleep(max(next(iter(self.pending.values())) - time.monotonic(), 0) + self.SLACK)
+            now = time.monotonic()
+            while self.pending:
+                consumer, deadline = next(iter(self.pending.items()))
+                if deadline > now:
+                    break
+                del self.pending[consumer]
+                consumer._reject(codes.HANDSHAKE_TIMEOUT, "no sync started")
+
+
+_deadlines: HandshakeDeadlines | None = None
+
+
+def handshake_deadlines(timeout: float) -> HandshakeDeadlines:
+    global _deadlines
+    if _deadlines is None or _deadlines.loop is not asyncio.get_running_loop():
+        _deadlines = HandshakeDeadlines(timeout)
+    return _deadlines
 
 
 class Connection(QueuedSubscriber):
@@ -123,8 +154,20 @@ class DocumentConsumer(AsyncWebsocketConsumer):
     connection: Connection | None = None
     actor = None
     document_id = None
+    channel_name = None  # single process: none (see __call__)
     _counted_user = None
-    _handshake: asyncio.TimerHandle | None = None
+    _handshake: HandshakeDeadlines | None = None
+
+    async def __call__(self, scope, receive, send):
+        # A channel of its own (a name, a queue and a task reading it) only in a cluster, where the
+        # owner process sends this socket its frames; access changes reach the process, not the socket.
+        try:
+            registry = await get_registry()
+        except Exception:
+            registry = None  # Redis unreachable: connect() says so to the client
+        if registry is not None and registry.cluster is None:
+            self.channel_layer_alias = None
+        return await super().__call__(scope, receive, send)
 
     async def dispatch(self, message):
         # Channels' dispatch runs aclose_old_connections() (a thread hop) before
@@ -139,31 +182,31 @@ class DocumentConsumer(AsyncWebsocketConsumer):
         # Accept first: closing before accept() would be an HTTP 403 at the handshake.
         await self.accept()
         self.document_id = self.scope["url_route"]["kwargs"]["document_id"]
-        user = self.scope.get("user")
-        if user is None or not user.is_authenticated:
-            return await self.close(codes.NOT_SIGNED_IN, "not signed in")
         try:
             registry = await get_registry()
-            exists, role, can_write = await _access(user, self.document_id)
+            admission = await admit(self.scope.get("credentials"), self.document_id, registry.config)
         except Exception:
             logger.exception("document %s: could not check access", self.document_id)
             return await self.close(codes.INTERNAL_ERROR, "service unavailable, try again")
-        if not exists:
+        if admission.user is None:
+            return await self.close(codes.NOT_SIGNED_IN, "not signed in")
+        if not admission.exists:
             return await self.close(codes.NO_SUCH_DOCUMENT, "no such document")
-        if role is None:
+        if admission.role is None:
             return await self.close(codes.NO_ACCESS, "no access to this document")
+        user = admission.user
+        self.scope.update(user=user, api_token_id=admission.token_id, session_key=admission.session_key,
+                          session_auth_hash=admission.session_auth_hash)
         self.config = config = registry.config
         if _connections_per_user[user.pk] >= config.max_connections_per_user:
             return await self.close(codes.TOO_MANY_CONNECTIONS, "too many connections for this user")
         _connections_per_user[user.pk] += 1
         self._counted_user = user.pk
-        await self.channel_layer.group_add(user_group(user.pk), self.channel_name)
         self.bucket = TokenBucket(config.rate_limit, config.rate_burst)
-        self.connection = Connection(self, user, can_write, config.send_queue_limit)
-        get_watcher(config.reauth_interval).watch(self)
-        self._handshake = asyncio.get_running_loop().call_later(
-            config.handshake_timeout, self._reject, codes.HANDSHAKE_TIMEOUT, "no sync started"
-        )
+        self.connection = Connection(self, user, admission.can_write, config.send_queue_limit)
+        get_watcher(config).watch(self, user.pk)
+        self._handshake = handshake_deadlines(config.handshake_timeout)
+        self._handshake.add(self)
         try:
             self.actor = await registry.join(self.document_id, self.connection, self.channel_name)
         except DocumentGone:
@@ -198,7 +241,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):
         except protocol.ProtocolError as exc:
             return self._reject(codes.BAD_MESSAGE, f"malformed frame: {exc}")
         if self._handshake is not None and isinstance(message, protocol.SyncStep1):
-            self._handshake.cancel()
+            self._handshake.discard(self)
             self._handshake = None
         try:
             await self.actor.tell(Incoming(connection, message))
@@ -239,26 +282,6 @@ class DocumentConsumer(AsyncWebsocketConsumer):
         }.get(verdict, codes.ROLE_CHANGED)  # reconnect with the new rights
         self._reject(code, verdict)
 
-    async def collab_reauth(self, event):
-        """The user's access changed (collab.live.access_changed): re-check now.
-
-        A sign-out names the session it ended: the signal is sent before
-        Django deletes the session, so that socket is closed without asking
-        the database.
-        """
-        entry = self.access_entry()
-        if entry is None:
-            return
-        if entry.session_key is not None and entry.session_key == event.get("ended_session"):
-            return self.lose_access(Verdict.SIGNED_OUT)
-        try:
-            [verdict] = await verdicts([entry])
-        except Exception:
-            logger.exception("document %s: could not re-check access", self.document_id)
-            return
-        if verdict != Verdict.OK:
-            self.lose_access(verdict)
-
     async def collab_frames(self, event):
         """Cluster mode: frames the owner process sent to this connection."""
         if self.actor is not None and self.connection is not None and not self.connection.closed:
@@ -271,12 +294,12 @@ class DocumentConsumer(AsyncWebsocketConsumer):
 
     async def disconnect(self, code):
         if self._handshake is not None:
-            self._handshake.cancel()
+            self._handshake.discard(self)
         if self._counted_user is not None:
             _connections_per_user[self._counted_user] -= 1
             if _connections_per_user[self._counted_user] <= 0:
                 del _connections_per_user[self._counted_user]
-            await self.channel_layer.group_discard(user_group(self._counted_user), self.channel_name)
+            get_watcher(self.config).unwatch(self, self._counted_user)
         if self.connection is not None:
             self.connection.stop()
             if self.actor is not None:

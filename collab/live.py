@@ -129,22 +129,28 @@ async def process_stats() -> dict:
 
 
 def access_changed(user_id, session_key=None) -> None:
-    """The user's access may have changed: their open sockets (in every process) re-check it.
+    """The user's access may have changed: their open sockets (in every process) re-check it at once,
+    and every process forgets its cached connect answers for them (collab.access).
 
     For the project to call (sync code, after the change commits): a role given
     or removed, a token revoked, a document deleted, a password changed...
     `session_key` names a session that was just signed out: its sockets close at once.
+    One message per process (with Redis, to the cluster's process channels), not one per socket.
     """
+    from .access import changed_here
+    from .cluster import ACCESS_GROUP
+    from .config import CollabConfig
+
+    if not CollabConfig.from_settings().redis_url:
+        # One process serves everything: straight to its sockets (another process never reaches them).
+        return changed_here(user_id, session_key)
     from asgiref.sync import async_to_sync
     from channels.layers import get_channel_layer
 
-    from .consumer import user_group
-
-    layer = get_channel_layer()
-    if layer is None:
-        return
     try:
-        async_to_sync(layer.group_send)(user_group(user_id), {"type": "collab.reauth", "ended_session": session_key})
+        async_to_sync(get_channel_layer().group_send)(
+            ACCESS_GROUP, {"type": "collab.access_changed", "user_id": user_id, "ended_session": session_key})
     except Exception:
-        # Access is checked again on every connect; a missed nudge only delays the close.
-        logger.exception("could not tell user %s's sockets to re-check access", user_id)
+        # Access is re-checked periodically; a missed nudge only delays the close. This process at least knows.
+        logger.exception("could not tell the other processes that user %s's access changed", user_id)
+        changed_here(user_id, session_key)

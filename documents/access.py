@@ -11,7 +11,7 @@ from collab.access import BaseAccessPolicy
 from collab.auth import BaseTokenBackend
 
 from .models import WRITE_ROLES
-from .selectors import active_token_ids, roles, token_for_raw
+from .selectors import active_token_ids, role_on, roles, token_for_raw, token_with_role
 
 
 class DocumentAccess(BaseAccessPolicy):
@@ -22,6 +22,17 @@ class DocumentAccess(BaseAccessPolicy):
 
     def can_write(self, role) -> bool:
         return role in WRITE_ROLES
+
+    def role(self, user, document_id):
+        return role_on(user.pk, document_id)
+
+    def token_and_role(self, raw, document_id):
+        # Our tokens are ApiTokenBackend's: the same lookup, with the role in the same query.
+        found = token_with_role(raw, document_id)
+        if found is None:
+            return None
+        token, exists, role = found
+        return (token.user, token.pk), exists, role
 
 
 class ApiTokenBackend(BaseTokenBackend):

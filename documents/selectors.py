@@ -43,6 +43,39 @@ def roles(documents, user_ids) -> dict:
     return result
 
 
+def _connect_role(owner_id, user_id, member_role) -> Role | None:
+    """roles()'s rule for one user on one document, from its owner and the user's Membership role (or None)."""
+    if owner_id == user_id:
+        return Role.OWNER
+    return Role(member_role) if member_role else None
+
+
+def _membership_role(document_id, user_id):
+    return Subquery(Membership.objects.filter(document_id=document_id, user_id=user_id).values("role")[:1])
+
+
+def _as_uuid(document_id) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(document_id))
+    except ValueError:
+        return None
+
+
+def role_on(user_id, document_id) -> tuple[bool, Role | None]:
+    """(the document exists, the user's role on it) in one query: the real-time engine's check at connect.
+
+    The rule of roles(), for one user and one document, with the Membership
+    read as a subquery of the Document row.
+    """
+    pk = _as_uuid(document_id)
+    rows = list(Document.objects.filter(pk=pk).order_by().annotate(member_role=_membership_role(OuterRef("pk"), user_id))
+                .values_list("owner_id", "member_role")[:1]) if pk else []
+    if not rows:
+        return False, None
+    owner_id, member_role = rows[0]
+    return True, _connect_role(owner_id, user_id, member_role)
+
+
 def roles_for(user, documents) -> dict:
     """{document pk: the user's Role} for those of `documents` (instances or ids) the user has a role on."""
     if user is None or not user.is_authenticated:
@@ -87,14 +120,18 @@ def token_for_raw(raw: str):
     Looks the token up by its SHA-256 (an index lookup), then compares the
     hashes in constant time so that the check does not leak timing.
     """
+    return _active_token(raw, lambda tokens: tokens)
+
+
+def _active_token(raw: str, annotate):
+    """The active ApiToken for `raw` from the queryset `annotate(tokens)` (which may add columns), or None."""
     if not raw or not raw.startswith(ApiToken.PREFIX):
         return None
     digest = hash_token(raw)
-    token = (
+    token = annotate(
         ApiToken.objects.select_related("user")
         .filter(key_hash=digest, revoked_at__isnull=True, user__is_active=True)
-        .first()
-    )
+    ).first()
     if token is None or not hmac.compare_digest(token.key_hash, digest):
         return None
     now = timezone.now()
@@ -102,6 +139,28 @@ def token_for_raw(raw: str):
         # At most one write a minute per token: scripts and sockets connect often.
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token
+
+
+def token_with_role(raw: str, document_id):
+    """(the active ApiToken with its user, the document exists, the user's role on it), or None for no such token.
+
+    One query (the real-time engine's connect): the document's owner and the
+    token user's Membership are subqueries of the token's row; the rule is roles()'s.
+    """
+    pk = _as_uuid(document_id)
+
+    def with_role(tokens):
+        return tokens.annotate(
+            document_owner=Subquery(Document.objects.filter(pk=pk).order_by().values("owner_id")[:1]),
+            member_role=_membership_role(pk, OuterRef("user_id")),
+        )
+
+    token = _active_token(raw, with_role)
+    if token is None:
+        return None
+    if token.document_owner is None:  # owner is required: no owner, no document
+        return token, False, None
+    return token, True, _connect_role(token.document_owner, token.user_id, token.member_role)
 
 
 def active_token_ids(token_ids) -> set:

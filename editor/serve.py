@@ -17,6 +17,13 @@ subclass (CollabWebSocketProtocol) that Daphne's factory builds:
   until the application has taken half of it: TCP backpressure slows the
   sender and nothing is dropped.
 
+A listen backlog of LISTEN_BACKLOG, not Twisted's 50. A reconnect storm
+(thousands of clients after a restart or failover) overflows 50 pending
+connections at once; the kernel drops the excess SYNs and those clients
+retry only after a second or more (TCP's initial retransmission timeout),
+so the storm lasted many times longer than the server needed. The kernel
+caps the value at net.core.somaxconn.
+
 Daphne's message limit is 2 × COLLAB_MAX_DOCUMENT_SIZE: a client's sync
 step 2 carrying a whole document fits with room to spare, the consumer
 refuses anything over the document size itself with 4413 and a plain reason,
@@ -39,6 +46,8 @@ TOO_LARGE = 4413
 # Unread frames per socket before Daphne stops reading it (see _Inbox).
 INBOX_BYTES = 1024 * 1024
 INBOX_FRAMES = 256
+# Pending connections the kernel queues before accept() (Node's default is 511).
+LISTEN_BACKLOG = 1024
 
 
 def _frame_size(message: dict) -> int:
@@ -100,6 +109,20 @@ class CollabWebSocketProtocol(WebSocketProtocol):
 
 
 WebSocketFactory.protocol = CollabWebSocketProtocol
+
+
+def with_backlog(endpoints: list[str], backlog: int = LISTEN_BACKLOG) -> list[str]:
+    """Twisted endpoint strings with a listen backlog (tcp, unix) unless one is given already."""
+    return [e + f":backlog={backlog}" if e.split(":", 1)[0] in ("tcp", "tcp6", "unix") and ":backlog=" not in e
+            else e for e in endpoints]
+
+
+def _listen_backlog() -> None:
+    """Daphne's -b/-p/-u options build Twisted endpoint strings without a backlog: add ours."""
+    from daphne import cli
+
+    build = cli.build_endpoint_description_strings
+    cli.build_endpoint_description_strings = lambda *args, **kwargs: with_backlog(build(*args, **kwargs))
 
 
 def _quiet_autobahn() -> None:
@@ -280,6 +303,7 @@ def main(argv: list[str]) -> None:
     if "-v" not in argv and "--verbosity" not in argv:
         _quiet_autobahn()
     _reason_phrases()
+    _listen_backlog()
     CommandLineInterface().run(args)
 
 

@@ -246,3 +246,20 @@ async def test_a_process_cut_off_from_the_channel_layer_fails_its_waiting_reques
     receiving = [r for r in caplog.records if "receiving" in r.getMessage()]
     assert len(receiving) == 1, "the outage is logged once, not once per retry"
     await proxy.close()
+
+
+async def test_a_lease_this_process_still_holds_from_a_stopped_actor_is_taken_back_not_forwarded_to(members):
+    # An actor stopped and its lease's release has not run yet when the next client opens the document:
+    # forwarding that client to this same process would close it with 4011 once the release lands.
+    _, owner, other, _ = members
+    key = str(uuid.uuid4())
+    stale = await owner.cluster.acquire(key)  # what the stopped actor held
+    lease = await owner.cluster.acquire(key)
+    assert lease.token > stale.token, "a new lease, fenced above the stopped actor's"
+    assert await owner.cluster.lease_value(key) == lease.value
+    with pytest.raises(NotOwner) as elsewhere:
+        await other.cluster.acquire(key)  # another process is still told who owns it
+    assert elsewhere.value.owner_channel == owner.cluster.channel
+    await owner.cluster.release(stale)  # the late release of the stopped actor's lease changes nothing
+    assert await owner.cluster.lease_value(key) == lease.value
+    await owner.cluster.release(lease)

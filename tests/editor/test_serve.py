@@ -1,8 +1,12 @@
 """editor.serve on an address that other machines can reach: guidance, and no development key."""
 
+import shutil
+import subprocess
+from pathlib import Path
+
 import pytest
 
-from editor.serve import _bind_address, _is_loopback
+from editor.serve import LISTEN_BACKLOG, _bind_address, _is_loopback, with_backlog
 from tests.support.server import Database, LiveServer
 
 PUBLISHED_KEY = "dev-only-insecure-key-change-me"  # the key this repository used to ship
@@ -43,3 +47,23 @@ def test_loopback_addresses_need_no_guidance():
 def test_a_bind_option_overrides_host():
     assert _bind_address(["-b", "0.0.0.0", "--proxy-headers"], "127.0.0.1") == "0.0.0.0"
     assert _bind_address(["--proxy-headers"], "127.0.0.1") == "127.0.0.1"
+
+
+def test_endpoints_get_a_listen_backlog_unless_they_name_one():
+    assert with_backlog(["tcp:port=8000:interface=127.0.0.1", "unix:/run/a.sock", "fd:fileno=3",
+                         "tcp:port=1:interface=::1:backlog=7"], 1024) == [
+        "tcp:port=8000:interface=127.0.0.1:backlog=1024", "unix:/run/a.sock:backlog=1024", "fd:fileno=3",
+        "tcp:port=1:interface=::1:backlog=7"]
+
+
+@pytest.mark.skipif(shutil.which("ss") is None, reason="needs ss (iproute2) to read a listening socket's backlog")
+def test_the_server_listens_with_a_backlog_for_a_reconnect_storm(database):
+    # Twisted's default of 50 drops the SYNs of a reconnect storm: those clients retry a second later.
+    server = LiveServer(database).start()
+    try:
+        listening = subprocess.run(["ss", "-Hltn", f"sport = :{server.port}"], capture_output=True, text=True,
+                                   check=True).stdout.split()
+        backlog = int(listening[2])  # State Recv-Q Send-Q: a listener's Send-Q is its backlog
+        assert backlog >= min(LISTEN_BACKLOG, int(Path("/proc/sys/net/core/somaxconn").read_text())), listening
+    finally:
+        server.stop()
