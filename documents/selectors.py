@@ -4,7 +4,7 @@ import hmac
 import uuid
 from datetime import timedelta
 
-from django.db.models import Case, OuterRef, Subquery, Value, When
+from django.db.models import Case, Exists, OuterRef, Subquery, Value, When
 from django.utils import timezone
 
 from .models import ApiToken, Document, Membership, Role, hash_token
@@ -43,17 +43,6 @@ def roles(documents, user_ids) -> dict:
     return result
 
 
-def _connect_role(owner_id, user_id, member_role) -> Role | None:
-    """roles()'s rule for one user on one document, from its owner and the user's Membership role (or None)."""
-    if owner_id == user_id:
-        return Role.OWNER
-    return Role(member_role) if member_role else None
-
-
-def _membership_role(document_id, user_id):
-    return Subquery(Membership.objects.filter(document_id=document_id, user_id=user_id).values("role")[:1])
-
-
 def _as_uuid(document_id) -> uuid.UUID | None:
     try:
         return uuid.UUID(str(document_id))
@@ -62,18 +51,13 @@ def _as_uuid(document_id) -> uuid.UUID | None:
 
 
 def role_on(user_id, document_id) -> tuple[bool, Role | None]:
-    """(the document exists, the user's role on it) in one query: the real-time engine's check at connect.
-
-    The rule of roles(), for one user and one document, with the Membership
-    read as a subquery of the Document row.
-    """
+    """(the document exists, the user's role on it) in one query: the real-time engine's check at connect."""
     pk = _as_uuid(document_id)
-    rows = list(Document.objects.filter(pk=pk).order_by().annotate(member_role=_membership_role(OuterRef("pk"), user_id))
-                .values_list("owner_id", "member_role")[:1]) if pk else []
+    rows = list(Document.objects.filter(pk=pk).order_by().annotate(role=role_of(user_id))
+                .values_list("role", flat=True)[:1]) if pk else []
     if not rows:
         return False, None
-    owner_id, member_role = rows[0]
-    return True, _connect_role(owner_id, user_id, member_role)
+    return True, Role(rows[0]) if rows[0] else None
 
 
 def roles_for(user, documents) -> dict:
@@ -105,7 +89,10 @@ def role_of(user_id):
 
     tests/documents/test_roles.py checks that it agrees with `roles()` for every role.
     """
-    membership = Membership.objects.filter(document=OuterRef("pk"), user_id=user_id).values("role")[:1]
+    # `user_id` may be a column of the query around the Document query
+    # (OuterRef): the Membership subquery is one level further in.
+    inner_user = OuterRef(user_id) if isinstance(user_id, OuterRef) else user_id
+    membership = Membership.objects.filter(document=OuterRef("pk"), user_id=inner_user).values("role")[:1]
     return Case(When(owner_id=user_id, then=Value(Role.OWNER.value)), default=Subquery(membership))
 
 
@@ -144,23 +131,22 @@ def _active_token(raw: str, annotate):
 def token_with_role(raw: str, document_id):
     """(the active ApiToken with its user, the document exists, the user's role on it), or None for no such token.
 
-    One query (the real-time engine's connect): the document's owner and the
-    token user's Membership are subqueries of the token's row; the rule is roles()'s.
+    One query (the real-time engine's connect): whether the document exists and
+    the token user's role on it (`role_of`) are subqueries of the token's row.
     """
-    pk = _as_uuid(document_id)
+    document = Document.objects.filter(pk=_as_uuid(document_id)).order_by()
 
     def with_role(tokens):
         return tokens.annotate(
-            document_owner=Subquery(Document.objects.filter(pk=pk).order_by().values("owner_id")[:1]),
-            member_role=_membership_role(pk, OuterRef("user_id")),
+            document_exists=Exists(document),
+            document_role=Subquery(document.annotate(role=role_of(OuterRef("user_id"))).values("role")[:1]),
         )
 
     token = _active_token(raw, with_role)
     if token is None:
         return None
-    if token.document_owner is None:  # owner is required: no owner, no document
-        return token, False, None
-    return token, True, _connect_role(token.document_owner, token.user_id, token.member_role)
+    role = Role(token.document_role) if token.document_role else None
+    return token, bool(token.document_exists), role
 
 
 def active_token_ids(token_ids) -> set:
