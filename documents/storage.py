@@ -13,7 +13,7 @@ from django.db import transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
 
-from collab.store import BaseStorage, DocumentGone, Loaded, SnapshotData, StaleOwner
+from collab.store import BaseStorage, DocumentGone, LogAppend, Loaded, SnapshotData, SnapshotWrite, StaleOwner
 
 from .content import preview_text
 from .models import Document, Snapshot, UpdateLog
@@ -57,6 +57,83 @@ class DocumentStorage(BaseStorage):
             )
             UpdateLog.objects.filter(document_id=document_id, seq__lte=data.last_seq).delete()
         return snap.pk
+
+
+    def write_batch(self, writes) -> list:
+        """Every document's pending writes in one transaction (collab.writer's group commit).
+
+        One fencing check for the whole batch (an UPDATE per distinct fence,
+        then one read): writes of a document that a newer owner claimed, or
+        that was deleted, get their error and are left out; the others are
+        stored: the log rows in one bulk insert, then the snapshots, each
+        dropping the rows it covers (those of this batch included).
+        """
+        pk = Document._meta.pk
+        keys = [pk.to_python(w.document_id) for w in writes]
+        previews = [_storable(preview_text(w.data.state))[:200] if isinstance(w, SnapshotWrite) else None
+                    for w in writes]
+        with transaction.atomic():
+            refused = _claim_batch(writes, keys, timezone.now())
+            outcomes: list = [refused.get((key, w.fence)) for key, w in zip(keys, writes)]
+            ok = [i for i, outcome in enumerate(outcomes) if outcome is None]
+            UpdateLog.objects.bulk_create([
+                UpdateLog(document_id=keys[i], seq=writes[i].seq, data=writes[i].update)
+                for i in ok if isinstance(writes[i], LogAppend)
+            ])
+            snapshots = [i for i in ok if isinstance(writes[i], SnapshotWrite)]
+            rows = Snapshot.objects.bulk_create([_snapshot_row(keys[i], writes[i].data, previews[i]) for i in snapshots])
+            covered = Q(pk__in=[])
+            for i, row in zip(snapshots, rows):
+                outcomes[i] = row.pk
+                covered |= Q(document_id=keys[i], seq__lte=writes[i].data.last_seq)
+            if snapshots:
+                UpdateLog.objects.filter(covered).delete()
+        return outcomes
+
+
+def _snapshot_row(document_id, data: SnapshotData, preview: str) -> Snapshot:
+    return Snapshot(
+        document_id=document_id,
+        created_at=data.created_at,
+        state=data.state,
+        state_vector=data.state_vector,
+        last_seq=data.last_seq,
+        size=len(data.state),
+        authors=sorted(_storable(a) for a in data.authors),
+        preview=preview,
+        label=_storable(data.label),
+        kind=data.kind,
+    )
+
+
+def _claim_batch(writes, keys, now) -> dict:
+    """`_claim` for a batch: {(document, fence): StaleOwner or DocumentGone} for the writes refused.
+
+    Inside the batch's transaction. The UPDATE locks the rows it changes (so no
+    newer owner can claim them before the commit); the read after it tells a
+    stale fence (the row holds a higher one) from a deleted document (no row).
+    """
+    by_fence: dict = {}
+    for key, write in zip(keys, writes):
+        by_fence.setdefault(write.fence, set()).add(key)
+    for fence, ids in sorted(by_fence.items(), key=lambda item: -1 if item[0] is None else item[0]):
+        condition = Q(pk__in=ids)
+        changes = {"updated_at": now}
+        if fence is not None:
+            condition &= Q(fence__lte=fence)
+            changes["fence"] = fence
+        Document.objects.filter(condition).update(**changes)
+    current = dict(Document.objects.filter(pk__in=set(keys)).values_list("pk", "fence"))
+    refused = {}
+    for fence, ids in by_fence.items():
+        for key in ids:
+            if key not in current:
+                refused[(key, fence)] = DocumentGone(key)
+            elif fence is not None and current[key] > fence:
+                logger.warning("document %s: refused a write with fence %s, a newer owner holds fence %s "
+                               "(StaleOwner)", key, fence, current[key])
+                refused[(key, fence)] = StaleOwner(key)
+    return refused
 
 
 def _claim(document_id, fence, **changes) -> None:
