@@ -243,12 +243,12 @@ class DjangoStore(BaseStore):
             # Not the database but something in one write (a value a column refuses): commit
             # each on its own, so that only the writes that cannot be stored fail.
             logger.warning("a batch of %d writes failed (%r); writing them one by one", len(writes), exc)
-            outcomes = []
-            for write in writes:
+            outcomes: list = [None] * len(writes)
+            for i in sorted(range(len(writes)), key=lambda i: isinstance(writes[i], SnapshotWrite)):  # rows first
                 try:
-                    outcomes.extend(_with_connection(self.storage.write_batch, [write]))
+                    outcomes[i] = _with_connection(self.storage.write_batch, [writes[i]])[0]
                 except Exception as one:
-                    outcomes.append(one)
+                    outcomes[i] = one
             return outcomes
 
 

@@ -63,7 +63,7 @@ class GroupWriter:
         loop = asyncio.get_running_loop()
         future = loop.create_future()
         self._pending.append((write, future))
-        if self._task is None or self._task.done():
+        if self._task is None or self._task.done() or self._task.get_loop() is not loop:
             # Starts on the loop's next turn: writes handed over meanwhile join this batch.
             self._task = loop.create_task(self._run(), name="collab-writer")
         return await future

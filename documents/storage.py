@@ -70,11 +70,19 @@ class DocumentStorage(BaseStorage):
         """
         pk = Document._meta.pk
         keys = [pk.to_python(w.document_id) for w in writes]
-        previews = [_storable(preview_text(w.data.state))[:200] if isinstance(w, SnapshotWrite) else None
-                    for w in writes]
+        previews: list = [None] * len(writes)
+        for i, write in enumerate(writes):
+            if isinstance(write, SnapshotWrite):
+                try:
+                    previews[i] = _storable(preview_text(write.data.state))[:200]
+                except Exception as exc:  # this document's content, not the batch's: it fails alone
+                    previews[i] = exc
         with transaction.atomic():
             refused = _claim_batch(writes, keys, timezone.now())
             outcomes: list = [refused.get((key, w.fence)) for key, w in zip(keys, writes)]
+            for i, preview in enumerate(previews):
+                if isinstance(preview, Exception) and outcomes[i] is None:
+                    outcomes[i] = preview
             ok = [i for i, outcome in enumerate(outcomes) if outcome is None]
             UpdateLog.objects.bulk_create([
                 UpdateLog(document_id=keys[i], seq=writes[i].seq, data=writes[i].update)

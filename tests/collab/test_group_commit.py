@@ -334,6 +334,27 @@ async def snapshot_and_append_scenario(document_ids, backend) -> dict:
     }
 
 
+async def refused_row_scenario(document_ids, backend) -> dict:
+    """One batch: A's row at a sequence number already stored (the database refuses it), and B's row."""
+    from collab.store import DjangoStore
+
+    store = DjangoStore()
+    a, b = document_ids[:2]
+    for d in (a, b):
+        await store.load(d)
+    await store.append(a, 1, text_update("first"))
+    store.writer.hold = asyncio.Event()
+    tasks = [asyncio.create_task(store.append(a, 1, text_update("again"))),
+             asyncio.create_task(store.append(b, 1, text_update("fine")))]
+    await gathered(store, 2)
+    store.writer.hold.set()
+    outcomes = await asyncio.gather(*tasks, return_exceptions=True)
+    return {
+        "outcomes": [type(o).__name__ for o in outcomes],
+        "stored": [await asyncio.to_thread(stored_text, d) for d in (a, b)],
+    }
+
+
 async def many_documents_scenario(document_ids, backend) -> dict:
     """Every document edits, and the first five also ask for a version: one batch, counted by the database."""
     from collab.store import DjangoStore
@@ -418,3 +439,9 @@ def test_many_documents_are_committed_in_one_transaction(group_commit):
     assert all("edit" in text for text in result["stored"]), "every document's edit is stored"
     assert result["writes"] == 30, "25 log rows and 5 snapshots"
     assert result["transactions"] == 1, f"30 documents' writes in one transaction, not {result['transactions']}"
+
+
+def test_a_write_the_database_refuses_fails_alone(group_commit):
+    result = group_commit("refused_row_scenario", 2)
+    assert result["outcomes"] == ["IntegrityError", "NoneType"], "only the duplicate row fails"
+    assert result["stored"] == ["first", "fine"]
