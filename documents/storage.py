@@ -35,38 +35,19 @@ class DocumentStorage(BaseStorage):
         return Loaded(updates, max(last_seq, max_seq) + 1)
 
     def append(self, document_id, seq, update, fence) -> None:
-        with transaction.atomic():
-            _claim(document_id, fence, updated_at=timezone.now())
-            UpdateLog.objects.create(document_id=document_id, seq=seq, data=update)
+        _outcome(self.write_batch([LogAppend(document_id, seq, update, fence)]))
 
     def snapshot(self, document_id, data: SnapshotData, fence) -> int:
-        preview = _storable(preview_text(data.state))[:200]
-        with transaction.atomic():
-            _claim(document_id, fence, updated_at=data.created_at)
-            snap = Snapshot.objects.create(
-                document_id=document_id,
-                created_at=data.created_at,
-                state=data.state,
-                state_vector=data.state_vector,
-                last_seq=data.last_seq,
-                size=len(data.state),
-                authors=sorted(_storable(a) for a in data.authors),
-                preview=preview,
-                label=_storable(data.label),
-                kind=data.kind,
-            )
-            UpdateLog.objects.filter(document_id=document_id, seq__lte=data.last_seq).delete()
-        return snap.pk
-
+        return _outcome(self.write_batch([SnapshotWrite(document_id, data, fence)]))
 
     def write_batch(self, writes) -> list:
         """Every document's pending writes in one transaction (collab.writer's group commit).
 
-        One fencing check for the whole batch (an UPDATE per distinct fence,
-        then one read): writes of a document that a newer owner claimed, or
-        that was deleted, get their error and are left out; the others are
-        stored: the log rows in one bulk insert, then the snapshots, each
-        dropping the rows it covers (those of this batch included).
+        One fencing check for the whole batch (`_claim_batch`): writes of a
+        document that a newer owner claimed, or that was deleted, get their
+        error and are left out; the others are stored: the log rows in one
+        bulk insert, then the snapshots, each dropping the rows it covers
+        (those of this batch included).
         """
         pk = Document._meta.pk
         keys = [pk.to_python(w.document_id) for w in writes]
@@ -99,6 +80,13 @@ class DocumentStorage(BaseStorage):
         return outcomes
 
 
+def _outcome(outcomes: list):
+    """The one outcome of a batch of one: its result, or its error raised."""
+    if isinstance(outcomes[0], Exception):
+        raise outcomes[0]
+    return outcomes[0]
+
+
 def _snapshot_row(document_id, data: SnapshotData, preview: str) -> Snapshot:
     return Snapshot(
         document_id=document_id,
@@ -117,30 +105,34 @@ def _snapshot_row(document_id, data: SnapshotData, preview: str) -> Snapshot:
 def _claim_batch(writes, keys, now) -> dict:
     """`_claim` for a batch: {(document, fence): StaleOwner or DocumentGone} for the writes refused.
 
-    Inside the batch's transaction. The UPDATE locks the rows it changes (so no
-    newer owner can claim them before the commit); the read after it tells a
-    stale fence (the row holds a higher one) from a deleted document (no row).
+    Inside the batch's transaction. The documents' rows are locked in one
+    query, in key order (on PostgreSQL; SQLite's IMMEDIATE transaction holds
+    the whole database): no newer owner can claim them before the commit, and
+    two processes' batches meeting during a takeover cannot deadlock. A write
+    is refused if its document is gone, or if a higher fence holds it (in the
+    database, or in the same batch); the others record their fence.
     """
-    by_fence: dict = {}
+    current = dict(Document.objects.select_for_update().filter(pk__in=set(keys)).order_by("pk")
+                   .values_list("pk", "fence"))
+    newest = dict(current)
     for key, write in zip(keys, writes):
-        by_fence.setdefault(write.fence, set()).add(key)
-    for fence, ids in sorted(by_fence.items(), key=lambda item: -1 if item[0] is None else item[0]):
-        condition = Q(pk__in=ids)
-        changes = {"updated_at": now}
-        if fence is not None:
-            condition &= Q(fence__lte=fence)
-            changes["fence"] = fence
-        Document.objects.filter(condition).update(**changes)
-    current = dict(Document.objects.filter(pk__in=set(keys)).values_list("pk", "fence"))
-    refused = {}
-    for fence, ids in by_fence.items():
-        for key in ids:
-            if key not in current:
-                refused[(key, fence)] = DocumentGone(key)
-            elif fence is not None and current[key] > fence:
+        if key in newest and write.fence is not None:
+            newest[key] = max(newest[key], write.fence)
+    refused, accepted = {}, {}
+    for key, write in zip(keys, writes):
+        if key not in current:
+            refused[(key, write.fence)] = DocumentGone(key)
+        elif write.fence is not None and write.fence < newest[key]:
+            if (key, write.fence) not in refused:
+                # Said here, where it is certain: the actor may be abandoned before it hears of it.
                 logger.warning("document %s: refused a write with fence %s, a newer owner holds fence %s "
-                               "(StaleOwner)", key, fence, current[key])
-                refused[(key, fence)] = StaleOwner(key)
+                               "(StaleOwner)", key, write.fence, newest[key])
+            refused[(key, write.fence)] = StaleOwner(key)
+        else:
+            accepted.setdefault(write.fence, set()).add(key)
+    for fence, ids in accepted.items():
+        changes = {"updated_at": now} if fence is None else {"updated_at": now, "fence": fence}
+        Document.objects.filter(pk__in=ids).update(**changes)
     return refused
 
 
