@@ -211,6 +211,7 @@ class Runner:
                 workers[-1].record_file = config["record_file"]
             ready = [w.expect("ready", 300) for w in workers]
             stats_before = server.postgres.stats() if getattr(server, "postgres", None) else None
+            writer_before = (time.monotonic(), server.writer_stats()) if target == "ours" else None
             sampler = procstat.Sampler(server.pid)
             start = time.monotonic() + 1.0
             end = start + opts.duration
@@ -231,6 +232,7 @@ class Runner:
                 w.send({"cmd": "expect", "docs": clocks_by_doc, "timeout": opts.drain_timeout})
             done = [w.expect("done", opts.drain_timeout + 60, sampler.sample) for w in workers]
             cpu1 = procstat.cpu_seconds(server.pid)
+            writer_after = (time.monotonic(), server.writer_stats()) if target == "ours" else None
             if spy is not None:
                 _, err = spy.communicate(timeout=60)
                 if collapsed.exists():
@@ -276,6 +278,8 @@ class Runner:
                 result["verify_error"] = verify_error
             if stats_before is not None:
                 result["database"] = _db_delta(stats_before, stats_after, opts.duration)
+            if writer_before is not None and writer_before[1] and writer_after[1]:
+                result["writer"] = _writer_delta(writer_before, writer_after)
             result["database_backend"] = database if target == "ours" else "none (in memory)"
             return result
         finally:
@@ -540,6 +544,20 @@ def _text_of(update: bytes) -> str:
     fragment = doc.get("default", type=XmlFragment)
     doc.apply_update(update)
     return str(fragment)
+
+
+def _writer_delta(before: tuple, after: tuple) -> dict:
+    """The server's group commit over the run (from the go until everything was delivered): its transactions
+    and the writes they held (update-log rows and snapshots), per second of that window."""
+    seconds = after[0] - before[0]
+    commits = after[1]["commits"] - before[1]["commits"]
+    writes = after[1]["writes"] - before[1]["writes"]
+    return {
+        "seconds": round(seconds, 2), "commits": commits, "commits_per_s": round(commits / seconds, 1),
+        "writes": writes, "writes_per_s": round(writes / seconds, 1),
+        "writes_per_commit": round(writes / commits, 1) if commits else None,
+        "failed_commits": after[1]["failed_commits"] - before[1]["failed_commits"],
+    }
 
 
 def _db_delta(before: dict, after: dict, duration: float) -> dict:

@@ -193,6 +193,8 @@ class OurServer(_Process):
             "    person.save()\n"
             "    people.append(person)\n"
             "tokens = [token_create(user=p, name='bench')[1] for p in people]\n"
+            "ops = User.objects.create(username='bench-ops', is_staff=True)\n"  # reads /healthz/collab
+            "ops_token = token_create(user=ops, name='bench stats')[1]\n"
             "ids = []\n"
             "for d in range(documents):\n"
             "    owners = sorted({(d * per_doc + c) // per_user for c in range(per_doc)})\n"
@@ -200,10 +202,11 @@ class OurServer(_Process):
             "    for u in owners[1:]:\n"
             "        membership_set(document=doc, user=people[u], role='editor')\n"
             "    ids.append(str(doc.pk))\n"
-            "print('__RESULT__' + json.dumps({'tokens': tokens, 'documents': ids}))\n"
+            "print('__RESULT__' + json.dumps({'tokens': tokens, 'documents': ids, 'ops': ops_token}))\n"
         )
         seeded = json.loads(self._python("-c", code).rsplit("__RESULT__", 1)[1])
         self.tokens = seeded["tokens"]
+        self.ops_token = seeded["ops"]
         self.documents = seeded["documents"]
         self.clients_per_document = clients_per_document
 
@@ -211,6 +214,18 @@ class OurServer(_Process):
         """The Authorization header of the given client of the given document (0: its owner)."""
         user = (document * self.clients_per_document + client) // CLIENTS_PER_USER
         return {"Authorization": f"Bearer {self.tokens[user]}"}
+
+    def writer_stats(self) -> dict | None:
+        """The group commit's counters (transactions, writes committed) from /healthz/collab; None if unreadable."""
+        import urllib.request
+
+        request = urllib.request.Request(f"http://127.0.0.1:{self.port}/healthz/collab",
+                                         headers={"Authorization": f"Bearer {self.ops_token}"})
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return json.loads(response.read()).get("writer")
+        except (OSError, ValueError):
+            return None
 
     def start(self, timeout: float = 60.0) -> "OurServer":
         self._log = open(self.log_path, "ab")

@@ -51,7 +51,10 @@ class CollabConfig:
                                   "largest frame (a client that stops reading) is closed (4013) and resyncs",
                                   unit="bytes", ge=0)
     mailbox_size: int = knob(1024, "a full mailbox makes socket readers wait", unit="messages", gt=0)
-    persist_threads: int = knob(4, "threads writing to the database, shared by all documents", gt=0)
+    persist_threads: int = knob(4, "threads loading documents from the database, shared by all documents", gt=0)
+    # Every document's writes go through one group commit per process (collab.writer).
+    batch_writes: int = knob(1000, "most writes (update-log rows and snapshots, from any documents) committed "
+                             "in one transaction; more wait for the next", unit="writes", gt=0)
     retry_max: float = knob(5.0, "longest wait between retries of a failed write", unit="s", gt=0)
     layer_capacity: int = knob(1000, "with Redis: channels-redis per-channel queue capacity", gt=0)
     lease_ttl: float = knob(5.0, "with Redis: a dead process's documents are taken over after this long",

@@ -114,17 +114,20 @@ async def open_documents() -> list[dict]:
 
 
 async def process_stats() -> dict:
-    """This process's engine: live actors, asyncio tasks, open sockets, resident memory (for leak checks)."""
+    """This process's engine: live actors, asyncio tasks, open sockets, resident memory (for leak checks),
+    and its group commit's counters (transactions, writes committed; the bench reads them)."""
     from .consumer import _connections_per_user  # the consumer imports this module's neighbours
 
     registry = await get_registry()
     with open("/proc/self/statm") as statm:
         rss_pages = int(statm.read().split()[1])
+    writer = getattr(registry.store, "writer", None)  # the group commit (collab.writer), if the store has one
     return {
         "actors": [actor.inspect() for actor in registry.actors()],
         "tasks": len(asyncio.all_tasks()),
         "connections": sum(_connections_per_user.values()),
         "rss_bytes": rss_pages * resource.getpagesize(),
+        "writer": writer.stats() if writer is not None else None,
     }
 
 

@@ -3,11 +3,13 @@
 A document is stored as its latest snapshot (full state) plus the update-log
 rows written after it. The actor calls these coroutines from its writer, one
 at a time per document. DjangoStore knows no models: the project's tables
-are behind BaseStorage (COLLAB_STORAGE, here documents.storage).
+are behind BaseStorage (COLLAB_STORAGE, here documents.storage), and its
+writes from every document go through one group commit (collab.writer).
 """
 
 import asyncio
 import functools
+import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -15,6 +17,9 @@ from datetime import datetime, timezone
 from django.utils.module_loading import import_string
 
 from .config import CollabConfig, backend
+from .writer import GroupWriter
+
+logger = logging.getLogger(__name__)
 
 
 class DocumentGone(Exception):
@@ -48,6 +53,25 @@ class SnapshotData:
     # "auto", "named" or "restore".
     kind: str = "auto"
     created_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+
+
+@dataclass(frozen=True)
+class LogAppend:
+    """One update-log row to write: `update` at `seq` of the document."""
+
+    document_id: object
+    seq: int
+    update: bytes
+    fence: int | None = None
+
+
+@dataclass(frozen=True)
+class SnapshotWrite:
+    """One snapshot to store; the log rows it covers (seq <= data.last_seq) go in the same transaction."""
+
+    document_id: object
+    data: SnapshotData
+    fence: int | None = None
 
 
 class BaseStore:
@@ -150,23 +174,51 @@ class BaseStorage:
     def snapshot(self, document_id, data: SnapshotData, fence: int | None) -> int:
         raise NotImplementedError("subclasses of BaseStorage must provide snapshot()")
 
+    def write_batch(self, writes: list) -> list:
+        """Store many documents' writes (LogAppend, SnapshotWrite), in one transaction if it can.
+
+        Returns one outcome per write, in order: None for a log row, the
+        snapshot's id, or the exception refusing that write (StaleOwner,
+        DocumentGone), returned, not raised: one refused document must not
+        fail the others. An error of the whole batch (the database is down)
+        is raised. Log rows are stored before snapshots, so that a snapshot
+        in the batch drops exactly the rows it covers, whatever the order.
+
+        This default writes each on its own (a transaction each): a project
+        overrides it to commit the batch at once (documents.storage).
+        """
+        outcomes: list = [None] * len(writes)
+        order = sorted(range(len(writes)), key=lambda i: isinstance(writes[i], SnapshotWrite))  # log rows first
+        for i in order:
+            write = writes[i]
+            try:
+                if isinstance(write, LogAppend):
+                    outcomes[i] = self.append(write.document_id, write.seq, write.update, write.fence)
+                else:
+                    outcomes[i] = self.snapshot(write.document_id, write.data, write.fence)
+            except (StaleOwner, DocumentGone) as exc:
+                outcomes[i] = exc
+        return outcomes
+
 
 class DjangoStore(BaseStore):
-    """Stores documents through the Django ORM in a thread pool of its own.
+    """Stores documents through the Django ORM, in threads of its own.
 
     Django's async ORM methods run every query on asgiref's one shared thread
-    (thread_sensitive=True), so all documents' writes would queue behind each
+    (thread_sensitive=True), so all documents' work would queue behind each
     other and behind every other sync_to_async call of the process. Here each
     operation is a plain synchronous function (of `storage`, COLLAB_STORAGE by
-    default) run in a dedicated pool of `persist_threads` threads: documents
-    are written in parallel, each thread keeps its own connection, and a
-    snapshot plus the deletion of the log rows it covers is one transaction
-    (which the async ORM cannot express).
+    default): loads run in a pool of `persist_threads` threads (in parallel,
+    each thread keeping its connection); appends and snapshots go to the
+    process's group commit (collab.writer), which writes every document's
+    pending rows in one transaction (`storage.write_batch`), a snapshot with
+    the deletion of the log rows it covers (which the async ORM cannot express).
     """
 
-    def __init__(self, persist_threads: int = 4, storage: BaseStorage | None = None):
+    def __init__(self, persist_threads: int = 4, storage: BaseStorage | None = None, batch_writes: int = 1000):
         self.storage = storage if storage is not None else storage_from_settings()
         self._executor = ThreadPoolExecutor(persist_threads, thread_name_prefix="collab-store")
+        self.writer = GroupWriter(self._commit, batch_writes)
 
     async def _run(self, fn, *args):
         loop = asyncio.get_running_loop()
@@ -176,10 +228,35 @@ class DjangoStore(BaseStore):
         return await self._run(self.storage.load, document_id, fence)
 
     async def append(self, document_id, seq, update, fence=None):
-        await self._run(self.storage.append, document_id, seq, update, fence)
+        await self.writer.submit(LogAppend(document_id, seq, update, fence))
 
     async def snapshot(self, document_id, data, fence=None):
-        return await self._run(self.storage.snapshot, document_id, data, fence)
+        return await self.writer.submit(SnapshotWrite(document_id, data, fence))
+
+    def _commit(self, writes: list) -> list:
+        """The group commit's transaction (in the writer's thread)."""
+        try:
+            return _with_connection(self.storage.write_batch, writes)
+        except Exception as exc:
+            if len(writes) == 1 or _is_outage(exc):
+                raise
+            # Not the database but something in one write (a value a column refuses): commit
+            # each on its own, so that only the writes that cannot be stored fail.
+            logger.warning("a batch of %d writes failed (%r); writing them one by one", len(writes), exc)
+            outcomes: list = [None] * len(writes)
+            for i in sorted(range(len(writes)), key=lambda i: isinstance(writes[i], SnapshotWrite)):  # rows first
+                try:
+                    outcomes[i] = _with_connection(self.storage.write_batch, [writes[i]])[0]
+                except Exception as one:
+                    outcomes[i] = one
+            return outcomes
+
+
+def _is_outage(exc: Exception) -> bool:
+    """Is this the database failing (down, unreachable, locked) rather than one write's content?"""
+    from django.db import InterfaceError, OperationalError
+
+    return isinstance(exc, (InterfaceError, OperationalError))
 
 
 def _with_connection(fn, *args):
@@ -202,5 +279,5 @@ def storage_from_settings() -> BaseStorage:
 def store_from_config(config) -> BaseStore:
     cls = import_string(config.store)
     if cls is DjangoStore:
-        return cls(config.persist_threads, backend("STORAGE", config.storage, BaseStorage))
+        return cls(config.persist_threads, backend("STORAGE", config.storage, BaseStorage), config.batch_writes)
     return cls()

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
 
-from collab.store import BaseStorage, DocumentGone, Loaded, SnapshotData, StaleOwner
+from collab.store import BaseStorage, DocumentGone, LogAppend, Loaded, SnapshotData, SnapshotWrite, StaleOwner
 
 from .content import preview_text
 from .models import Document, Snapshot, UpdateLog
@@ -35,28 +35,105 @@ class DocumentStorage(BaseStorage):
         return Loaded(updates, max(last_seq, max_seq) + 1)
 
     def append(self, document_id, seq, update, fence) -> None:
-        with transaction.atomic():
-            _claim(document_id, fence, updated_at=timezone.now())
-            UpdateLog.objects.create(document_id=document_id, seq=seq, data=update)
+        _outcome(self.write_batch([LogAppend(document_id, seq, update, fence)]))
 
     def snapshot(self, document_id, data: SnapshotData, fence) -> int:
-        preview = _storable(preview_text(data.state))[:200]
+        return _outcome(self.write_batch([SnapshotWrite(document_id, data, fence)]))
+
+    def write_batch(self, writes) -> list:
+        """Every document's pending writes in one transaction (collab.writer's group commit).
+
+        One fencing check for the whole batch (`_claim_batch`): writes of a
+        document that a newer owner claimed, or that was deleted, get their
+        error and are left out; the others are stored: the log rows in one
+        bulk insert, then the snapshots, each dropping the rows it covers
+        (those of this batch included).
+        """
+        pk = Document._meta.pk
+        keys = [pk.to_python(w.document_id) for w in writes]
+        previews: list = [None] * len(writes)
+        for i, write in enumerate(writes):
+            if isinstance(write, SnapshotWrite):
+                try:
+                    previews[i] = _storable(preview_text(write.data.state))[:200]
+                except Exception as exc:  # this document's content, not the batch's: it fails alone
+                    previews[i] = exc
         with transaction.atomic():
-            _claim(document_id, fence, updated_at=data.created_at)
-            snap = Snapshot.objects.create(
-                document_id=document_id,
-                created_at=data.created_at,
-                state=data.state,
-                state_vector=data.state_vector,
-                last_seq=data.last_seq,
-                size=len(data.state),
-                authors=sorted(_storable(a) for a in data.authors),
-                preview=preview,
-                label=_storable(data.label),
-                kind=data.kind,
-            )
-            UpdateLog.objects.filter(document_id=document_id, seq__lte=data.last_seq).delete()
-        return snap.pk
+            refused = _claim_batch(writes, keys, timezone.now())
+            outcomes: list = [refused.get((key, w.fence)) for key, w in zip(keys, writes)]
+            for i, preview in enumerate(previews):
+                if isinstance(preview, Exception) and outcomes[i] is None:
+                    outcomes[i] = preview
+            ok = [i for i, outcome in enumerate(outcomes) if outcome is None]
+            UpdateLog.objects.bulk_create([
+                UpdateLog(document_id=keys[i], seq=writes[i].seq, data=writes[i].update)
+                for i in ok if isinstance(writes[i], LogAppend)
+            ])
+            snapshots = [i for i in ok if isinstance(writes[i], SnapshotWrite)]
+            rows = Snapshot.objects.bulk_create([_snapshot_row(keys[i], writes[i].data, previews[i]) for i in snapshots])
+            covered = Q(pk__in=[])
+            for i, row in zip(snapshots, rows):
+                outcomes[i] = row.pk
+                covered |= Q(document_id=keys[i], seq__lte=writes[i].data.last_seq)
+            if snapshots:
+                UpdateLog.objects.filter(covered).delete()
+        return outcomes
+
+
+def _outcome(outcomes: list):
+    """The one outcome of a batch of one: its result, or its error raised."""
+    if isinstance(outcomes[0], Exception):
+        raise outcomes[0]
+    return outcomes[0]
+
+
+def _snapshot_row(document_id, data: SnapshotData, preview: str) -> Snapshot:
+    return Snapshot(
+        document_id=document_id,
+        created_at=data.created_at,
+        state=data.state,
+        state_vector=data.state_vector,
+        last_seq=data.last_seq,
+        size=len(data.state),
+        authors=sorted(_storable(a) for a in data.authors),
+        preview=preview,
+        label=_storable(data.label),
+        kind=data.kind,
+    )
+
+
+def _claim_batch(writes, keys, now) -> dict:
+    """`_claim` for a batch: {(document, fence): StaleOwner or DocumentGone} for the writes refused.
+
+    Inside the batch's transaction. The documents' rows are locked in one
+    query, in key order (on PostgreSQL; SQLite's IMMEDIATE transaction holds
+    the whole database): no newer owner can claim them before the commit, and
+    two processes' batches meeting during a takeover cannot deadlock. A write
+    is refused if its document is gone, or if a higher fence holds it (in the
+    database, or in the same batch); the others record their fence.
+    """
+    current = dict(Document.objects.select_for_update().filter(pk__in=set(keys)).order_by("pk")
+                   .values_list("pk", "fence"))
+    newest = dict(current)
+    for key, write in zip(keys, writes):
+        if key in newest and write.fence is not None:
+            newest[key] = max(newest[key], write.fence)
+    refused, accepted = {}, {}
+    for key, write in zip(keys, writes):
+        if key not in current:
+            refused[(key, write.fence)] = DocumentGone(key)
+        elif write.fence is not None and write.fence < newest[key]:
+            if (key, write.fence) not in refused:
+                # Said here, where it is certain: the actor may be abandoned before it hears of it.
+                logger.warning("document %s: refused a write with fence %s, a newer owner holds fence %s "
+                               "(StaleOwner)", key, write.fence, newest[key])
+            refused[(key, write.fence)] = StaleOwner(key)
+        else:
+            accepted.setdefault(write.fence, set()).add(key)
+    for fence, ids in accepted.items():
+        changes = {"updated_at": now} if fence is None else {"updated_at": now, "fence": fence}
+        Document.objects.filter(pk__in=ids).update(**changes)
+    return refused
 
 
 def _claim(document_id, fence, **changes) -> None:
