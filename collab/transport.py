@@ -38,48 +38,88 @@ __all__ = ["TransportGate", "send_error"]
 
 @implementer(IPushProducer)
 class TransportGate:
-    """The streaming producer of one socket's transport: open while the transport can take more."""
+    """One socket's Daphne protocol and the streaming producer of its transport.
 
-    def __init__(self):
-        self.writable = asyncio.Event()
-        self.writable.set()
+    Open (not `paused`) while the transport can take more. `write` hands
+    frames to the protocol at once, without the ASGI `send` coroutine: the
+    same `sendMessage` Daphne would call, minus a task per frame for the
+    caller. Slotted and without an Event: an idle socket holds this and
+    nothing more; a future exists only while someone waits for a resume.
+    """
+
+    __slots__ = ("_protocol", "paused", "held", "largest", "_resumed")
+
+    def __init__(self, protocol=None):
+        self._protocol = protocol
+        self.paused = False
         # Bytes (and the largest frame) handed to the transport since it last went over its
         # high-water mark; an upper bound of what it holds beyond its own 64 KiB.
         self.held = 0
         self.largest = 0
+        self._resumed: asyncio.Future | None = None
 
     @classmethod
     def attach(cls, send) -> "TransportGate | None":
         """Register a gate on the transport under Daphne's `send`; None if there is none to find."""
         protocol = send.args[0] if isinstance(send, functools.partial) and send.args else None
         transport = getattr(protocol, "transport", None)
-        if transport is None or not IConsumer.providedBy(transport):
+        if transport is None or not IConsumer.providedBy(transport) or not hasattr(protocol, "sendMessage"):
             return None
         # Daphne leaves the HTTP channel registered as the producer after the upgrade to
         # WebSocket; its hooks do nothing there (its request never finishes), so ours replaces it.
         if getattr(transport, "producer", None) is not None:
             transport.unregisterProducer()
-        gate = cls()
+        gate = cls(protocol)
         try:
             transport.registerProducer(gate, True)
         except RuntimeError:  # a transport that keeps its producer elsewhere (TLS): no gate
             return None
         return gate
 
-    def handed(self, frames: list[bytes]) -> None:
+    def write(self, frames) -> None:
+        """Write binary frames to the socket now; raises PeerGone or SendFailed (see send_error).
+
+        What Daphne's `websocket.send` does (the socket was accepted before
+        any Connection exists), synchronously: autobahn frames the message
+        and the transport buffers it, no system call here.
+        """
+        send = self._protocol.sendMessage
+        try:
+            for frame in frames:
+                send(frame, True)
+        except Exception as exc:
+            error = send_error(exc)
+            if error is exc:
+                raise
+            raise error from exc
+        finally:
+            self.handed(frames)
+
+    async def wait_writable(self) -> None:
+        """Return once the transport takes more (at once if it does now)."""
+        while self.paused:
+            resumed = self._resumed
+            if resumed is None or resumed.done():
+                resumed = self._resumed = asyncio.get_running_loop().create_future()
+            await resumed
+
+    def handed(self, frames) -> None:
         """Frames were just written to the transport."""
-        if not self.writable.is_set():
+        if self.paused:
             self.held += sum(map(len, frames))
             self.largest = max(self.largest, *map(len, frames))
 
     # --- IPushProducer: called by the transport ---------------------------------------------
 
     def pauseProducing(self) -> None:
-        self.writable.clear()
+        self.paused = True
 
     def resumeProducing(self) -> None:
         self.held = self.largest = 0
-        self.writable.set()
+        self.paused = False
+        resumed, self._resumed = self._resumed, None
+        if resumed is not None and not resumed.done():
+            resumed.set_result(None)
 
     def stopProducing(self) -> None:
         # The connection is gone: let the drain run on and find it closed.
