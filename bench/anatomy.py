@@ -43,14 +43,14 @@ _WRAPPER = (
 
 
 class TracedServer(OurServer):
-    def __init__(self, snapshot: Path, trace: bool, **kwargs):
+    def __init__(self, snapshot: Path, trace: int, **kwargs):
         super().__init__(**kwargs)
         self.snapshot = snapshot
         self.trace = trace
 
     def start(self, timeout: float = 60.0) -> "TracedServer":
         self._log = open(self.log_path, "ab")
-        flags = ["-X", "tracemalloc=1"] if self.trace else []
+        flags = ["-X", f"tracemalloc={self.trace}"] if self.trace else []
         self.proc = subprocess.Popen(
             [sys.executable, *flags, "-c", _WRAPPER], cwd=ROOT,
             env={**self.env, "PORT": str(self.port), "HOST": "127.0.0.1", "ANATOMY_SNAPSHOT": str(self.snapshot)},
@@ -59,7 +59,7 @@ class TracedServer(OurServer):
         _wait_listening(self.proc, self.port, self.log_path, timeout)
         return self
 
-    def take_snapshot(self) -> tracemalloc.Snapshot:
+    def take_snapshot(self, name: str) -> tracemalloc.Snapshot:
         self.snapshot.unlink(missing_ok=True)
         self.proc.send_signal(signal.SIGUSR1)
         deadline = time.monotonic() + 120
@@ -67,7 +67,9 @@ class TracedServer(OurServer):
             if time.monotonic() > deadline:
                 raise RuntimeError("the server took no snapshot")
             time.sleep(0.2)  # the server writes it when it gets to it
-        return tracemalloc.Snapshot.load(str(self.snapshot))
+        kept = self.snapshot.with_name(name)
+        os.replace(self.snapshot, kept)
+        return tracemalloc.Snapshot.load(str(kept))
 
 
 async def _connect(server: OurServer, clients: list[IdleClient], concurrency: int = 64) -> int:
@@ -101,7 +103,7 @@ def _sites(before: tracemalloc.Snapshot, after: tracemalloc.Snapshot, n: int, to
 async def _run(args) -> str:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    server = TracedServer(out / "snapshot.bin", trace=not args.no_trace, cpus=[0])
+    server = TracedServer(out / "snapshot.bin", trace=0 if args.no_trace else args.frames, cpus=[0])
     report = [f"Command: `python -m bench.anatomy {' '.join(sys.argv[1:])}`", ""]
     clients: list[IdleClient] = []
     try:
@@ -116,7 +118,7 @@ async def _run(args) -> str:
         failed = await _connect(server, base)
         await asyncio.sleep(3)
         rss0 = procstat.rss_bytes(server.pid)
-        snap0 = server.take_snapshot() if not args.no_trace else None
+        snap0 = server.take_snapshot("before.bin") if not args.no_trace else None
         t0 = time.monotonic()
         cpu0 = procstat.cpu_seconds(server.pid)
         failed += await _connect(server, rest)
@@ -124,7 +126,7 @@ async def _run(args) -> str:
         cpu_connect = procstat.cpu_seconds(server.pid) - cpu0
         await asyncio.sleep(5)
         rss1 = procstat.rss_bytes(server.pid)
-        snap1 = server.take_snapshot() if not args.no_trace else None
+        snap1 = server.take_snapshot("after.bin") if not args.no_trace else None
         n = len(rest)
         report += [f"{len(everyone)} idle synced connections over {args.documents} documents ({failed} failed); "
                    f"the figures are per connection over the last {n} (every document already open).", "",
@@ -166,6 +168,8 @@ def main() -> None:
     parser.add_argument("--spy", type=int, default=10, help="seconds of py-spy on the idle server (0: none)")
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--no-trace", action="store_true", help="no tracemalloc (RSS and CPU as served)")
+    parser.add_argument("--frames", type=int, default=1, help="frames per tracemalloc traceback (before.bin and "
+                        "after.bin are kept in --out for a closer look)")
     parser.add_argument("--out", default="/tmp/bench-anatomy")
     args = parser.parse_args()
     import resource

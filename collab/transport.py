@@ -21,6 +21,16 @@ wrapping middleware), there is no gate and only the queue is counted.
 The alternatives were worse: reading the transport's private buffer
 attributes (`_tempDataLen`, `dataBuffer`, `offset`), or the kernel's
 (SIOCOUTQ), which is not where the bytes pile up.
+
+The gate also writes. The ASGI `send` is a coroutine: the caller needs a
+task to await it, one per frame, which was most of the fan-out's cost (a
+typing burst sends one frame to each of fifty sockets; an idle document
+renews the server's awareness entry on every socket). The gate writes to
+the protocol synchronously instead, and in the plain case (checked per
+write from autobahn's own settings) frames the message itself: the header
+of RFC 6455 §5.2 and the payload, into the transport. That reads a few
+autobahn attributes (its negotiated compression, its send state); if they
+are missing (another autobahn), there is no gate and the ASGI path is used.
 """
 
 import asyncio
@@ -63,7 +73,12 @@ class TransportGate:
         """Register a gate on the transport under Daphne's `send`; None if there is none to find."""
         protocol = send.args[0] if isinstance(send, functools.partial) and send.args else None
         transport = getattr(protocol, "transport", None)
-        if transport is None or not IConsumer.providedBy(transport) or not hasattr(protocol, "sendMessage"):
+        if transport is None or not IConsumer.providedBy(transport):
+            return None
+        try:
+            _plain(protocol)
+            protocol.sendMessage, protocol.state, protocol.STATE_OPEN, protocol.maxMessagePayloadSize
+        except AttributeError:
             return None
         # Daphne leaves the HTTP channel registered as the producer after the upgrade to
         # WebSocket; its hooks do nothing there (its request never finishes), so ours replaces it.
@@ -80,13 +95,32 @@ class TransportGate:
         """Write binary frames to the socket now; raises PeerGone or SendFailed (see send_error).
 
         What Daphne's `websocket.send` does (the socket was accepted before
-        any Connection exists), synchronously: autobahn frames the message
-        and the transport buffers it, no system call here.
+        any Connection exists), synchronously, and for the plain case (no
+        compression, fragmentation or masking negotiated or configured,
+        nothing queued in autobahn) without autobahn's per-message layers:
+        one unfragmented binary frame, RFC 6455 §5.2, into the transport's
+        buffer (no system call here). Anything else goes through autobahn.
         """
-        send = self._protocol.sendMessage
+        protocol = self._protocol
         try:
+            if protocol.state != protocol.STATE_OPEN:
+                raise Disconnected("the socket is closing or closed")
+            if not _plain(protocol):
+                for frame in frames:
+                    protocol.sendMessage(frame, True)
+                return
+            limit = protocol.maxMessagePayloadSize
+            transport = protocol.transport
             for frame in frames:
-                send(frame, True)
+                size = len(frame)
+                if 0 < limit < size:
+                    raise PayloadExceededError(f"a message of {size} bytes is over the limit of {limit}")
+                if size < 126:
+                    transport.write(bytes((0x82, size)) + frame)
+                elif size < 0x10000:
+                    transport.write(b"\x82\x7e" + size.to_bytes(2, "big") + frame)
+                else:  # no copy of a big frame
+                    transport.writeSequence((b"\x82\x7f" + size.to_bytes(8, "big"), frame))
         except Exception as exc:
             error = send_error(exc)
             if error is exc:
@@ -124,6 +158,13 @@ class TransportGate:
     def stopProducing(self) -> None:
         # The connection is gone: let the drain run on and find it closed.
         self.resumeProducing()
+
+
+def _plain(protocol) -> bool:
+    """Whether a binary message to this autobahn protocol is one plain frame, and may be written as such."""
+    return (protocol._perMessageCompress is None and not protocol.send_queue
+            and protocol.send_state == protocol.SEND_STATE_GROUND and not protocol.autoFragmentSize
+            and not protocol.maskServerFrames and not protocol.logFrames and protocol.trackedTimings is None)
 
 
 def send_error(exc: Exception) -> Exception:
