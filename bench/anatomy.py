@@ -48,7 +48,7 @@ class TracedServer(OurServer):
         self.snapshot = snapshot
         self.trace = trace
 
-    def start(self, timeout: float = 60.0) -> "TracedServer":
+    def start(self, timeout: float = 300.0) -> "TracedServer":  # tracemalloc slows the start down
         self._log = open(self.log_path, "ab")
         flags = ["-X", f"tracemalloc={self.trace}"] if self.trace else []
         self.proc = subprocess.Popen(
