@@ -1,7 +1,9 @@
 """Start Daphne with this project's options: `python -m editor.serve [--port N] [daphne options]`.
 
-Three small patches to Daphne 4.2 / autobahn, in one WebSocket protocol
-subclass (CollabWebSocketProtocol) that Daphne's factory builds:
+Small patches to Daphne 4.2 / autobahn: Daphne's periodic sweeps over all
+connections made proportional to what is due (CollabServer, below), and
+three in one WebSocket protocol subclass (CollabWebSocketProtocol) that
+Daphne's factory builds:
 
 - Close reasons reach the client. Daphne's `handle_reply` calls
   `serverClose(code)` and drops the ASGI message's "reason", so every close
@@ -25,14 +27,21 @@ server buffer.
 """
 
 import asyncio
+import collections
 import ipaddress
+import logging
 import os
 import resource
 import sys
 import threading
+import time
 
 from daphne.cli import CommandLineInterface
+from daphne.server import Server
 from daphne.ws_protocol import WebSocketFactory, WebSocketProtocol
+from twisted.internet import reactor
+
+logger = logging.getLogger("daphne.server")  # CollabServer logs as the Server it stands for
 
 # collab.codes.TOO_LARGE; not imported so that this module does not set Django up.
 TOO_LARGE = 4413
@@ -100,6 +109,115 @@ class CollabWebSocketProtocol(WebSocketProtocol):
 
 
 WebSocketFactory.protocol = CollabWebSocketProtocol
+
+
+class CollabServer(Server):
+    """Daphne's Server, with its two periodic sweeps costing what is due rather than every connection.
+
+    Daphne walks every connection once a second (application_checker: reap
+    finished application instances, cancel those that outlive their socket
+    by application_close_timeout) and every 2 s (timeout_checker: timeouts
+    and keep-alive pings). With thousands of idle sockets that was CPU spent
+    while nothing happened (bench/results/idle-connection-anatomy.md). Same
+    rules, same granularity, less work:
+
+    - the first sweep looks only at connections that disconnected or whose
+      application finished (told by a done-callback), and keeps looking at a
+      disconnected one each second until its application is gone;
+    - the second keeps each WebSocket in a wheel of 2-second slots, at the
+      slot where its next timeout or ping falls due (recomputed when it gets
+      there: a message received meanwhile moves the ping back). A dead peer
+      is pinged after PING_INTERVAL s of silence and dropped by autobahn after
+      PING_TIMEOUT more, as before. HTTP requests are checked every tick.
+    """
+
+    TICK = 2
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._attention: set = set()  # protocols the next application sweep must look at
+        self._wheel: dict[int, set] = collections.defaultdict(set)  # slot -> protocols to check then
+
+    def protocol_connected(self, protocol):
+        super().protocol_connected(protocol)
+        self._check_at(protocol, time.time())
+
+    def protocol_disconnected(self, protocol):
+        super().protocol_disconnected(protocol)
+        self._attention.add(protocol)
+
+    def create_application(self, protocol, scope):
+        queue = super().create_application(protocol, scope)
+        instance = self.connections.get(protocol, {}).get("application_instance")
+        if instance is not None:
+            instance.add_done_callback(lambda _, protocol=protocol: self._attention.add(protocol))
+        return queue
+
+    def application_checker(self):
+        attention, self._attention = self._attention, set()
+        now = time.time()
+        for protocol in attention:
+            details = self.connections.get(protocol)
+            if details is None:
+                continue
+            disconnected = details.get("disconnected")
+            instance = details.get("application_instance")
+            if disconnected and now - disconnected > self.application_close_timeout and instance is not None \
+                    and not instance.done():
+                logger.warning("Application instance %r for connection %s took too long to shut down and was "
+                               "killed.", instance, repr(protocol))
+                instance.cancel()
+            if instance is not None and instance.done():
+                self._reap(protocol, instance, disconnected)
+                del details["application_instance"]
+                instance = None
+            if disconnected and instance is None:
+                del self.connections[protocol]
+                self._wheel.get(getattr(protocol, "_timeout_slot", None), set()).discard(protocol)
+            elif disconnected:
+                self._attention.add(protocol)  # its application is still closing
+        reactor.callLater(1, self.application_checker)
+
+    def _reap(self, protocol, instance, disconnected) -> None:
+        """What Daphne does with a finished application instance: log its failure, fail its socket."""
+        if instance.cancelled():
+            return
+        exception = instance.exception()
+        if exception is None:
+            return
+        if isinstance(exception, KeyboardInterrupt):
+            self.stop()  # the application asks the server to exit (tests)
+            return
+        logger.error("Exception inside application: %s", exception, exc_info=exception)
+        if not disconnected:
+            protocol.handle_exception(exception)
+
+    def timeout_checker(self):
+        now = time.time()
+        current = int(now // self.TICK)
+        for slot in sorted(s for s in self._wheel if s <= current):
+            for protocol in self._wheel.pop(slot):
+                if protocol in self.connections:
+                    protocol.check_timeouts()
+                    self._check_at(protocol, now)
+        reactor.callLater(self.TICK, self.timeout_checker)
+
+    def _check_at(self, protocol, now: float) -> None:
+        """Put the protocol in the wheel at the slot after its next deadline (the next tick at the earliest)."""
+        due = now
+        if isinstance(protocol, WebSocketProtocol) and hasattr(protocol, "socket_opened"):  # not before onConnect
+            limit = protocol.socket_opened + self.websocket_timeout if self.websocket_timeout >= 0 else float("inf")
+            if protocol.state == protocol.STATE_OPEN:
+                due = min(protocol.last_ping + self.ping_interval, limit)
+            elif protocol.state == protocol.STATE_CONNECTING:
+                due = min(protocol.socket_opened + self.websocket_connect_timeout, limit)
+        slot = max(int(due // self.TICK) + 1, int(now // self.TICK) + 1)
+        protocol._timeout_slot = slot
+        self._wheel[slot].add(protocol)
+
+
+class CollabCommandLine(CommandLineInterface):
+    server_class = CollabServer
 
 
 def _quiet_autobahn() -> None:
@@ -280,7 +398,7 @@ def main(argv: list[str]) -> None:
     if "-v" not in argv and "--verbosity" not in argv:
         _quiet_autobahn()
     _reason_phrases()
-    CommandLineInterface().run(args)
+    CollabCommandLine().run(args)
 
 
 if __name__ == "__main__":
