@@ -19,6 +19,10 @@ Daphne's factory builds:
   until the application has taken half of it: TCP backpressure slows the
   sender and nothing is dropped.
 
+And leaner open sockets: once open, a socket drops what only its handshake
+needed (raw request, parsed headers, response) and autobahn's send queue is
+a list, not a deque (bench/results/idle-connection-anatomy.md).
+
 Daphne's message limit is 2 × COLLAB_MAX_DOCUMENT_SIZE: a client's sync
 step 2 carrying a whole document fits with room to spare, the consumer
 refuses anything over the document size itself with 4413 and a plain reason,
@@ -74,8 +78,45 @@ class _Inbox(asyncio.Queue):
         return message
 
 
+class _SendQueue(list):
+    """autobahn's send queue (chopped and synchronous writes, which Daphne never asks for) as a list.
+
+    autobahn makes a deque per socket (760 bytes, empty); it only appends,
+    takes its length and pops from the left, which a list does in 56 bytes.
+    """
+
+    __slots__ = ()
+
+    def popleft(self):
+        return self.pop(0)
+
+
+class _Request:
+    """What Daphne reads of the handshake request once the socket is open: its path, for its action log."""
+
+    __slots__ = ("path",)
+
+    def __init__(self, path):
+        self.path = path
+
+
 class CollabWebSocketProtocol(WebSocketProtocol):
     reading_paused = False
+
+    def _connectionMade(self):
+        super()._connectionMade()
+        self.send_queue = _SendQueue()
+
+    def onOpen(self):
+        super().onOpen()
+        # An open socket lives for hours: let go of what only its handshake needed (the
+        # request's raw bytes and parsed headers, our response). The application's scope has
+        # the headers it needs.
+        self.request = _Request(self.request.path)
+        self.http_headers, self.http_request_params = {}, {}
+        self.http_request_data = b""
+        self.http_response_data = self.http_status_line = self._wskey = ""
+        self.clean_headers = ()
 
     def applicationCreateWorked(self, application_queue):
         # Daphne made a plain asyncio.Queue and bound its `get` as the application's
