@@ -24,6 +24,7 @@ import subprocess
 import sys
 import time
 import tracemalloc
+from collections import Counter
 from pathlib import Path
 
 from . import procstat, profile
@@ -150,8 +151,8 @@ async def _run(args) -> str:
             if collapsed.exists():
                 report += ["", f"py-spy of the idle server ({args.spy} s, 100 Hz; idle waits included):", "",
                            profile.summarize(collapsed, top=15)]
-        closed = sum(1 for c in everyone if c.close_code is not None)
-        report += ["", f"- connections closed by the server meanwhile: {closed}"]
+        closed = Counter(c.close_code for c in everyone if c.close_code is not None)
+        report += ["", f"- connections closed by the server meanwhile: {sum(closed.values())} {dict(closed) or ''}"]
     finally:
         await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
         server.stop()
