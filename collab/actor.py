@@ -109,6 +109,7 @@ class DocumentActor:
         # those waiting behind it: edits run one at a time, each against the state the last one left.
         self._editing: Edit | None = None
         self._edits: deque[Edit] = deque()
+        self._fanout_posted = False  # a FanOut is behind the messages that were waiting
         # Encoded size of the document: exact after a load or snapshot, plus the
         # sizes of the updates applied since (an upper bound: merging shrinks them).
         self._size = 0
@@ -336,17 +337,23 @@ class DocumentActor:
     def _queue_fanout(self, update: bytes, exclude) -> None:
         """Send an update to every subscriber but `exclude`, coalescing bursts (see `outbox`)."""
         self._outbox.add(update, exclude)
-        if self._fanout_timer is not None:
+        if self._fanout_timer is not None or self._fanout_posted:
             return
         loop = asyncio.get_running_loop()
         due = self._outbox.due
-        if loop.time() >= due:
-            self._flush_outbox()
-        else:
+        if loop.time() < due:
             self._fanout_timer = loop.call_at(due, self.post, FanOut())
+        elif self._mailbox.qsize():
+            # More messages are already waiting: the updates among them go out with this one,
+            # in one frame per recipient, once they are handled (no timer: the batch is what queued).
+            self._fanout_posted = True
+            self.post(FanOut())
+        else:
+            self._flush_outbox()
 
     def _flush_outbox(self) -> None:
         self._fanout_timer = None
+        self._fanout_posted = False
         everyone, own = self._outbox.take(asyncio.get_running_loop().time())
         if everyone is None:
             return

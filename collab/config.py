@@ -43,7 +43,8 @@ class CollabConfig:
     idle_timeout: float = knob(10.0, "an actor with no subscribers stops (after a snapshot)", unit="s", gt=0)
     # The first update after a quiet spell goes at once; those close behind it are merged.
     fanout_interval: float = knob(0.01, "updates arriving this soon after the last fan-out are merged into one "
-                                        "frame per recipient (0: off)", unit="s", ge=0)
+                                        "frame per recipient, with those already waiting in the actor's mailbox "
+                                        "(0: only those)", unit="s", ge=0)
     send_queue_limit: int = knob(1024, "a connection further behind is closed (4013) and resyncs",
                                  unit="frames", gt=0)
     # Bytes queued or in the socket's buffer: what a client that stops reading can pin.

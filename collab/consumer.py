@@ -83,13 +83,17 @@ def handshake_deadlines(timeout: float) -> HandshakeDeadlines:
 class Connection(QueuedSubscriber):
     """The consumer as the actor sees it.
 
-    Frames go to Daphne's raw ASGI send (no per-frame wrappers) as long as the
-    socket's transport takes them (collab.transport.TransportGate); the bytes
-    queued behind a full transport, and those it was handed past its
-    high-water mark, count against COLLAB_SEND_BUFFER_BYTES. A send that
-    fails closes the connection with a code; a peer that left mid-send is
-    just forgotten (its disconnect follows).
+    Under Daphne, frames are written straight to the socket's protocol
+    (collab.transport.TransportGate) as long as its transport takes them:
+    no task, no queue, no ASGI message per frame. The bytes queued behind a
+    full transport, and those it was handed past its high-water mark, count
+    against COLLAB_SEND_BUFFER_BYTES. Under another ASGI server, frames go
+    through the ASGI `send` from the drain task. A send that fails closes the
+    connection with a code; a peer that left mid-send is just forgotten (its
+    disconnect follows).
     """
+
+    __slots__ = ("user_id", "_consumer", "_send", "_gate")
 
     def __init__(self, consumer: "DocumentConsumer", user, can_write: bool, queue_limit: int):
         super().__init__(sid=None, username=user.get_username(), can_write=can_write, queue_limit=queue_limit,
@@ -99,14 +103,23 @@ class Connection(QueuedSubscriber):
         self._send = consumer.base_send
         self._gate = TransportGate.attach(self._send)
 
+    def _write_now(self, frame: bytes) -> bool:
+        gate = self._gate
+        if gate is None or gate.paused:
+            return False
+        gate.write((frame,))
+        return True
+
     def _held_downstream(self) -> tuple[int, int]:
         return (self._gate.held, self._gate.largest) if self._gate is not None else (0, 0)
 
     async def _writable(self) -> None:
         if self._gate is not None:
-            await self._gate.writable.wait()
+            await self._gate.wait_writable()
 
     async def _deliver(self, frames: list[bytes]) -> None:
+        if self._gate is not None:
+            return self._gate.write(frames)
         send = self._send
         try:
             for frame in frames:
@@ -116,9 +129,6 @@ class Connection(QueuedSubscriber):
             if error is exc:
                 raise
             raise error from exc
-        finally:
-            if self._gate is not None:
-                self._gate.handed(frames)
 
     async def _close_peer(self, code: int, reason: str) -> None:
         await self._consumer.close(code, reason)
@@ -126,6 +136,8 @@ class Connection(QueuedSubscriber):
 
 class TokenBucket:
     """`rate` tokens per second, at most `burst` saved up."""
+
+    __slots__ = ("rate", "burst", "tokens", "at")
 
     def __init__(self, rate: float, burst: int):
         self.rate, self.burst = rate, burst
@@ -136,6 +148,14 @@ class TokenBucket:
         now = time.monotonic()
         self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
         self.at = now
+
+    def try_take(self) -> bool:
+        """Take a token if one is available now (no waiting, no coroutine: the common case)."""
+        self._refill()
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
 
     async def take(self) -> None:
         """Wait until a token is available and take it.
@@ -233,9 +253,10 @@ class DocumentConsumer(AsyncWebsocketConsumer):
             return self._reject(codes.TOO_LARGE, f"message over the document size limit of "
                                                  f"{self.config.max_document_size} bytes")
         # Over the message rate, wait rather than close: the sender is slowed, nothing is lost.
-        await self.bucket.take()
-        if connection.closed:
-            return
+        if not self.bucket.try_take():
+            await self.bucket.take()
+            if connection.closed:
+                return
         try:
             message = protocol.decode(bytes_data)
         except protocol.ProtocolError as exc:

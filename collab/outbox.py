@@ -2,9 +2,10 @@
 
 The first update after a quiet spell goes out at once; the ones that follow
 within `interval` of the last send are merged and sent together, one frame per
-recipient. Under load this divides the frames (and the per-frame cost of the
-WebSocket stack) by the updates per interval. Nobody ever gets their own
-update back.
+recipient, and so are those already waiting in the actor's mailbox when a send
+is due (the actor's choice: it sends after them). Under load this divides the
+frames (and the per-frame cost of the WebSocket stack) by the updates per
+interval. Nobody ever gets their own update back.
 
 Plain bookkeeping, no timers: the actor asks when the next send is due and
 schedules it.

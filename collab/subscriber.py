@@ -1,7 +1,6 @@
 """What the actor needs from whoever subscribes to a document, and the common queued kind."""
 
 import asyncio
-import collections
 import logging
 import uuid
 from typing import Protocol
@@ -42,7 +41,9 @@ class PeerGone(Exception):
 class QueuedSubscriber:
     """A Subscriber whose frames go through a bounded queue, drained by a task while it is not empty.
 
-    The actor never waits on a peer: `send` only appends. A peer is closed
+    The actor never waits on a peer: `send` only appends, or hands the frame
+    on at once when the subclass can do that without waiting (`_write_now`:
+    the peer takes it now and nothing is queued before it). A peer is closed
     (4013, it resyncs on reconnect) when it falls `queue_limit` frames behind,
     or when the bytes held for it (queued here, plus what the subclass says
     is still held downstream, e.g. in the socket's write buffer) exceed
@@ -51,11 +52,15 @@ class QueuedSubscriber:
     sync step 2 carrying the whole document) always fits; what a client that
     does not read can pin is one such frame plus `buffer_bytes`.
 
-    The drain task exists only while frames are pending: an idle socket costs
-    no task. A frame that cannot be handed on closes the peer with a code
+    The queue and its drain task exist only while frames are pending: an idle
+    socket costs no task and no buffer (slotted: a connection is held by
+    thousands). A frame that cannot be handed on closes the peer with a code
     (never a silent drop). Subclasses say how a batch of frames reaches the
     peer, when the peer can take more, and how it is closed.
     """
+
+    __slots__ = ("sid", "username", "can_write", "closed", "_limit", "_buffer_bytes", "_pending",
+                 "_queued_bytes", "_largest_queued", "_pump")
 
     def __init__(self, *, sid: str | None, username: str, can_write: bool, queue_limit: int,
                  buffer_bytes: int = 8 * 1024 * 1024):
@@ -65,7 +70,7 @@ class QueuedSubscriber:
         self.closed = False
         self._limit = queue_limit
         self._buffer_bytes = buffer_bytes
-        self._pending: collections.deque = collections.deque()
+        self._pending: list[bytes] | None = None  # frames waiting for the drain task (None: none)
         self._queued_bytes = 0
         self._largest_queued = 0
         self._pump: asyncio.Task | None = None
@@ -73,6 +78,14 @@ class QueuedSubscriber:
     def send(self, frame: bytes) -> None:
         if self.closed:
             return
+        if self._pending is None:
+            try:
+                if self._write_now(frame):
+                    return
+            except Exception as exc:
+                self._failed(exc)
+                return
+            self._pending = []
         if len(self._pending) >= self._limit:
             self.close(codes.TRY_AGAIN_LATER, "too slow: too many messages waiting, reconnect")
             return
@@ -103,11 +116,23 @@ class QueuedSubscriber:
     def stop(self) -> None:
         """Stop delivering (the peer went away, or is being closed)."""
         self.closed = True
-        self._pending.clear()
+        self._pending = None
         self._queued_bytes = self._largest_queued = 0
         if self._pump is not None and self._pump is not asyncio.current_task():
             self._pump.cancel()
         self._pump = None
+
+    def _failed(self, exc: Exception) -> None:
+        """A hand-over failed: forget a peer that left, close the others with a code."""
+        if isinstance(exc, PeerGone):
+            self.stop()  # its disconnect is on the way and cleans up
+        elif isinstance(exc, SendFailed):
+            logger.warning("closing a subscriber with %s: %s", exc.code, exc.reason)
+            self.close(exc.code, exc.reason)
+        else:
+            # Never a silent drop: the peer would miss frames and diverge without knowing.
+            logger.error("could not send to a subscriber; closing it", exc_info=exc)
+            self.close(codes.TRY_AGAIN_LATER, "could not send, reconnect")
 
     async def _drain(self) -> None:
         try:
@@ -115,22 +140,22 @@ class QueuedSubscriber:
                 await self._writable()
                 if self.closed:
                     break
-                frames = list(self._pending)
-                self._pending.clear()
+                frames, self._pending = self._pending, []
                 self._queued_bytes = self._largest_queued = 0
                 await self._deliver(frames)
-        except PeerGone:
-            self.stop()  # its disconnect is on the way and cleans up
-        except SendFailed as exc:
-            logger.warning("closing a subscriber with %s: %s", exc.code, exc.reason)
-            self.close(exc.code, exc.reason)
-        except Exception:
-            # Never a silent drop: the peer would miss frames and diverge without knowing.
-            logger.exception("could not send to a subscriber; closing it")
-            self.close(codes.TRY_AGAIN_LATER, "could not send, reconnect")
+            self._pending = None  # empty: the next frame may go straight through again
+        except Exception as exc:
+            self._failed(exc)
         finally:
             if self._pump is asyncio.current_task():
                 self._pump = None
+
+    def _write_now(self, frame: bytes) -> bool:
+        """Hand one frame on now if the peer takes it without waiting; False: queue it.
+
+        Called only while nothing is queued (order is kept). Raises like `_deliver`.
+        """
+        return False
 
     def _held_downstream(self) -> tuple[int, int]:
         """(bytes, largest frame) already handed on but not yet taken by the peer; (0, 0) if unknown."""

@@ -21,6 +21,16 @@ wrapping middleware), there is no gate and only the queue is counted.
 The alternatives were worse: reading the transport's private buffer
 attributes (`_tempDataLen`, `dataBuffer`, `offset`), or the kernel's
 (SIOCOUTQ), which is not where the bytes pile up.
+
+The gate also writes. The ASGI `send` is a coroutine: the caller needs a
+task to await it, one per frame, which was most of the fan-out's cost (a
+typing burst sends one frame to each of fifty sockets; an idle document
+renews the server's awareness entry on every socket). The gate writes to
+the protocol synchronously instead, and in the plain case (checked per
+write from autobahn's own settings) frames the message itself: the header
+of RFC 6455 §5.2 and the payload, into the transport. That reads a few
+autobahn attributes (its negotiated compression, its send state); if they
+are missing (another autobahn), there is no gate and the ASGI path is used.
 """
 
 import asyncio
@@ -38,15 +48,25 @@ __all__ = ["TransportGate", "send_error"]
 
 @implementer(IPushProducer)
 class TransportGate:
-    """The streaming producer of one socket's transport: open while the transport can take more."""
+    """One socket's Daphne protocol and the streaming producer of its transport.
 
-    def __init__(self):
-        self.writable = asyncio.Event()
-        self.writable.set()
+    Open (not `paused`) while the transport can take more. `write` hands
+    frames to the protocol at once, without the ASGI `send` coroutine: the
+    same `sendMessage` Daphne would call, minus a task per frame for the
+    caller. Slotted and without an Event: an idle socket holds this and
+    nothing more; a future exists only while someone waits for a resume.
+    """
+
+    __slots__ = ("_protocol", "paused", "held", "largest", "_resumed")
+
+    def __init__(self, protocol=None):
+        self._protocol = protocol
+        self.paused = False
         # Bytes (and the largest frame) handed to the transport since it last went over its
         # high-water mark; an upper bound of what it holds beyond its own 64 KiB.
         self.held = 0
         self.largest = 0
+        self._resumed: asyncio.Future | None = None
 
     @classmethod
     def attach(cls, send) -> "TransportGate | None":
@@ -55,35 +75,96 @@ class TransportGate:
         transport = getattr(protocol, "transport", None)
         if transport is None or not IConsumer.providedBy(transport):
             return None
+        try:
+            _plain(protocol)
+            protocol.sendMessage, protocol.state, protocol.STATE_OPEN, protocol.maxMessagePayloadSize
+        except AttributeError:
+            return None
         # Daphne leaves the HTTP channel registered as the producer after the upgrade to
         # WebSocket; its hooks do nothing there (its request never finishes), so ours replaces it.
         if getattr(transport, "producer", None) is not None:
             transport.unregisterProducer()
-        gate = cls()
+        gate = cls(protocol)
         try:
             transport.registerProducer(gate, True)
         except RuntimeError:  # a transport that keeps its producer elsewhere (TLS): no gate
             return None
         return gate
 
-    def handed(self, frames: list[bytes]) -> None:
+    def write(self, frames) -> None:
+        """Write binary frames to the socket now; raises PeerGone or SendFailed (see send_error).
+
+        What Daphne's `websocket.send` does (the socket was accepted before
+        any Connection exists), synchronously, and for the plain case (no
+        compression, fragmentation or masking negotiated or configured,
+        nothing queued in autobahn) without autobahn's per-message layers:
+        one unfragmented binary frame, RFC 6455 §5.2, into the transport's
+        buffer (no system call here). Anything else goes through autobahn.
+        """
+        protocol = self._protocol
+        try:
+            if protocol.state != protocol.STATE_OPEN:
+                raise Disconnected("the socket is closing or closed")
+            if not _plain(protocol):
+                for frame in frames:
+                    protocol.sendMessage(frame, True)
+                return
+            limit = protocol.maxMessagePayloadSize
+            transport = protocol.transport
+            for frame in frames:
+                size = len(frame)
+                if 0 < limit < size:
+                    raise PayloadExceededError(f"a message of {size} bytes is over the limit of {limit}")
+                if size < 126:
+                    transport.write(bytes((0x82, size)) + frame)
+                elif size < 0x10000:
+                    transport.write(b"\x82\x7e" + size.to_bytes(2, "big") + frame)
+                else:  # no copy of a big frame
+                    transport.writeSequence((b"\x82\x7f" + size.to_bytes(8, "big"), frame))
+        except Exception as exc:
+            error = send_error(exc)
+            if error is exc:
+                raise
+            raise error from exc
+        finally:
+            self.handed(frames)
+
+    async def wait_writable(self) -> None:
+        """Return once the transport takes more (at once if it does now)."""
+        while self.paused:
+            resumed = self._resumed
+            if resumed is None or resumed.done():
+                resumed = self._resumed = asyncio.get_running_loop().create_future()
+            await resumed
+
+    def handed(self, frames) -> None:
         """Frames were just written to the transport."""
-        if not self.writable.is_set():
+        if self.paused:
             self.held += sum(map(len, frames))
             self.largest = max(self.largest, *map(len, frames))
 
     # --- IPushProducer: called by the transport ---------------------------------------------
 
     def pauseProducing(self) -> None:
-        self.writable.clear()
+        self.paused = True
 
     def resumeProducing(self) -> None:
         self.held = self.largest = 0
-        self.writable.set()
+        self.paused = False
+        resumed, self._resumed = self._resumed, None
+        if resumed is not None and not resumed.done():
+            resumed.set_result(None)
 
     def stopProducing(self) -> None:
         # The connection is gone: let the drain run on and find it closed.
         self.resumeProducing()
+
+
+def _plain(protocol) -> bool:
+    """Whether a binary message to this autobahn protocol is one plain frame, and may be written as such."""
+    return (protocol._perMessageCompress is None and not protocol.send_queue
+            and protocol.send_state == protocol.SEND_STATE_GROUND and not protocol.autoFragmentSize
+            and not protocol.maskServerFrames and not protocol.logFrames and protocol.trackedTimings is None)
 
 
 def send_error(exc: Exception) -> Exception:

@@ -1,7 +1,9 @@
 """Start Daphne with this project's options: `python -m editor.serve [--port N] [daphne options]`.
 
-Three small patches to Daphne 4.2 / autobahn, in one WebSocket protocol
-subclass (CollabWebSocketProtocol) that Daphne's factory builds:
+Small patches to Daphne 4.2 / autobahn: Daphne's periodic sweeps over all
+connections made proportional to what is due (CollabServer, below), and
+three in one WebSocket protocol subclass (CollabWebSocketProtocol) that
+Daphne's factory builds:
 
 - Close reasons reach the client. Daphne's `handle_reply` calls
   `serverClose(code)` and drops the ASGI message's "reason", so every close
@@ -24,6 +26,10 @@ retry only after a second or more (TCP's initial retransmission timeout),
 so the storm lasted many times longer than the server needed. The kernel
 caps the value at net.core.somaxconn.
 
+And leaner open sockets: once open, a socket drops what only its handshake
+needed (raw request, parsed headers, response) and autobahn's send queue is
+a list, not a deque (bench/results/idle-connection-anatomy.md).
+
 Daphne's message limit is 2 × COLLAB_MAX_DOCUMENT_SIZE: a client's sync
 step 2 carrying a whole document fits with room to spare, the consumer
 refuses anything over the document size itself with 4413 and a plain reason,
@@ -32,14 +38,22 @@ server buffer.
 """
 
 import asyncio
+import collections
+import inspect
 import ipaddress
+import logging
 import os
 import resource
 import sys
 import threading
+import time
 
 from daphne.cli import CommandLineInterface
+from daphne.server import Server
 from daphne.ws_protocol import WebSocketFactory, WebSocketProtocol
+from twisted.internet import reactor
+
+logger = logging.getLogger("daphne.server")  # CollabServer logs as the Server it stands for
 
 # collab.codes.TOO_LARGE; not imported so that this module does not set Django up.
 TOO_LARGE = 4413
@@ -52,6 +66,12 @@ LISTEN_BACKLOG = 1024
 
 def _frame_size(message: dict) -> int:
     return len(message.get("bytes") or message.get("text") or b"")
+
+
+# Shared by every socket's _Inbox: an unbounded queue never has a putter waiting (put_nowait never
+# blocks; nobody calls put), and nobody joins it (its Event is only set and cleared).
+_NO_PUTTERS: collections.deque = collections.deque(maxlen=0)
+_NEVER_JOINED = asyncio.Event()
 
 
 class _Inbox(asyncio.Queue):
@@ -74,14 +94,68 @@ class _Inbox(asyncio.Queue):
         return message
 
 
+class _SendQueue(list):
+    """autobahn's send queue (chopped and synchronous writes, which Daphne never asks for) as a list.
+
+    autobahn makes a deque per socket (760 bytes, empty); it only appends,
+    takes its length and pops from the left, which a list does in 56 bytes.
+    """
+
+    __slots__ = ()
+
+    def popleft(self):
+        return self.pop(0)
+
+
+class _Request:
+    """What Daphne reads of the handshake request once the socket is open: its path, for its action log."""
+
+    __slots__ = ("path",)
+
+    def __init__(self, path):
+        self.path = path
+
+
 class CollabWebSocketProtocol(WebSocketProtocol):
     reading_paused = False
+
+    _options_from = None  # the factory whose options this class holds
+
+    def _connectionMade(self):
+        # autobahn copies its ~30 options from the factory onto every protocol, unless the
+        # protocol already has them: holding them once on the class halves each socket's
+        # __dict__ (3.3 KB to 1.6 KB). Daphne has one factory and sets its options before
+        # it listens.
+        cls = type(self)
+        if cls._options_from is not self.factory:
+            for name in self.CONFIG_ATTRS:
+                value = getattr(self.factory, name)
+                # A function option (perMessageCompressionAccept) must not become a method.
+                setattr(cls, name, staticmethod(value) if inspect.isfunction(value) else value)
+            cls._options_from = self.factory
+        super()._connectionMade()
+        self.send_queue = _SendQueue()
+
+    def onOpen(self):
+        super().onOpen()
+        # An open socket lives for hours: let go of what only its handshake needed (the
+        # request's raw bytes and parsed headers, our response). The application's scope has
+        # the headers it needs.
+        self.request = _Request(self.request.path)
+        self.http_headers, self.http_request_params = {}, {}
+        self.http_request_data = b""
+        self.http_response_data = self.http_status_line = self._wskey = ""
+        self.clean_headers = ()
 
     def applicationCreateWorked(self, application_queue):
         # Daphne made a plain asyncio.Queue and bound its `get` as the application's
         # `receive`; giving that same queue our class adds the accounting in place.
         application_queue.__class__ = _Inbox
         application_queue.protocol = self
+        # Nothing ever waits to put into this unbounded queue or joins it: its own waiter
+        # deque and Event (~1.3 KB per socket) are replaced by ones shared by every socket.
+        application_queue._putters = _NO_PUTTERS
+        application_queue._finished = _NEVER_JOINED
         super().applicationCreateWorked(application_queue)
 
     def pause_reading(self) -> None:
@@ -123,6 +197,132 @@ def _listen_backlog() -> None:
 
     build = cli.build_endpoint_description_strings
     cli.build_endpoint_description_strings = lambda *args, **kwargs: with_backlog(build(*args, **kwargs))
+
+
+class CollabServer(Server):
+    """Daphne's Server, with its two periodic sweeps costing what is due rather than every connection.
+
+    Daphne walks every connection once a second (application_checker: reap
+    finished application instances, cancel those that outlive their socket
+    by application_close_timeout) and every 2 s (timeout_checker: timeouts
+    and keep-alive pings). With thousands of idle sockets that was CPU spent
+    while nothing happened (bench/results/idle-connection-anatomy.md). Same
+    rules, same granularity, less work:
+
+    - the first sweep looks only at connections that disconnected or whose
+      application finished (told by a done-callback), and keeps looking at a
+      disconnected one each second until its application is gone;
+    - the second keeps each WebSocket in a wheel of 2-second slots, at the
+      slot where its next timeout or ping falls due (recomputed when it gets
+      there: a message received meanwhile moves the ping back). A dead peer
+      is pinged after PING_INTERVAL s of silence and dropped by autobahn after
+      PING_TIMEOUT more, as before. HTTP requests are checked every tick.
+    """
+
+    TICK = 2
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._attention: set = set()  # protocols the next application sweep must look at
+        self._wheel: dict[int, set] = collections.defaultdict(set)  # slot -> protocols to check then
+
+    def protocol_connected(self, protocol):
+        super().protocol_connected(protocol)
+        self._check_at(protocol, time.time())
+
+    def protocol_disconnected(self, protocol):
+        super().protocol_disconnected(protocol)
+        self._attention.add(protocol)
+
+    def create_application(self, protocol, scope):
+        queue = super().create_application(protocol, scope)
+        instance = self.connections.get(protocol, {}).get("application_instance")
+        if instance is not None:
+            instance.add_done_callback(lambda _, protocol=protocol: self._attention.add(protocol))
+        return queue
+
+    def application_checker(self):
+        attention, self._attention = self._attention, set()
+        now = time.time()
+        for protocol in attention:
+            details = self.connections.get(protocol)
+            if details is None:
+                continue
+            disconnected = details.get("disconnected")
+            instance = details.get("application_instance")
+            if disconnected and now - disconnected > self.application_close_timeout and instance is not None \
+                    and not instance.done():
+                logger.warning("Application instance %r for connection %s took too long to shut down and was "
+                               "killed.", instance, repr(protocol))
+                instance.cancel()
+            if instance is not None and instance.done():
+                self._reap(protocol, instance, disconnected)
+                del details["application_instance"]
+                instance = None
+            if disconnected and instance is None:
+                del self.connections[protocol]
+                self._wheel.get(getattr(protocol, "_timeout_slot", None), set()).discard(protocol)
+                _unlink_upgraded(protocol)
+            elif disconnected:
+                self._attention.add(protocol)  # its application is still closing
+        reactor.callLater(1, self.application_checker)
+
+    def _reap(self, protocol, instance, disconnected) -> None:
+        """What Daphne does with a finished application instance: log its failure, fail its socket."""
+        if instance.cancelled():
+            return
+        exception = instance.exception()
+        if exception is None:
+            return
+        if isinstance(exception, KeyboardInterrupt):
+            self.stop()  # the application asks the server to exit (tests)
+            return
+        logger.error("Exception inside application: %s", exception, exc_info=exception)
+        if not disconnected:
+            protocol.handle_exception(exception)
+
+    def timeout_checker(self):
+        now = time.time()
+        current = int(now // self.TICK)
+        for slot in sorted(s for s in self._wheel if s <= current):
+            for protocol in self._wheel.pop(slot):
+                if protocol in self.connections:
+                    protocol.check_timeouts()
+                    self._check_at(protocol, now)
+        reactor.callLater(self.TICK, self.timeout_checker)
+
+    def _check_at(self, protocol, now: float) -> None:
+        """Put the protocol in the wheel at the slot after its next deadline (the next tick at the earliest)."""
+        due = now
+        if isinstance(protocol, WebSocketProtocol) and hasattr(protocol, "socket_opened"):  # not before onConnect
+            limit = protocol.socket_opened + self.websocket_timeout if self.websocket_timeout >= 0 else float("inf")
+            if protocol.state == protocol.STATE_OPEN:
+                due = min(protocol.last_ping + self.ping_interval, limit)
+            elif protocol.state == protocol.STATE_CONNECTING:
+                due = min(protocol.socket_opened + self.websocket_connect_timeout, limit)
+        slot = max(int(due // self.TICK) + 1, int(now // self.TICK) + 1)
+        protocol._timeout_slot = slot
+        self._wheel[slot].add(protocol)
+
+
+def _unlink_upgraded(request) -> None:
+    """Free the HTTP request and channel a WebSocket was upgraded from, now rather than at a full GC.
+
+    The channel lists the request and the request points back at the
+    channel: a cycle nothing else reaches once the socket belongs to the
+    WebSocket protocol. It has lived through Daphne's sweep (a second), so
+    the cyclic GC has moved it to its oldest generation, collected only when
+    that has grown by a quarter: meanwhile each open socket kept ~3 KB of
+    garbage. Breaking the cycle frees it by reference counting.
+    """
+    channel = getattr(request, "channel", None)
+    if getattr(request, "transport", True) is None and channel is not None and isinstance(
+            getattr(getattr(channel, "transport", None), "protocol", None), WebSocketProtocol):
+        channel.requests = []
+
+
+class CollabCommandLine(CommandLineInterface):
+    server_class = CollabServer
 
 
 def _quiet_autobahn() -> None:
@@ -304,7 +504,7 @@ def main(argv: list[str]) -> None:
         _quiet_autobahn()
     _reason_phrases()
     _listen_backlog()
-    CommandLineInterface().run(args)
+    CollabCommandLine().run(args)
 
 
 if __name__ == "__main__":
