@@ -54,7 +54,7 @@ api = Api(
     title="Collaborative editor API",
     version="1",
     description=(
-        "Documents, their versions, and export to txt, Markdown, HTML and ProseMirror JSON.\n\n"
+        "Documents, their versions, and export to txt, Markdown, HTML, ProseMirror JSON, PDF and DOCX.\n\n"
         "Authenticate with `Authorization: Bearer <token>` (make one with `manage.py create_token <username>` "
         "or on the API tokens page), or with the browser session (unsafe methods then need the "
         "`X-CSRFToken` header). Documents you have no role on answer 404.\n\n"
@@ -245,6 +245,8 @@ _EXPORT_RESPONSES = {
             "text/markdown": {"schema": {"type": "string"}},
             "text/html": {"schema": {"type": "string"}},
             "application/json": {"schema": {"type": "object", "description": "ProseMirror JSON"}},
+            "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+            export.get("docx").content_type: {"schema": {"type": "string", "format": "binary"}},
         },
     },
     304: {"description": "Not modified since the ETag in If-None-Match"},
@@ -281,7 +283,8 @@ async def document_export(
     else:
         # Decoding and walking a large document takes a while: off the event loop the actors share.
         body = await asyncio.to_thread(renderer.render_state, state, title=document.title)
-        response = HttpResponse(body.encode("utf-8"), content_type=renderer.content_type)
+        response = HttpResponse(body if isinstance(body, bytes) else body.encode("utf-8"),
+                                content_type=renderer.content_type)
         response["Content-Disposition"] = content_disposition(document.title, renderer.extension)
         if renderer.name == "html":
             from .export.html import PAGE_CSP
