@@ -23,15 +23,14 @@ from urllib.parse import quote
 from uuid import UUID
 
 from asgiref.sync import sync_to_async
-from django.http import HttpResponse, HttpResponseNotModified
+from django.http import HttpResponse, HttpResponseNotModified, JsonResponse
 from django.utils.http import parse_etags
 from ninja import Field, Query, Schema
 from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.pagination import PageNumberPagination, paginate
-from pycrdt import get_update
 from pydantic import StringConstraints
 
-from collab.live import live_state
+from collab.live import live_state, state_digest
 
 from . import export
 from .api_http import Api, Error, error_response
@@ -297,13 +296,10 @@ async def document_export(
 
 
 def _etag(state: bytes, state_vector: bytes, format_name: str, title: str) -> str:
-    """Changes whenever the document's content does: its state vector plus its delete set.
-
-    The state vector alone does not move when text is only deleted; the
-    update from the document's own state vector is exactly its delete set.
-    """
+    """Changes whenever the document's content does (its `state_digest`: state vector plus delete set),
+    its title, or the format."""
     digest = hashlib.sha256()
-    for part in (EXPORT_REVISION, state_vector, get_update(state, state_vector), format_name.encode(), title.encode()):
+    for part in (EXPORT_REVISION, state_digest(state, state_vector), format_name.encode(), title.encode()):
         digest.update(len(part).to_bytes(8, "big"))
         digest.update(part)
     return f'"{digest.hexdigest()[:40]}"'
@@ -331,3 +327,107 @@ def content_disposition(title: str, extension: str) -> str:
     if fallback != stem:
         header += f"; filename*=UTF-8''{quote(name, safe='')}"
     return header
+
+
+# --- live content writes (PUT replaces, POST appends) ----------------------------------------
+
+
+class ContentWritten(Schema):
+    changed: int = Field(description="Blocks inserted, replaced or deleted by this write")
+    notes: list[str] = Field(description="What could not be kept as it was sent (dropped or simplified), "
+                                         "in sentences; empty if nothing")
+
+
+_CONTENT_REQUEST = {
+    "required": True,
+    "description": "The content, as Markdown, HTML, plain text or ProseMirror JSON, chosen by `Content-Type`",
+    "content": {
+        "text/markdown": {"schema": {"type": "string"}},
+        "text/html": {"schema": {"type": "string"}},
+        "text/plain": {"schema": {"type": "string"}},
+        "application/json": {"schema": {"type": "object", "description": "ProseMirror JSON: "
+                                        '{"type": "doc", "content": [...]}'}},
+    },
+}
+_CONTENT_RESPONSES = {
+    200: {"headers": {"ETag": {"schema": {"type": "string"},
+                               "description": "Of the document just after this write: send it back in If-Match"}}},
+    412: {"description": "If-Match names a state the document is no longer in (the ETag header has "
+                         "the current one)"},
+    413: {"description": "The body is too large, or the document would be past its size limit"},
+}
+_CONTENT_ERRORS = {**DOCUMENT_ERRORS, 400: Error, 412: Error, 413: Error, 415: Error}
+_CONTENT_HELP = (
+    "\n\nOne change made live by the document's server: everyone with the document open sees it at once. "
+    "Owners and editors only. Send `If-Match` with an ETag of the document (from a previous write, or from "
+    "any export of the live document) to write only if nobody changed it since: otherwise 412."
+)
+
+
+@api.put("/documents/{uuid:document_id}/content", response=_CONTENT_ERRORS | {200: ContentWritten},
+         openapi_extra={"requestBody": _CONTENT_REQUEST, "responses": _CONTENT_RESPONSES}, tags=["content"],
+         summary="Replace the document's content", description="Make the live document's content the body's, block by block: blocks that are the same "
+                     "are left alone, so an edit someone makes meanwhile in one of them is kept." + _CONTENT_HELP)
+async def content_replace(request, document_id: UUID):
+    return await _write_content(request, document_id, append=False)
+
+
+@api.post("/documents/{uuid:document_id}/content", response=_CONTENT_ERRORS | {200: ContentWritten},
+          openapi_extra={"requestBody": _CONTENT_REQUEST, "responses": _CONTENT_RESPONSES}, tags=["content"],
+          summary="Append to the document's content", description="Add the body's blocks after the document's last block." + _CONTENT_HELP)
+async def content_append(request, document_id: UUID):
+    return await _write_content(request, document_id, append=True)
+
+
+async def _write_content(request, document_id: UUID, *, append: bool):
+    from collab import live
+
+    from . import writing
+
+    document = await _document_for(request.auth, document_id, WRITE_ROLES)
+    body = _utf8_body(request)
+    if_match = request.headers.get("If-Match")
+    current = None
+
+    def precondition(state: bytes, state_vector: bytes) -> None:
+        # Any export's ETag of the live state will do: a script may have read it in any format.
+        nonlocal current
+        current = _etag(state, state_vector, "json", document.title)
+        tags = parse_etags(if_match)
+        if not any(_etag(state, state_vector, name, document.title) in tags for name in export.formats()):
+            raise _PreconditionFailed
+
+    try:
+        written = await writing.write_content(
+            document.pk, body, request.content_type or "", append=append, author=request.auth.get_username(),
+            precondition=precondition if if_match and if_match.strip() != "*" else None,
+        )
+    except writing.UnsupportedMediaType as exc:
+        return error_response(415, str(exc))
+    except writing.ImportRefused as exc:
+        return error_response(getattr(exc, "status", 400), f"The content was refused: {exc}")
+    except live.TooLarge as exc:
+        return error_response(413, f"The document would be too large: {exc}")
+    except (_PreconditionFailed, live.StateChanged):
+        detail = "The document changed since the ETag in If-Match: read it again, then retry"
+        return error_response(412, detail, **({"ETag": current} if current else {}))
+    response = JsonResponse({"changed": written.changed, "notes": written.notes})
+    response["ETag"] = _etag(written.state, written.state_vector, "json", document.title)
+    return response
+
+
+class _PreconditionFailed(Exception):
+    """If-Match does not name the live document's state."""
+
+
+def _utf8_body(request) -> bytes:
+    """The body as UTF-8, whatever charset Content-Type names (UTF-8 if none)."""
+    charset = (request.content_params or {}).get("charset", "utf-8")
+    if charset.lower().replace("_", "-") in ("utf-8", "utf8"):
+        return request.body
+    try:
+        return request.body.decode(charset).encode("utf-8")
+    except LookupError:
+        raise HttpError(415, f"Unknown charset {charset!r}: send UTF-8") from None
+    except UnicodeDecodeError:
+        raise HttpError(400, f"The body is not valid {charset}") from None

@@ -6,6 +6,11 @@ margins, page numbers in the footer, and keeps headings with what follows
 them. WeasyPrint needs Pango from the system (scripts/system-packages
 installs it, as does the Dockerfile).
 
+WeasyPrint lays boxes out recursively, several frames per level: nesting
+deeper than `PRINT_MAX_DEPTH` (no person nests quotes or lists that deep,
+and each level indents the page further) is flattened into a paragraph
+holding its text, so that any document prints.
+
 Nothing is fetched while rendering: the export holds no images or
 stylesheets of its own, and a document must never be able to make the
 server request a URL, so every fetch is refused.
@@ -27,9 +32,17 @@ body { font: 11pt/1.5 "DejaVu Sans", sans-serif; max-width: none; margin: 0; pad
 h1, h2, h3, h4, h5, h6 { break-after: avoid; line-height: 1.25; }
 p, li { orphans: 2; widows: 2; }
 pre, blockquote, tr { break-inside: avoid; }
+/* Narrow indents, so that nested quotes and lists leave room for their text. */
+blockquote { margin: .5em 0; padding-left: .8em; }
+ul, ol { padding-left: 1.4em; }
 pre { white-space: pre-wrap; overflow-wrap: anywhere; font-size: 9pt; }
 a { color: #0645ad; }
 """.strip()
+
+
+# Deepest block kept as such in print (the document's own blocks are at depth 1).
+PRINT_MAX_DEPTH = 16
+_INLINE = ("text", "hardBreak")
 
 
 @register
@@ -43,6 +56,43 @@ class PdfRenderer(Renderer):
         from weasyprint import CSS, HTML, URLFetcher
 
         fetcher = URLFetcher(allowed_protocols=())  # no scheme allowed: nothing is ever fetched
-        page = HTML(string=render_page(tree, title=title), url_fetcher=fetcher)
+        page = HTML(string=render_page(_shallow(tree), title=title), url_fetcher=fetcher)
         return page.write_pdf(stylesheets=[CSS(string=PRINT_STYLE, url_fetcher=fetcher)])
 
+
+
+def _shallow(tree: dict) -> dict:
+    """A copy of the tree whose blocks below PRINT_MAX_DEPTH are flattened (iterative: any depth)."""
+    root = dict(tree)
+    stack = [(root, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if "content" not in node:
+            continue
+        node["content"] = [dict(child) for child in node["content"]]
+        for index, child in enumerate(node["content"]):
+            if depth + 1 >= PRINT_MAX_DEPTH and _holds_blocks(child):
+                node["content"][index] = _flattened(child)
+            else:
+                stack.append((child, depth + 1))
+    return root
+
+
+def _holds_blocks(node: dict) -> bool:
+    return any(child["type"] not in _INLINE for child in node.get("content", ()))
+
+
+def _flattened(node: dict) -> dict:
+    """A paragraph with all the inline content below `node`, a hard break between blocks."""
+    content: list[dict] = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current["type"] in _INLINE:
+            content.append(current)
+            continue
+        children = current.get("content", ())
+        if content and content[-1]["type"] != "hardBreak" and any(c["type"] in _INLINE for c in children):
+            content.append({"type": "hardBreak"})
+        stack.extend(reversed(children))
+    return {"type": "paragraph", "content": content} if content else {"type": "paragraph"}
