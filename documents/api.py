@@ -338,15 +338,28 @@ class ContentWritten(Schema):
                                          "in sentences; empty if nothing")
 
 
+# Text bodies are any text (schemathesis cannot send a text body that is "not a string"); the importer
+# makes what it can of it and says what it dropped.
 _CONTENT_REQUEST = {
     "required": True,
     "description": "The content, as Markdown, HTML, plain text or ProseMirror JSON, chosen by `Content-Type`",
     "content": {
-        "text/markdown": {"schema": {"type": "string"}},
-        "text/html": {"schema": {"type": "string"}},
-        "text/plain": {"schema": {"type": "string"}},
-        "application/json": {"schema": {"type": "object", "description": "ProseMirror JSON: "
-                                        '{"type": "doc", "content": [...]}'}},
+        "text/markdown": {"schema": {"description": "CommonMark with GFM tables, task lists and strikethrough"}},
+        "text/html": {"schema": {"description": "HTML; scripts, styles and event handlers are dropped"}},
+        "text/plain": {"schema": {"description": "Plain text: a paragraph per block of lines"}},
+        "application/json": {"schema": {
+            "type": "object",
+            "description": "ProseMirror JSON, as the json export gives it and Tiptap's getJSON() makes it",
+            "required": ["type"],
+            "properties": {
+                "type": {"type": "string", "enum": ["doc"]},
+                "content": {"type": "array", "items": {
+                    "type": "object", "required": ["type"],
+                    "properties": {"type": {"type": "string"}, "attrs": {"type": "object"},
+                                   "content": {"type": "array", "items": {"type": "object"}}},
+                }},
+            },
+        }},
     },
 }
 _CONTENT_RESPONSES = {
@@ -366,7 +379,8 @@ _CONTENT_HELP = (
 
 @api.put("/documents/{uuid:document_id}/content", response=_CONTENT_ERRORS | {200: ContentWritten},
          openapi_extra={"requestBody": _CONTENT_REQUEST, "responses": _CONTENT_RESPONSES}, tags=["content"],
-         summary="Replace the document's content", description="Make the live document's content the body's, block by block: blocks that are the same "
+         summary="Replace the document's content",
+         description="Make the live document's content the body's, block by block: blocks that are the same "
                      "are left alone, so an edit someone makes meanwhile in one of them is kept." + _CONTENT_HELP)
 async def content_replace(request, document_id: UUID):
     return await _write_content(request, document_id, append=False)
@@ -374,7 +388,8 @@ async def content_replace(request, document_id: UUID):
 
 @api.post("/documents/{uuid:document_id}/content", response=_CONTENT_ERRORS | {200: ContentWritten},
           openapi_extra={"requestBody": _CONTENT_REQUEST, "responses": _CONTENT_RESPONSES}, tags=["content"],
-          summary="Append to the document's content", description="Add the body's blocks after the document's last block." + _CONTENT_HELP)
+          summary="Append to the document's content",
+          description="Add the body's blocks after the document's last block." + _CONTENT_HELP)
 async def content_append(request, document_id: UUID):
     return await _write_content(request, document_id, append=True)
 

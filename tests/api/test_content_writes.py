@@ -16,7 +16,9 @@ from collab.client import YClient
 from tests.api.client import ApiClient
 from tests.api.test_throttle import make_token
 from tests.support.crdt import paragraph as yparagraph
-from tests.support.server import own_server
+from tests.support.server import Database, LiveServer, ServiceMissing, own_server, require_postgres
+from tests.support.services import missing
+from tests.support.tcpproxy import TcpProxy
 
 MAX_DOCUMENT_SIZE = 20_000
 
@@ -83,7 +85,8 @@ def doc(*paragraphs: str) -> dict:
 @pytest.mark.parametrize("content_type, body, expected", [
     ("text/markdown", "# Plan\n\nFirst step.\n\nSecond step.\n",
      [("heading", "Plan"), ("paragraph", "First step."), ("paragraph", "Second step.")]),
-    ("text/html", "<p>First step.</p><p>Second step.</p>", [("paragraph", "First step."), ("paragraph", "Second step.")]),
+    ("text/html", "<p>First step.</p><p>Second step.</p>",
+     [("paragraph", "First step."), ("paragraph", "Second step.")]),
     ("text/plain", "First step.\n\nSecond step.\n", [("paragraph", "First step."), ("paragraph", "Second step.")]),
     ("application/json", doc("First step.", "Second step."),
      [("paragraph", "First step."), ("paragraph", "Second step.")]),
@@ -337,3 +340,39 @@ async def test_content_writes_count_against_the_users_rate_limit():
     statuses = [(await client.put(path, b"x", content_type="text/plain", headers=headers)).status_code
                 for _ in range(4)]
     assert statuses == [404, 404, 404, 429], statuses
+
+
+# --- outage -------------------------------------------------------------------------------------
+
+
+async def test_a_write_during_a_database_outage_is_a_503_then_goes_through(backend):
+    # PostgreSQL only: the outage is staged on its network path, through a proxy the test cuts.
+    if backend != "postgres":
+        pytest.skip("the outage is staged on PostgreSQL's network path")
+    try:
+        require_postgres()
+    except ServiceMissing as exc:
+        missing(str(exc))
+    database = Database("postgres")
+    database.migrate()
+    proxy = await TcpProxy("127.0.0.1", 5432).start()
+    server = LiveServer(database, env={"DATABASE_URL": database.url.replace("127.0.0.1:5432",
+                                                                            f"127.0.0.1:{proxy.port}")})
+    await asyncio.to_thread(server.start)
+    try:
+        seed = await asyncio.to_thread(server.seed, users=["w1"], documents=[{"owner": "w1"}])
+        api, document = ApiClient(server.url, token=seed["tokens"]["w1"]), seed["documents"][0]
+        assert (await awrite(api, "PUT", document, "before\n", "text/plain")).status == 200
+
+        proxy.disconnect()
+        reply = await awrite(api, "POST", document, "during\n", "text/plain")
+        assert reply.status == 503, f"{reply.status} {reply.text}"
+        assert reply.json()["detail"] and int(reply.headers["Retry-After"]) >= 1
+
+        proxy.reconnect()
+        assert (await awrite(api, "POST", document, "after\n", "text/plain")).status == 200
+        assert [text for _type, text in await asyncio.to_thread(blocks, api, document)] == ["before", "after"]
+    finally:
+        await asyncio.to_thread(server.kill)
+        await proxy.close()
+        database.drop()
