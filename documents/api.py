@@ -18,22 +18,25 @@ import math
 import re
 import unicodedata
 from datetime import datetime
+from pathlib import PurePath
 from typing import Annotated, Literal
 from urllib.parse import quote
 from uuid import UUID
 
 from asgiref.sync import sync_to_async
 from django.http import HttpResponse, HttpResponseNotModified
+from django.http.multipartparser import MultiPartParserError
 from django.utils.http import parse_etags
-from ninja import Field, Query, Schema
+from ninja import Field, File, Form, Query, Schema, UploadedFile
 from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.pagination import PageNumberPagination, paginate
 from pycrdt import get_update
 from pydantic import StringConstraints
 
+from collab.config import CollabConfig
 from collab.live import live_state
 
-from . import export
+from . import export, importing
 from .api_http import Api, Error, error_response
 from .auth import BearerTokenAuth, SessionAuth
 from .models import WRITE_ROLES, Document, Role, Snapshot
@@ -76,6 +79,9 @@ Title = Annotated[
 ]
 
 
+ImportTextFormat = Literal["md", "html", "txt", "json"]
+
+
 class DocumentOut(Schema):
     id: UUID
     title: str
@@ -89,8 +95,17 @@ class DocumentOut(Schema):
         return document.owner.username
 
 
+class ImportedDocumentOut(DocumentOut):
+    notes: list[str] = Field(description="What the import dropped or simplified (\"2 images skipped\"); "
+                                         "empty when nothing was")
+
+
 class DocumentCreate(Schema):
     title: Title | None = Field(None, description='Defaults to "Untitled document"')
+    content: str | None = Field(None, description="Initial content to import, in `format` (see also "
+                                                  "POST /api/documents/import for files)")
+    format: ImportTextFormat = Field("md", description="The format of `content`: Markdown, HTML, plain text, "
+                                                       "or ProseMirror JSON (as a string)")
 
 
 class DocumentUpdate(Schema):
@@ -186,12 +201,18 @@ async def document_list(
     return documents
 
 
-@api.post("/documents/", response={201: DocumentOut, 401: Error, 403: Error, 429: Error}, tags=["documents"])
+@api.post("/documents/", response={201: ImportedDocumentOut, 401: Error, 403: Error, 413: Error, 422: Error,
+                                   429: Error}, tags=["documents"])
 async def document_new(request, payload: DocumentCreate):
-    """Create a document; the caller is its owner."""
-    document = await sync_to_async(document_create)(owner=request.auth, title=payload.title or "")
-    document.role = Role.OWNER
-    return 201, document
+    """Create a document; the caller is its owner. With `content`, the document starts with it (an import:
+    `notes` says what the editor could not hold and was dropped or simplified)."""
+    if payload.content is None:
+        document = await sync_to_async(document_create)(owner=request.auth, title=payload.title or "")
+        document.role = Role.OWNER
+        document.notes = []
+        return 201, document
+    return 201, await _create_imported(request.auth, payload.content, payload.format, title=payload.title or "",
+                                       label="Imported")
 
 
 @api.get("/documents/{uuid:document_id}/", response={200: DocumentOut, **DOCUMENT_ERRORS}, tags=["documents"])
@@ -328,3 +349,69 @@ def content_disposition(title: str, extension: str) -> str:
     if fallback != stem:
         header += f"; filename*=UTF-8''{quote(name, safe='')}"
     return header
+
+
+# --- import -------------------------------------------------------------------------
+# POST /documents/ with `content` and POST /documents/import (a file): documents.importing
+# parses, the new document's state is stored as its first version (services.document_create).
+
+ImportFileFormat = Literal[importing.FORMATS]
+
+
+@api.exception_handler(importing.ImportRefused)
+def _import_refused(request, exc: importing.ImportRefused):
+    return error_response(exc.status, exc.detail)
+
+
+@api.exception_handler(MultiPartParserError)
+def _bad_multipart(request, exc):
+    return error_response(400, f"The multipart body cannot be read: {exc}")
+
+
+async def _create_imported(owner, data: bytes | str, format_name: str, *, title: str, label: str) -> Document:
+    # Parsing and encoding a large file take a while: off the event loop the actors share.
+    imported = await asyncio.to_thread(importing.parse, data, format_name)
+    state = await asyncio.to_thread(importing.prosemirror_to_state, imported.content)
+    limit = CollabConfig.from_settings().max_document_size
+    if len(state) > limit:
+        raise importing.ImportRefused(f"The imported document would be {len(state)} bytes, more than the "
+                                      f"{limit} a document may have", 413)
+    document = await sync_to_async(document_create)(owner=owner, title=title, state=state, label=label)
+    document = await Document.objects.select_related("owner").aget(pk=document.pk)
+    document.role = Role.OWNER
+    document.notes = imported.notes
+    return document
+
+
+_IMPORT_ERRORS = {401: Error, 403: Error, 413: Error, 415: Error, 422: Error, 429: Error}
+
+
+@api.post("/documents/import", response={201: ImportedDocumentOut, **_IMPORT_ERRORS}, tags=["documents"])
+async def document_import(
+    request,
+    file: File[UploadedFile],
+    title: Form[Title | None] = None,
+    format_name: Annotated[ImportFileFormat | None, Form(alias="format", description=(
+        "The file's format; by default, from its name's extension (.md, .markdown, .html, .htm, .txt, "
+        ".json, .docx)"))] = None,
+):
+    """Create a document from a file (multipart/form-data, field `file`): Markdown, HTML, plain text
+    (UTF-8), ProseMirror JSON or Word (.docx). The title defaults to the file's name. `notes` says what the
+    editor could not hold and was dropped or simplified. Scripts, event handlers and `javascript:` links are
+    refused (422), as are files over the import limit (413) and zip bombs; nothing is stored then."""
+    name = file.name or ""
+    format_name = format_name or importing.format_for_filename(name)
+    if format_name is None:
+        raise HttpError(415, f"Cannot tell the format of {name!r}: name it .md, .html, .txt, .json or .docx, "
+                             "or send `format`")
+    limit = importing.max_import_bytes()
+    if file.size is not None and file.size > limit:
+        raise HttpError(413, f"The file is too large to import: {file.size} bytes, at most {limit}")
+    data = await asyncio.to_thread(file.read)
+    stem = PurePath(name).stem if name else ""
+    default_title = " ".join(_CONTROL.sub(" ", stem).split())[:200]
+    return 201, await _create_imported(request.auth, data, format_name, title=title or default_title,
+                                       label=f"Imported from {name}"[:200] if name else "Imported")
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")

@@ -70,8 +70,9 @@ class TreeBuilder:
         if self.code is not None:
             self.code = None
         if self.textblock is not None:
-            if self.collapse_space:
-                _trim(self.textblock["content"])
+            # Spaces at a paragraph's edges: HTML does not show them, and in Markdown they are
+            # what is left beside a skipped image.
+            _trim(self.textblock["content"])
             self.textblock = None
             self.cells = 0
 

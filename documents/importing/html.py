@@ -73,6 +73,7 @@ def feed_html(markup: str, builder: TreeBuilder) -> None:
     builder.notes.add("image", counts["image"])
     builder.notes.add("embed", counts["embed"])
     builder.notes.add("form", counts["form"])
+    builder.notes.add("link", counts["link"])
     # HTML's whitespace rules, also inside Markdown (whose own text keeps its spaces).
     saved, builder.collapse_space = builder.collapse_space, True
     try:
@@ -121,13 +122,18 @@ def scan(markup: str) -> dict:
 class _Scanner(HTMLParser):
     def __init__(self):
         super().__init__(convert_charrefs=True)
-        self.counts = {"image": 0, "embed": 0, "form": 0}
+        self.counts = {"image": 0, "embed": 0, "form": 0, "link": 0}
 
     def handle_starttag(self, tag, attrs):
         reason = hostile_reason(tag, attrs)
         if reason is not None:
             raise ImportRefused(f"Refused: the HTML contains {reason}. Scripts do not run in documents; "
                                 "remove it and import again.")
+        if tag == "a":
+            # Links the sanitizer will unlink (ftp:, file:...): their text stays.
+            href = dict(attrs).get("href")
+            if href and url_scheme(href) not in (None, *SAFE_SCHEMES):
+                self.counts["link"] += 1
         if tag in IMAGES:
             self.counts["image"] += 1
         elif tag in EMBEDS:

@@ -139,7 +139,8 @@ def _html_inline(markup: str, builder: TreeBuilder) -> None:
     elif name == "a" and closing:
         builder.pop_mark("link")
     elif name == "a" and dict(attrs).get("href"):
-        builder.push_mark({"type": "link", "attrs": {"href": dict(attrs)["href"]}})
+        # Encoded as markdown-it encodes a Markdown link's target, so that the exported link reads back the same.
+        builder.push_mark({"type": "link", "attrs": {"href": PARSER.normalizeLink(dict(attrs)["href"])}})
     else:
         if name in ("img", "picture"):
             builder.notes.add("image")
