@@ -11,8 +11,9 @@ Tiptap loads as it is and that survives a trip through Yjs unchanged
   quotes are never empty, `codeBlock` holds unmarked text only;
 - text nodes are never empty, adjacent ones with the same marks are merged,
   marks come in the export's canonical order (`tree.mark_rank`);
-- `code` stands alone (Tiptap's code mark excludes every other), except
-  that a link keeps its target and loses the code formatting instead;
+- one link per text (the innermost); `code` stands alone (Tiptap's code
+  mark excludes every other), except that a link keeps its target and loses
+  the code formatting instead;
 - links keep only a safe target (`links.safe_href`), otherwise their text;
 - the document's trailing empty paragraphs are dropped, as the export does.
 
@@ -316,6 +317,10 @@ def _marks(marks: list, notes: Notes) -> list[dict] | None:
             mark = {"type": kind}
         if mark not in out:
             out.append(mark)
+    links = [m for m in out if m["type"] == "link"]
+    if len(links) > 1:
+        # A link inside a link: ProseMirror holds one link mark per text; the innermost (last opened) wins.
+        out = [m for m in out if m["type"] != "link" or m is links[-1]]
     if any(m["type"] == "code" for m in out) and len(out) > 1:
         if any(m["type"] == "link" for m in out):
             notes.add("code-in-link")

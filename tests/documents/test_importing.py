@@ -260,7 +260,10 @@ def test_the_commonmark_spec_examples_round_trip_stably():
 
     # Every imported document is one that Tiptap's own schema check accepts (an empty one as the editor
     # holds it: one empty paragraph).
-    documents = [c if c["content"] else doc(paragraph()) for c in contents]
+    # The whole corpus as one file too: reference definitions and raw HTML then meet other examples' links.
+    whole = importing.parse("\n\n".join(e["markdown"] for e in spec_examples()
+                                        if e["example"] not in REFUSED_AS_HOSTILE), "md").content
+    documents = [c if c["content"] else doc(paragraph()) for c in contents + [whole]]
     loaded = tiptap_load(documents)
     failures = [(d, result) for d, result in zip(documents, loaded) if "error" in result]
     assert not failures, failures[:3]
