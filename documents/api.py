@@ -18,21 +18,24 @@ import math
 import re
 import unicodedata
 from datetime import datetime
+from pathlib import PurePath
 from typing import Annotated, Literal
 from urllib.parse import quote
 from uuid import UUID
 
 from asgiref.sync import sync_to_async
 from django.http import HttpResponse, HttpResponseNotModified, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils.http import parse_etags
-from ninja import Field, Query, Schema
+from ninja import Field, File, Form, Query, Schema, UploadedFile
 from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.pagination import PageNumberPagination, paginate
 from pydantic import StringConstraints
 
+from collab.config import CollabConfig
 from collab.live import live_state, state_digest
 
-from . import export
+from . import export, importing
 from .api_http import Api, Error, error_response
 from .auth import BearerTokenAuth, SessionAuth
 from .models import WRITE_ROLES, Document, Role, Snapshot
@@ -75,6 +78,9 @@ Title = Annotated[
 ]
 
 
+ImportTextFormat = Literal["md", "html", "txt", "json"]
+
+
 class DocumentOut(Schema):
     id: UUID
     title: str
@@ -88,8 +94,17 @@ class DocumentOut(Schema):
         return document.owner.username
 
 
+class ImportedDocumentOut(DocumentOut):
+    notes: list[str] = Field(description="What the import dropped or simplified (\"2 images skipped\"); "
+                                         "empty when nothing was")
+
+
 class DocumentCreate(Schema):
     title: Title | None = Field(None, description='Defaults to "Untitled document"')
+    content: str | None = Field(None, description="Initial content to import, in `format` (see also "
+                                                  "POST /api/documents/import for files)")
+    format: ImportTextFormat = Field("md", description="The format of `content`: Markdown, HTML, plain text, "
+                                                       "or ProseMirror JSON (as a string)")
 
 
 class DocumentUpdate(Schema):
@@ -185,12 +200,18 @@ async def document_list(
     return documents
 
 
-@api.post("/documents/", response={201: DocumentOut, 401: Error, 403: Error, 429: Error}, tags=["documents"])
+@api.post("/documents/", response={201: ImportedDocumentOut, 401: Error, 403: Error, 413: Error, 422: Error,
+                                   429: Error}, tags=["documents"])
 async def document_new(request, payload: DocumentCreate):
-    """Create a document; the caller is its owner."""
-    document = await sync_to_async(document_create)(owner=request.auth, title=payload.title or "")
-    document.role = Role.OWNER
-    return 201, document
+    """Create a document; the caller is its owner. With `content`, the document starts with it (an import:
+    `notes` says what the editor could not hold and was dropped or simplified)."""
+    if payload.content is None:
+        document = await sync_to_async(document_create)(owner=request.auth, title=payload.title or "")
+        document.role = Role.OWNER
+        document.notes = []
+        return 201, document
+    return 201, await _create_imported(request.auth, payload.content, payload.format, title=payload.title or "",
+                                       label="Imported")
 
 
 @api.get("/documents/{uuid:document_id}/", response={200: DocumentOut, **DOCUMENT_ERRORS}, tags=["documents"])
@@ -329,120 +350,5 @@ def content_disposition(title: str, extension: str) -> str:
     return header
 
 
-# --- live content writes (PUT replaces, POST appends) ----------------------------------------
-
-
-class ContentWritten(Schema):
-    changed: int = Field(description="Blocks inserted, replaced or deleted by this write")
-    notes: list[str] = Field(description="What could not be kept as it was sent (dropped or simplified), "
-                                         "in sentences; empty if nothing")
-
-
-# Text bodies are any text (schemathesis cannot send a text body that is "not a string"); the importer
-# makes what it can of it and says what it dropped.
-_CONTENT_REQUEST = {
-    "required": True,
-    "description": "The content, as Markdown, HTML, plain text or ProseMirror JSON, chosen by `Content-Type`",
-    "content": {
-        "text/markdown": {"schema": {"description": "CommonMark with GFM tables, task lists and strikethrough"}},
-        "text/html": {"schema": {"description": "HTML; scripts, styles and event handlers are dropped"}},
-        "text/plain": {"schema": {"description": "Plain text: a paragraph per block of lines"}},
-        "application/json": {"schema": {
-            "type": "object",
-            "description": "ProseMirror JSON, as the json export gives it and Tiptap's getJSON() makes it",
-            "required": ["type"],
-            "properties": {
-                "type": {"type": "string", "enum": ["doc"]},
-                "content": {"type": "array", "items": {
-                    "type": "object", "required": ["type"],
-                    "properties": {"type": {"type": "string"}, "attrs": {"type": "object"},
-                                   "content": {"type": "array", "items": {"type": "object"}}},
-                }},
-            },
-        }},
-    },
-}
-_CONTENT_RESPONSES = {
-    200: {"headers": {"ETag": {"schema": {"type": "string"},
-                               "description": "Of the document just after this write: send it back in If-Match"}}},
-    412: {"description": "If-Match names a state the document is no longer in (the ETag header has "
-                         "the current one)"},
-    413: {"description": "The body is too large, or the document would be past its size limit"},
-}
-_CONTENT_ERRORS = {**DOCUMENT_ERRORS, 400: Error, 412: Error, 413: Error, 415: Error}
-_CONTENT_HELP = (
-    "\n\nOne change made live by the document's server: everyone with the document open sees it at once. "
-    "Owners and editors only. Send `If-Match` with an ETag of the document (from a previous write, or from "
-    "any export of the live document) to write only if nobody changed it since: otherwise 412."
-)
-
-
-@api.put("/documents/{uuid:document_id}/content", response=_CONTENT_ERRORS | {200: ContentWritten},
-         openapi_extra={"requestBody": _CONTENT_REQUEST, "responses": _CONTENT_RESPONSES}, tags=["content"],
-         summary="Replace the document's content",
-         description="Make the live document's content the body's, block by block: blocks that are the same "
-                     "are left alone, so an edit someone makes meanwhile in one of them is kept." + _CONTENT_HELP)
-async def content_replace(request, document_id: UUID):
-    return await _write_content(request, document_id, append=False)
-
-
-@api.post("/documents/{uuid:document_id}/content", response=_CONTENT_ERRORS | {200: ContentWritten},
-          openapi_extra={"requestBody": _CONTENT_REQUEST, "responses": _CONTENT_RESPONSES}, tags=["content"],
-          summary="Append to the document's content",
-          description="Add the body's blocks after the document's last block." + _CONTENT_HELP)
-async def content_append(request, document_id: UUID):
-    return await _write_content(request, document_id, append=True)
-
-
-async def _write_content(request, document_id: UUID, *, append: bool):
-    from collab import live
-
-    from . import writing
-
-    document = await _document_for(request.auth, document_id, WRITE_ROLES)
-    body = _utf8_body(request)
-    if_match = request.headers.get("If-Match")
-    current = None
-
-    def precondition(state: bytes, state_vector: bytes) -> None:
-        # Any export's ETag of the live state will do: a script may have read it in any format.
-        nonlocal current
-        current = _etag(state, state_vector, "json", document.title)
-        tags = parse_etags(if_match)
-        if not any(_etag(state, state_vector, name, document.title) in tags for name in export.formats()):
-            raise _PreconditionFailed
-
-    try:
-        written = await writing.write_content(
-            document.pk, body, request.content_type or "", append=append, author=request.auth.get_username(),
-            precondition=precondition if if_match and if_match.strip() != "*" else None,
-        )
-    except writing.UnsupportedMediaType as exc:
-        return error_response(415, str(exc))
-    except writing.ImportRefused as exc:
-        return error_response(getattr(exc, "status", 400), f"The content was refused: {exc}")
-    except live.TooLarge as exc:
-        return error_response(413, f"The document would be too large: {exc}")
-    except (_PreconditionFailed, live.StateChanged):
-        detail = "The document changed since the ETag in If-Match: read it again, then retry"
-        return error_response(412, detail, **({"ETag": current} if current else {}))
-    response = JsonResponse({"changed": written.changed, "notes": written.notes})
-    response["ETag"] = _etag(written.state, written.state_vector, "json", document.title)
-    return response
-
-
-class _PreconditionFailed(Exception):
-    """If-Match does not name the live document's state."""
-
-
-def _utf8_body(request) -> bytes:
-    """The body as UTF-8, whatever charset Content-Type names (UTF-8 if none)."""
-    charset = (request.content_params or {}).get("charset", "utf-8")
-    if charset.lower().replace("_", "-") in ("utf-8", "utf8"):
-        return request.body
-    try:
-        return request.body.decode(charset).encode("utf-8")
-    except LookupError:
-        raise HttpError(415, f"Unknown charset {charset!r}: send UTF-8") from None
-    except UnicodeDecodeError:
-        raise HttpError(400, f"The body is not valid {charset}") from None
+from django.http import HttpResponse, HttpResponseNotModified, JsonResponse
+from django.http.multipartparser import MultiPartParserError
