@@ -350,5 +350,186 @@ def content_disposition(title: str, extension: str) -> str:
     return header
 
 
-from django.http import HttpResponse, HttpResponseNotModified, JsonResponse
-from django.http.multipartparser import MultiPartParserError
+# --- live content writes (PUT replaces, POST appends) ----------------------------------------
+
+
+class ContentWritten(Schema):
+    changed: int = Field(description="Blocks inserted, replaced or deleted by this write")
+    notes: list[str] = Field(description="What could not be kept as it was sent (dropped or simplified), "
+                                         "in sentences; empty if nothing")
+
+
+# Text bodies are any text (schemathesis cannot send a text body that is "not a string"); the importer
+# makes what it can of it and says what it dropped.
+_CONTENT_REQUEST = {
+    "required": True,
+    "description": "The content, as Markdown, HTML, plain text or ProseMirror JSON, chosen by `Content-Type`",
+    "content": {
+        "text/markdown": {"schema": {"description": "CommonMark with GFM tables, task lists and strikethrough"}},
+        "text/html": {"schema": {"description": "HTML; scripts, styles and event handlers are dropped"}},
+        "text/plain": {"schema": {"description": "Plain text: a paragraph per block of lines"}},
+        "application/json": {"schema": {
+            "type": "object",
+            "description": "ProseMirror JSON, as the json export gives it and Tiptap's getJSON() makes it",
+            "required": ["type"],
+            "properties": {
+                "type": {"type": "string", "enum": ["doc"]},
+                "content": {"type": "array", "items": {
+                    "type": "object", "required": ["type"],
+                    "properties": {"type": {"type": "string"}, "attrs": {"type": "object"},
+                                   "content": {"type": "array", "items": {"type": "object"}}},
+                }},
+            },
+        }},
+    },
+}
+_CONTENT_RESPONSES = {
+    200: {"headers": {"ETag": {"schema": {"type": "string"},
+                               "description": "Of the document just after this write: send it back in If-Match"}}},
+    412: {"description": "If-Match names a state the document is no longer in (the ETag header has "
+                         "the current one)"},
+    413: {"description": "The body is too large, or the document would be past its size limit"},
+}
+_CONTENT_ERRORS = {**DOCUMENT_ERRORS, 400: Error, 412: Error, 413: Error, 415: Error}
+_CONTENT_HELP = (
+    "\n\nOne change made live by the document's server: everyone with the document open sees it at once. "
+    "Owners and editors only. Send `If-Match` with an ETag of the document (from a previous write, or from "
+    "any export of the live document) to write only if nobody changed it since: otherwise 412."
+)
+
+
+@api.put("/documents/{uuid:document_id}/content", response=_CONTENT_ERRORS | {200: ContentWritten},
+         openapi_extra={"requestBody": _CONTENT_REQUEST, "responses": _CONTENT_RESPONSES}, tags=["content"],
+         summary="Replace the document's content",
+         description="Make the live document's content the body's, block by block: blocks that are the same "
+                     "are left alone, so an edit someone makes meanwhile in one of them is kept." + _CONTENT_HELP)
+async def content_replace(request, document_id: UUID):
+    return await _write_content(request, document_id, append=False)
+
+
+@api.post("/documents/{uuid:document_id}/content", response=_CONTENT_ERRORS | {200: ContentWritten},
+          openapi_extra={"requestBody": _CONTENT_REQUEST, "responses": _CONTENT_RESPONSES}, tags=["content"],
+          summary="Append to the document's content",
+          description="Add the body's blocks after the document's last block." + _CONTENT_HELP)
+async def content_append(request, document_id: UUID):
+    return await _write_content(request, document_id, append=True)
+
+
+async def _write_content(request, document_id: UUID, *, append: bool):
+    from collab import live
+
+    from . import writing
+
+    document = await _document_for(request.auth, document_id, WRITE_ROLES)
+    body = _utf8_body(request)
+    if_match = request.headers.get("If-Match")
+    current = None
+
+    def precondition(state: bytes, state_vector: bytes) -> None:
+        # Any export's ETag of the live state will do: a script may have read it in any format.
+        nonlocal current
+        current = _etag(state, state_vector, "json", document.title)
+        tags = parse_etags(if_match)
+        if not any(_etag(state, state_vector, name, document.title) in tags for name in export.formats()):
+            raise _PreconditionFailed
+
+    try:
+        written = await writing.write_content(
+            document.pk, body, request.content_type or "", append=append, author=request.auth.get_username(),
+            precondition=precondition if if_match and if_match.strip() != "*" else None,
+        )
+    except writing.UnsupportedMediaType as exc:
+        return error_response(415, str(exc))
+    except writing.ImportRefused as exc:
+        return error_response(exc.status, exc.detail)
+    except live.TooLarge as exc:
+        return error_response(413, f"The document would be too large: {exc}")
+    except (_PreconditionFailed, live.StateChanged):
+        detail = "The document changed since the ETag in If-Match: read it again, then retry"
+        return error_response(412, detail, **({"ETag": current} if current else {}))
+    response = JsonResponse({"changed": written.changed, "notes": written.notes})
+    response["ETag"] = _etag(written.state, written.state_vector, "json", document.title)
+    return response
+
+
+class _PreconditionFailed(Exception):
+    """If-Match does not name the live document's state."""
+
+
+def _utf8_body(request) -> bytes:
+    """The body as UTF-8, whatever charset Content-Type names (UTF-8 if none)."""
+    charset = (request.content_params or {}).get("charset", "utf-8")
+    if charset.lower().replace("_", "-") in ("utf-8", "utf8"):
+        return request.body
+    try:
+        return request.body.decode(charset).encode("utf-8")
+    except LookupError:
+        raise HttpError(415, f"Unknown charset {charset!r}: send UTF-8") from None
+    except UnicodeDecodeError:
+        raise HttpError(400, f"The body is not valid {charset}") from None
+
+
+# --- import -------------------------------------------------------------------------
+# POST /documents/ with `content` and POST /documents/import (a file): documents.importing
+# parses, the new document's state is stored as its first version (services.document_create).
+
+ImportFileFormat = Literal[importing.FORMATS]
+
+
+@api.exception_handler(importing.ImportRefused)
+def _import_refused(request, exc: importing.ImportRefused):
+    return error_response(exc.status, exc.detail)
+
+
+@api.exception_handler(MultiPartParserError)
+def _bad_multipart(request, exc):
+    return error_response(400, f"The multipart body cannot be read: {exc}")
+
+
+async def _create_imported(owner, data: bytes | str, format_name: str, *, title: str, label: str) -> Document:
+    # Parsing and encoding a large file take a while: off the event loop the actors share.
+    imported = await asyncio.to_thread(importing.parse, data, format_name)
+    state = await asyncio.to_thread(importing.prosemirror_to_state, imported.content)
+    limit = CollabConfig.from_settings().max_document_size
+    if len(state) > limit:
+        raise importing.ImportRefused(f"The imported document would be {len(state)} bytes, more than the "
+                                      f"{limit} a document may have", 413)
+    document = await sync_to_async(document_create)(owner=owner, title=title, state=state, label=label)
+    document = await Document.objects.select_related("owner").aget(pk=document.pk)
+    document.role = Role.OWNER
+    document.notes = imported.notes
+    return document
+
+
+_IMPORT_ERRORS = {401: Error, 403: Error, 413: Error, 415: Error, 422: Error, 429: Error}
+
+
+@api.post("/documents/import", response={201: ImportedDocumentOut, **_IMPORT_ERRORS}, tags=["documents"])
+async def document_import(
+    request,
+    file: File[UploadedFile],
+    title: Form[Title | None] = None,
+    format_name: Annotated[ImportFileFormat | None, Form(alias="format", description=(
+        "The file's format; by default, from its name's extension (.md, .markdown, .html, .htm, .txt, "
+        ".json, .docx)"))] = None,
+):
+    """Create a document from a file (multipart/form-data, field `file`): Markdown, HTML, plain text
+    (UTF-8), ProseMirror JSON or Word (.docx). The title defaults to the file's name. `notes` says what the
+    editor could not hold and was dropped or simplified. Scripts, event handlers and `javascript:` links are
+    refused (422), as are files over the import limit (413) and zip bombs; nothing is stored then."""
+    name = file.name or ""
+    format_name = format_name or importing.format_for_filename(name)
+    if format_name is None:
+        raise HttpError(415, f"Cannot tell the format of {name!r}: name it .md, .html, .txt, .json or .docx, "
+                             "or send `format`")
+    limit = importing.max_import_bytes()
+    if file.size is not None and file.size > limit:
+        raise HttpError(413, f"The file is too large to import: {file.size} bytes, at most {limit}")
+    data = await asyncio.to_thread(file.read)
+    stem = PurePath(name).stem if name else ""
+    default_title = " ".join(_CONTROL.sub(" ", stem).split())[:200]
+    return 201, await _create_imported(request.auth, data, format_name, title=title or default_title,
+                                       label=f"Imported from {name}"[:200] if name else "Imported")
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
