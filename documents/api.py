@@ -368,19 +368,16 @@ _CONTENT_REQUEST = {
         "text/markdown": {"schema": {"description": "CommonMark with GFM tables, task lists and strikethrough"}},
         "text/html": {"schema": {"description": "HTML; scripts, styles and event handlers are dropped"}},
         "text/plain": {"schema": {"description": "Plain text: a paragraph per block of lines"}},
-        "application/json": {"schema": {
-            "type": "object",
-            "description": "ProseMirror JSON, as the json export gives it and Tiptap's getJSON() makes it",
-            "required": ["type"],
-            "properties": {
-                "type": {"type": "string", "enum": ["doc"]},
-                "content": {"type": "array", "items": {
-                    "type": "object", "required": ["type"],
-                    "properties": {"type": {"type": "string"}, "attrs": {"type": "object"},
-                                   "content": {"type": "array", "items": {"type": "object"}}},
-                }},
+        "application/json": {"schema": {"anyOf": [
+            {
+                "type": "object",
+                "description": "ProseMirror JSON, as the json export gives it and Tiptap's getJSON() makes it; "
+                               "nodes the editor lacks are kept as their text (see `notes`)",
+                "required": ["type"],
+                "properties": {"type": {"type": "string", "enum": ["doc"]}, "content": {"type": "array"}},
             },
-        }},
+            {"type": "array", "description": "The document's `content` alone: its list of block nodes"},
+        ]}},
     },
 }
 _CONTENT_RESPONSES = {
