@@ -30,6 +30,7 @@ class TreeBuilder:
         self.code: dict | None = None  # the open code block, whose text is kept as it is
         self.marks: list[dict] = []
         self.cells = 0  # cells written in the current table row
+        self.skipped_inline = False  # an inline object (image) of the open textblock was left out
         self._deep_noted = False
 
     # --- containers -------------------------------------------------------------------
@@ -71,8 +72,10 @@ class TreeBuilder:
             self.code = None
         if self.textblock is not None:
             # Spaces at a paragraph's edges: HTML does not show them, and in Markdown they are
-            # what is left beside a skipped image.
-            _trim(self.textblock["content"])
+            # what is left beside a skipped image (elsewhere there, they were written on purpose).
+            if self.collapse_space or self.skipped_inline:
+                _trim(self.textblock["content"])
+            self.skipped_inline = False
             self.textblock = None
             self.cells = 0
 
@@ -133,6 +136,10 @@ class TreeBuilder:
         if self.collapse_space:
             _trim_end(self.textblock["content"])
         self.textblock["content"].append({"type": "hardBreak"})
+
+    def skip_inline(self) -> None:
+        """An inline object (an image) is left out here: the spaces beside it go too."""
+        self.skipped_inline = True
 
     def push_mark(self, mark: dict) -> None:
         self.marks.append(mark)

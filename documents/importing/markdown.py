@@ -113,6 +113,7 @@ def _inline(children, builder: TreeBuilder) -> None:
             builder.pop_mark("link")
         elif kind == "image":
             builder.notes.add("image")
+            builder.skip_inline()
         elif kind == "html_inline":
             _html_inline(child.content, builder)
 
@@ -144,6 +145,7 @@ def _html_inline(markup: str, builder: TreeBuilder) -> None:
     else:
         if name in ("img", "picture"):
             builder.notes.add("image")
+            builder.skip_inline()
         else:
             builder.notes.add("html")
 

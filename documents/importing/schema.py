@@ -8,7 +8,8 @@ Tiptap loads as it is and that survives a trip through Yjs unchanged
 - only the nodes and marks the editor has (frontend/js/editor.js: StarterKit
   without underline, plus Link; headings 1 to 3);
 - `listItem` starts with a paragraph (Tiptap: `paragraph block*`), lists and
-  quotes are never empty, `codeBlock` holds unmarked text only;
+  quotes are never empty, `codeBlock` holds unmarked text only and its
+  language is one word;
 - text nodes are never empty, adjacent ones with the same marks are merged,
   marks come in the export's canonical order (`tree.mark_rank`);
 - one link per text (the innermost); `code` stands alone (Tiptap's code
@@ -189,7 +190,8 @@ def _code_block(attrs: dict, content: list) -> dict:
     node: dict = {"type": "codeBlock"}
     language = attrs.get("language")
     if isinstance(language, str) and language.strip():
-        node["attrs"] = {"language": language.strip()}
+        # One word, as a Markdown fence's info string gives it (and HTML's class="language-x").
+        node["attrs"] = {"language": language.split()[0]}
     if text:
         node["content"] = [{"type": "text", "text": text}]
     return node

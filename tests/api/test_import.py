@@ -219,3 +219,14 @@ def test_the_upload_needs_a_file_and_a_caller(daphne_server, api):
     assert reply.status == 201, reply.text
     assert reply.json()["title"] == "Given title"
     assert exported_json(api, reply.json()["id"])["content"][0]["type"] == "heading"
+
+
+def test_a_malformed_multipart_body_is_a_json_4xx(api):
+    for body, content_type in ((b"--abc--\r\n", "multipart/form-data; boundary=abc"),
+                               (b"--abc\r\nnonsense", "multipart/form-data; boundary=abc"),
+                               (b"", "multipart/form-data"),
+                               (b'{"file": "x"}', "application/json")):
+        reply = api.post("/api/documents/import", body=body, headers={"Content-Type": content_type})
+        assert 400 <= reply.status < 500, (body, reply.status)
+        assert reply.headers["Content-Type"] == "application/json", (body, reply.status, reply.body)
+        assert reply.json()["detail"], body

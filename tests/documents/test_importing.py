@@ -268,3 +268,24 @@ def test_the_commonmark_spec_examples_round_trip_stably():
     failures = [(d, result) for d, result in zip(documents, loaded) if "error" in result]
     assert not failures, failures[:3]
     assert [shape(result["ok"]) for result in loaded] == [shape(d) for d in documents]
+
+
+# --- properties over generated documents (tests/documents/export/strategies.py) -----------------
+
+from hypothesis import HealthCheck, given, settings as hypothesis_settings  # noqa: E402
+
+from documents.importing.schema import Notes, normalize  # noqa: E402
+from tests.documents.export.strategies import documents  # noqa: E402
+
+
+@hypothesis_settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(documents)
+def test_a_normalized_document_is_a_fixed_point_and_survives_yjs(document):
+    fitted = normalize(document, Notes())
+    assert normalize(fitted, Notes()) == fitted
+    assert through_yjs(fitted) == fitted
+    # Markdown out and in: after the first time (which may move spaces out of marks, as Markdown
+    # needs), out and in again changes nothing.
+    first = MD.render(importing.parse(MD.render(fitted, title=""), "md").content, title="")
+    second = MD.render(importing.parse(first, "md").content, title="")
+    assert second == first
