@@ -161,12 +161,22 @@ def test_openapi_schema_and_docs(daphne_server):
         "/api/documents/{document_id}/",
         "/api/documents/{document_id}/versions/",
         "/api/documents/{document_id}/export",
+        "/api/documents/{document_id}/content",
+        "/api/documents/import",
     }
     assert set(paths["/api/documents/{document_id}/"]) == {"get", "patch", "delete"}
+    content = paths["/api/documents/{document_id}/content"]
+    assert set(content) == {"put", "post"}
+    for operation in content.values():
+        assert set(operation["requestBody"]["content"]) == {"text/markdown", "text/html", "text/plain",
+                                                            "application/json"}
+        assert {"200", "403", "412", "413", "415"} <= set(operation["responses"])
+        assert "ETag" in operation["responses"]["200"]["headers"]
     export = paths["/api/documents/{document_id}/export"]["get"]
     assert {p["name"] for p in export["parameters"]} == {"document_id", "format", "version"}
     content_types = set(export["responses"]["200"]["content"])
-    assert content_types == {"text/plain", "text/markdown", "text/html", "application/json"}
+    assert content_types == {"text/plain", "text/markdown", "text/html", "application/json", "application/pdf",
+                             "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
     schemes = schema["components"]["securitySchemes"]
     assert {s["type"] for s in schemes.values()} == {"http", "apiKey"}, schemes
     docs = api.get("/api/docs")
