@@ -16,9 +16,7 @@ from collab.client import YClient
 from tests.api.client import ApiClient
 from tests.api.test_throttle import make_token
 from tests.support.crdt import paragraph as yparagraph
-from tests.support.server import Database, LiveServer, ServiceMissing, own_server, require_postgres
-from tests.support.services import missing
-from tests.support.tcpproxy import TcpProxy
+from tests.support.server import own_server, server_behind_postgres_proxy
 
 MAX_DOCUMENT_SIZE = 20_000
 
@@ -349,17 +347,7 @@ async def test_a_write_during_a_database_outage_is_a_503_then_goes_through(backe
     # PostgreSQL only: the outage is staged on its network path, through a proxy the test cuts.
     if backend != "postgres":
         pytest.skip("the outage is staged on PostgreSQL's network path")
-    try:
-        require_postgres()
-    except ServiceMissing as exc:
-        missing(str(exc))
-    database = Database("postgres")
-    database.migrate()
-    proxy = await TcpProxy("127.0.0.1", 5432).start()
-    server = LiveServer(database, env={"DATABASE_URL": database.url.replace("127.0.0.1:5432",
-                                                                            f"127.0.0.1:{proxy.port}")})
-    await asyncio.to_thread(server.start)
-    try:
+    async with server_behind_postgres_proxy() as (server, proxy):
         seed = await asyncio.to_thread(server.seed, users=["w1"], documents=[{"owner": "w1"}])
         api, document = ApiClient(server.url, token=seed["tokens"]["w1"]), seed["documents"][0]
         assert (await awrite(api, "PUT", document, "before\n", "text/plain")).status == 200
@@ -372,7 +360,3 @@ async def test_a_write_during_a_database_outage_is_a_503_then_goes_through(backe
         proxy.reconnect()
         assert (await awrite(api, "POST", document, "after\n", "text/plain")).status == 200
         assert [text for _type, text in await asyncio.to_thread(blocks, api, document)] == ["before", "after"]
-    finally:
-        await asyncio.to_thread(server.kill)
-        await proxy.close()
-        database.drop()

@@ -229,3 +229,32 @@ def own_server(backend: str, env: dict | None = None):
     finally:
         server.stop()
         database.drop()
+
+
+@contextlib.asynccontextmanager
+async def server_behind_postgres_proxy(env: dict | None = None):
+    """(server, proxy): a started LiveServer whose PostgreSQL connections go through a TcpProxy the
+    test can cut (`proxy.disconnect()`), to stage a database outage for that server only; skipped
+    locally or failed under CI without PostgreSQL; killed and dropped after. The proxy runs on the
+    test's event loop: call the server's blocking methods through asyncio.to_thread."""
+    import asyncio
+
+    from tests.support.services import missing
+    from tests.support.tcpproxy import TcpProxy
+
+    try:
+        require_postgres()
+    except ServiceMissing as exc:
+        missing(str(exc))
+    database = Database("postgres")
+    database.migrate()
+    proxy = await TcpProxy("127.0.0.1", 5432).start()
+    proxied = database.url.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}")
+    server = LiveServer(database, env={"DATABASE_URL": proxied, **(env or {})})
+    try:
+        await asyncio.to_thread(server.start)
+        yield server, proxy
+    finally:
+        await asyncio.to_thread(server.kill)
+        await proxy.close()
+        database.drop()
