@@ -65,6 +65,21 @@ def _clean(text: str) -> str:
 class _Writer:
     def __init__(self, document):
         self.document = document
+        self._style_ids: dict[str, str] = {}
+
+    def paragraph(self, style: str | None):
+        """A new paragraph in the named built-in style.
+
+        python-docx looks a style name up among all styles on every use (most
+        of an export's time): each name is looked up once and set by its id.
+        """
+        paragraph = self.document.add_paragraph()
+        if style:
+            style_id = self._style_ids.get(style)
+            if style_id is None:
+                style_id = self._style_ids[style] = self.document.styles[style].style_id
+            paragraph._p.get_or_add_pPr().style = style_id
+        return paragraph
 
     def blocks(self, nodes, *, list_style: str | None = None, depth: int = 0, quote: bool = False) -> None:
         for node in nodes:
@@ -77,23 +92,23 @@ class _Writer:
         if kind == "heading":
             level = attrs.get("level")
             level = level if isinstance(level, int) and 1 <= level <= 6 else 1
-            self.inline(self.document.add_heading("", level), content)
+            self.inline(self.paragraph(f"Heading {level}"), content)
         elif kind == "paragraph":
-            self.inline(self.document.add_paragraph(style=self._style(list_style, depth, quote)), content)
+            self.inline(self.paragraph(self._style(list_style, depth, quote)), content)
         elif kind == "blockquote":
             self.blocks(content, list_style=list_style, depth=depth, quote=True)
         elif kind == "codeBlock":
-            paragraph = self.document.add_paragraph(style=self._style(list_style, depth, quote))
+            paragraph = self.paragraph(self._style(list_style, depth, quote))
             run = paragraph.add_run(_clean("".join(_texts(node))))
             run.font.name = _MONOSPACE
         elif kind == "horizontalRule":
-            _bottom_border(self.document.add_paragraph())
+            _bottom_border(self.paragraph(None))
         elif kind in _LISTS:
             style = "List Number" if kind == "orderedList" else "List Bullet"
             for item in content:
                 self.list_item(item, style, depth + 1)
         elif kind in ("text", "hardBreak"):
-            self.inline(self.document.add_paragraph(style=self._style(list_style, depth, quote)), [node])
+            self.inline(self.paragraph(self._style(list_style, depth, quote)), [node])
         else:  # an unknown node: its content
             self.blocks(content, list_style=list_style, depth=depth, quote=quote)
 
@@ -105,7 +120,7 @@ class _Writer:
             children[0] = {**children[0], "content": [{"type": "text", "text": box}, *children[0].get("content", ())]}
         if not children or children[0]["type"] != "paragraph":
             children.insert(0, {"type": "paragraph"})
-        self.inline(self.document.add_paragraph(style=self._style(style, depth, False)), children[0].get("content", ()))
+        self.inline(self.paragraph(self._style(style, depth, False)), children[0].get("content", ()))
         self.blocks(children[1:], list_style=None, depth=depth, quote=False)
 
     def _style(self, list_style: str | None, depth: int, quote: bool) -> str | None:
