@@ -71,6 +71,8 @@ async def apply_update(document_id, update: bytes, author: str = "") -> bytes:
 async def edit(document_id, change, author: str = "", *, precondition=None) -> tuple[bytes, bytes]:
     """Make a change with `change(doc)` on a copy of the live state and apply it live, as one update.
 
+    `change` runs in a worker thread (it must not touch the event loop).
+
     The change is computed against the live state and applied as a forward
     CRDT update through the actor, so concurrent edits elsewhere survive.
     Returns (state, state vector) of the live document just after it.
@@ -86,14 +88,20 @@ async def edit(document_id, change, author: str = "", *, precondition=None) -> t
     state, state_vector = await live_state(document_id)
     if precondition is not None:
         precondition(state, state_vector)
-    doc = Doc()
-    doc.apply_update(state)
-    change(doc)
-    size, limit = len(doc.get_update()), registry.config.max_document_size
+
+    def compute() -> tuple[bytes, int]:
+        doc = Doc()
+        doc.apply_update(state)
+        change(doc)
+        return doc.get_update(state_vector), len(doc.get_update())
+
+    # A large document takes a while to copy and change: off the event loop the actors share.
+    update, size = await asyncio.to_thread(compute)
+    limit = registry.config.max_document_size
     if size > limit:
         raise TooLarge(size, limit)
     expect = state_digest(state, state_vector) if precondition is not None else b""
-    request = ApplyUpdate(update=doc.get_update(state_vector), author=author, expect=expect)
+    request = ApplyUpdate(update=update, author=author, expect=expect)
     new_state, new_state_vector = await registry.ask(document_id, request)
     return new_state, new_state_vector
 

@@ -319,8 +319,12 @@ async def document_export(
 def _etag(state: bytes, state_vector: bytes, format_name: str, title: str) -> str:
     """Changes whenever the document's content does (its `state_digest`: state vector plus delete set),
     its title, or the format."""
+    return _etag_of(state_digest(state, state_vector), format_name, title)
+
+
+def _etag_of(digest_of_state: bytes, format_name: str, title: str) -> str:
     digest = hashlib.sha256()
-    for part in (EXPORT_REVISION, state_digest(state, state_vector), format_name.encode(), title.encode()):
+    for part in (EXPORT_REVISION, digest_of_state, format_name.encode(), title.encode()):
         digest.update(len(part).to_bytes(8, "big"))
         digest.update(part)
     return f'"{digest.hexdigest()[:40]}"'
@@ -425,9 +429,10 @@ async def _write_content(request, document_id: UUID, *, append: bool):
     def precondition(state: bytes, state_vector: bytes) -> None:
         # Any export's ETag of the live state will do: a script may have read it in any format.
         nonlocal current
-        current = _etag(state, state_vector, "json", document.title)
+        digest = state_digest(state, state_vector)
+        current = _etag_of(digest, "json", document.title)
         tags = parse_etags(if_match)
-        if not any(_etag(state, state_vector, name, document.title) in tags for name in export.formats()):
+        if not any(_etag_of(digest, name, document.title) in tags for name in export.formats()):
             raise _PreconditionFailed
 
     try:
