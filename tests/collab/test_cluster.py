@@ -14,6 +14,7 @@ import pytest
 import redis
 
 from collab.client import YClient
+from tests.api.client import ApiClient
 from tests.support.crdt import paragraph
 from tests.support.server import REDIS_TEST_URL, Database, LiveServer, ServiceMissing, require_redis
 from tests.support.services import missing
@@ -287,4 +288,33 @@ async def test_a_deleted_document_is_not_found_through_a_non_owner_process(clust
     await asyncio.wait_for(client.closed.wait(), 20)
     assert client.close_code == 4404, "the owner closes its own sockets as 'no such document'"
     assert result == "DocumentGone", "a non-owner process must get the same 'not found' as the owner"
+    await client.close()
+
+
+async def test_a_rest_write_through_a_non_owner_process_is_one_live_change_with_if_match(cluster):
+    owner, other = cluster(2)
+    seed = await seeded(owner)
+    doc = seed["documents"][0]
+    client = YClient(owner.document_ws(doc), token=seed["tokens"]["ann"])
+    await client.connect()
+    await client.synced.wait()
+    assert lease_owner_port([owner, other], doc) == owner.port
+    api = ApiClient(other.url, token=seed["tokens"]["bob"])  # the process that does not hold the document
+
+    def put(body: bytes, **headers):
+        return api.request("PUT", f"/api/documents/{doc}/content", body=body,
+                           headers={"Content-Type": "text/plain", **headers})
+
+    first = await asyncio.to_thread(put, b"one\n\ntwo\n")
+    assert first.status == 200, first.text
+    await client.wait_for(lambda c: str(c.fragment).count("<paragraph>") == 2)
+    assert first.headers["ETag"] == (await asyncio.to_thread(api.export, doc, "json")).headers["ETag"]
+
+    client.fragment.children.append(paragraph("typed on the owner"))
+    await wait_until(lambda: "typed on the owner" in api.export(doc, "txt").text, what="the typing reaches the API")
+    stale = await asyncio.to_thread(put, b"overwrite\n", **{"If-Match": first.headers["ETag"]})
+    assert stale.status == 412, stale.text
+    fresh = await asyncio.to_thread(put, b"one\n\nTWO\n\ntyped on the owner\n", **{"If-Match": stale.headers["ETag"]})
+    assert fresh.status == 200 and fresh.json()["changed"] == 1, fresh.text
+    await client.wait_for(lambda c: "TWO" in str(c.fragment))
     await client.close()
