@@ -23,7 +23,7 @@ from .ydoc import prosemirror_to_doc, prosemirror_to_state, write_nodes
 
 FORMATS = ("md", "html", "txt", "json", "docx")
 TEXT_FORMATS = ("md", "html", "txt", "json")
-DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+DEFAULT_MAX_BYTES = 4 * 1024 * 1024
 
 # File name extensions (lower case, without the dot) and the format they are read as.
 EXTENSIONS = {
