@@ -1,4 +1,4 @@
-"""The REST API under /api/ (django-ninja): documents, their versions, and export.
+"""The REST API under /api/ (django-ninja): documents, their versions, export, and import.
 
 django-ninja rather than DRF: its views can be coroutines, and these must be.
 They run on the server's event loop, where the document actors live, so an
@@ -8,7 +8,9 @@ not. The OpenAPI schema is at /api/openapi.json, its docs at /api/docs.
 
 Access (see documents.auth for who the caller is): a document the caller has
 no role on is a 404, as if it did not exist; viewers read and export,
-editors may also rename, owners may also delete.
+editors may also rename, owners may also delete. Anyone signed in may create
+a document, empty or imported (documents.importing; the import block at the
+end of this module).
 """
 
 
@@ -62,7 +64,8 @@ api = Api(
         "or on the API tokens page), or with the browser session (unsafe methods then need the "
         "`X-CSRFToken` header). Documents you have no role on answer 404.\n\n"
         "Every answer that is not 2xx is JSON `{\"detail\": \"<a sentence>\"}`, with an `errors` list "
-        "for validation errors (422). Request bodies are JSON objects sent as `application/json`. "
+        "for validation errors (422). Request bodies are JSON objects sent as `application/json` "
+        "(a file to import: `multipart/form-data`). "
         "Paths work with or without their trailing slash; HEAD works wherever GET does."
     ),
     urls_namespace="api",
