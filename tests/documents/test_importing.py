@@ -155,6 +155,7 @@ def test_what_the_editor_cannot_hold_degrades_to_text_with_notes():
     ('<a href="data:text/html,<script>alert(1)</script>">x</a>', "html"),
     ('<iframe src="javascript:alert(1)"></iframe>', "html"),
     ("[x](javascript:alert(1))", "md"),
+    ("[x](data:text/html;base64,PHNjcmlwdD4=)", "md"),
     ("<javascript:alert(1)>", "md"),
     ("hi <img src=x onerror=alert(1)>", "md"),
     ("<script>alert(1)</script>", "md"),
