@@ -1,4 +1,4 @@
-"""The REST API under /api/ (django-ninja): documents, their versions, and export.
+"""The REST API under /api/ (django-ninja): documents, their versions, export, and import.
 
 django-ninja rather than DRF: its views can be coroutines, and these must be.
 They run on the server's event loop, where the document actors live, so an
@@ -8,7 +8,9 @@ not. The OpenAPI schema is at /api/openapi.json, its docs at /api/docs.
 
 Access (see documents.auth for who the caller is): a document the caller has
 no role on is a 404, as if it did not exist; viewers read and export,
-editors may also rename, owners may also delete.
+editors may also rename, owners may also delete. Anyone signed in may create
+a document, empty or imported (documents.importing; the import block at the
+end of this module).
 """
 
 
@@ -61,7 +63,8 @@ api = Api(
         "or on the API tokens page), or with the browser session (unsafe methods then need the "
         "`X-CSRFToken` header). Documents you have no role on answer 404.\n\n"
         "Every answer that is not 2xx is JSON `{\"detail\": \"<a sentence>\"}`, with an `errors` list "
-        "for validation errors (422). Request bodies are JSON objects sent as `application/json`. "
+        "for validation errors (422). Request bodies are JSON objects sent as `application/json` "
+        "(a file to import: `multipart/form-data`). "
         "Paths work with or without their trailing slash; HEAD works wherever GET does."
     ),
     urls_namespace="api",
@@ -506,7 +509,16 @@ async def _create_imported(owner, data: bytes | str, format_name: str, *, title:
 _IMPORT_ERRORS = {401: Error, 403: Error, 413: Error, 415: Error, 422: Error, 429: Error}
 
 
-@api.post("/documents/import", response={201: ImportedDocumentOut, **_IMPORT_ERRORS}, tags=["documents"])
+# What the file part may be, for clients and generated tests (encoding.contentType of the multipart body).
+_IMPORT_MEDIA_TYPES = ", ".join([
+    "text/markdown", "text/html", "text/plain", "application/json",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+])
+
+
+@api.post("/documents/import", response={201: ImportedDocumentOut, **_IMPORT_ERRORS}, tags=["documents"],
+          openapi_extra={"requestBody": {"content": {"multipart/form-data": {
+              "encoding": {"file": {"contentType": _IMPORT_MEDIA_TYPES}}}}}})
 async def document_import(
     request,
     file: File[UploadedFile],
@@ -516,18 +528,19 @@ async def document_import(
         ".json, .docx)"))] = None,
 ):
     """Create a document from a file (multipart/form-data, field `file`): Markdown, HTML, plain text
-    (UTF-8), ProseMirror JSON or Word (.docx). The title defaults to the file's name. `notes` says what the
+    (UTF-8), ProseMirror JSON or Word (.docx), by `format`, else the name's extension, else the content (a
+    Word file, or UTF-8 text read as plain text). The title defaults to the file's name. `notes` says what the
     editor could not hold and was dropped or simplified. Scripts, event handlers and `javascript:` links are
     refused (422), as are files over the import limit (413) and zip bombs; nothing is stored then."""
     name = file.name or ""
-    format_name = format_name or importing.format_for_filename(name)
-    if format_name is None:
-        raise HttpError(415, f"Cannot tell the format of {name!r}: name it .md, .html, .txt, .json or .docx, "
-                             "or send `format`")
     limit = importing.max_import_bytes()
     if file.size is not None and file.size > limit:
         raise HttpError(413, f"The file is too large to import: {file.size} bytes, at most {limit}")
     data = await asyncio.to_thread(file.read)
+    format_name = format_name or importing.format_for_filename(name) or importing.sniff_format(data)
+    if format_name is None:
+        raise HttpError(415, f"Cannot tell the format of {name!r}: name it .md, .html, .txt, .json or .docx, "
+                             "or send `format`")
     stem = PurePath(name).stem if name else ""
     default_title = " ".join(_CONTROL.sub(" ", stem).split())[:200]
     return 201, await _create_imported(request.auth, data, format_name, title=title or default_title,

@@ -23,7 +23,7 @@ from .ydoc import prosemirror_to_doc, prosemirror_to_state, write_nodes
 
 FORMATS = ("md", "html", "txt", "json", "docx")
 TEXT_FORMATS = ("md", "html", "txt", "json")
-DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+DEFAULT_MAX_BYTES = 4 * 1024 * 1024
 
 # File name extensions (lower case, without the dot) and the format they are read as.
 EXTENSIONS = {
@@ -35,7 +35,7 @@ EXTENSIONS = {
 }
 
 __all__ = ["FORMATS", "ImportRefused", "Imported", "format_for_filename", "max_import_bytes", "parse",
-           "prosemirror_to_doc", "prosemirror_to_state", "write_nodes"]
+           "prosemirror_to_doc", "prosemirror_to_state", "sniff_format", "write_nodes"]
 
 
 @dataclass
@@ -55,6 +55,17 @@ def max_import_bytes() -> int:
 def format_for_filename(name: str) -> str | None:
     """The import format a file name's extension says ("notes.MD" is "md"), or None."""
     return EXTENSIONS.get(PurePath(name or "").suffix.lower().lstrip("."))
+
+
+def sniff_format(data: bytes) -> str | None:
+    """The format of a file whose name does not say: a zip archive is tried as Word, UTF-8 as plain text."""
+    if data.startswith(b"PK\x03\x04"):
+        return "docx"
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return "txt"
 
 
 def parse(data: bytes | str, format: str) -> Imported:

@@ -23,7 +23,7 @@ from .builder import TreeBuilder
 from .html import feed_html
 from .schema import ImportRefused, Notes
 
-MAX_XML_BYTES = 32 * 1024 * 1024
+MAX_XML_BYTES = 16 * 1024 * 1024
 MAX_MEMBERS = 10_000
 _XML_SUFFIXES = (".xml", ".rels")
 

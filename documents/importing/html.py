@@ -95,6 +95,12 @@ def sanitize(markup: str) -> str:
     )
 
 
+def hostile_link(href: str) -> str | None:
+    """The scheme of a link target that would run code where it is followed ("javascript"), or None."""
+    scheme = url_scheme(href)
+    return scheme if scheme in SCRIPT_SCHEMES or scheme == "data" else None
+
+
 def hostile_reason(tag: str, attrs: list[tuple[str, str | None]]) -> str | None:
     """Why this start tag would run code, or None."""
     if tag == "script":
@@ -208,6 +214,8 @@ class _Mapper(HTMLParser):
 
     def handle_endtag(self, tag):
         # Pop to the matching start tag (ammonia balances them; this only guards).
+        if all(opened != tag for opened, _action in self.open):
+            return
         while self.open:
             opened, action = self.open.pop()
             self._undo(opened, action)

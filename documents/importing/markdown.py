@@ -7,7 +7,8 @@ What the editor cannot hold degrades: a table becomes a paragraph per row
 Raw HTML goes through the HTML importer's checks: an HTML block is
 sanitized and mapped, inline tags for formatting and line breaks become
 marks and hard breaks, other inline tags are dropped. A `javascript:` link
-or script in raw HTML refuses the whole import, as in HTML.
+(or `data:`) link or a script in raw HTML refuses the whole import, as in
+HTML.
 
 Every link target is accepted by the parser (markdown-it's own check would
 keep a `javascript:` link as literal text, hiding it) so that this module
@@ -23,9 +24,8 @@ from markdown_it import MarkdownIt
 from markdown_it.common.utils import unescapeAll
 from mdit_py_plugins.tasklists import tasklists_plugin
 
-from ..export.links import url_scheme
 from .builder import TreeBuilder
-from .html import MARK_TAGS, SCRIPT_SCHEMES, feed_html, hostile_reason
+from .html import MARK_TAGS, feed_html, hostile_link, hostile_reason
 from .schema import ImportRefused, Notes
 
 _BLOCK_MARKS = {"strong": "bold", "em": "italic", "s": "strike"}
@@ -105,8 +105,8 @@ def _inline(children, builder: TreeBuilder) -> None:
             builder.pop_mark(_BLOCK_MARKS[kind[:-6]])
         elif kind == "link_open":
             href = child.attrGet("href") or ""
-            if url_scheme(href) in SCRIPT_SCHEMES:
-                raise ImportRefused(f"Refused: the Markdown contains a {url_scheme(href)}: link. "
+            if hostile_link(href):
+                raise ImportRefused(f"Refused: the Markdown contains a {hostile_link(href)}: link. "
                                     "Scripts do not run in documents; remove it and import again.")
             builder.push_mark({"type": "link", "attrs": {"href": href}})
         elif kind == "link_close":

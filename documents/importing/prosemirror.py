@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import json
 
-from ..export.links import url_scheme
-from .html import SCRIPT_SCHEMES
+from .html import hostile_link
 from .schema import MAX_DEPTH, ImportRefused, count_depth
 
 # A document's JSON nests twice per list level (list, item) plus text and marks.
@@ -47,8 +46,8 @@ def _refuse_script_links(tree: dict) -> None:
             continue
         for mark in node.get("marks") or () if isinstance(node.get("marks"), list) else ():
             href = mark.get("attrs", {}).get("href") if isinstance(mark, dict) and isinstance(mark.get("attrs"), dict) else None
-            if isinstance(href, str) and url_scheme(href) in SCRIPT_SCHEMES:
-                raise ImportRefused(f"Refused: the JSON contains a {url_scheme(href)}: link. "
+            if isinstance(href, str) and hostile_link(href):
+                raise ImportRefused(f"Refused: the JSON contains a {hostile_link(href)}: link. "
                                     "Scripts do not run in documents; remove it and import again.")
         content = node.get("content")
         if isinstance(content, list):

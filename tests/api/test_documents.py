@@ -112,8 +112,9 @@ def test_list_create_filter_and_paginate(daphne_server, unique):
     created = api.post("/api/documents/", {"title": "Alpha notes"})
     assert created.status == 201
     body = created.json()
-    assert set(body) == {"id", "title", "owner", "role", "created_at", "updated_at"}
-    assert (body["title"], body["owner"], body["role"]) == ("Alpha notes", name, "owner")
+    # `notes` says what an import (with `content`) dropped: nothing here.
+    assert set(body) == {"id", "title", "owner", "role", "created_at", "updated_at", "notes"}
+    assert (body["title"], body["owner"], body["role"], body["notes"]) == ("Alpha notes", name, "owner", [])
     assert api.post("/api/documents/", {}).json()["title"] == "Untitled document"
     for n in range(3):
         assert api.post("/api/documents/", {"title": f"Beta {n}"}).status == 201
@@ -172,6 +173,8 @@ def test_openapi_schema_and_docs(daphne_server):
                                                             "application/json"}
         assert {"200", "403", "412", "413", "415"} <= set(operation["responses"])
         assert "ETag" in operation["responses"]["200"]["headers"]
+    upload = paths["/api/documents/import"]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]
+    assert upload["properties"]["file"]["format"] == "binary" and upload["required"] == ["file"]
     export = paths["/api/documents/{document_id}/export"]["get"]
     assert {p["name"] for p in export["parameters"]} == {"document_id", "format", "version"}
     content_types = set(export["responses"]["200"]["content"])

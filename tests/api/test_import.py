@@ -214,6 +214,11 @@ def test_the_upload_needs_a_file_and_a_caller(daphne_server, api):
     assert api.post("/api/documents/import", body=body, headers={"Content-Type": content_type}).status == 422
     anonymous = ApiClient(daphne_server.url)
     assert upload(anonymous, "plan.md", "# x").status == 401
+    # A name that does not say: UTF-8 is plain text, a zip archive is tried as Word.
+    reply = upload(api, "README", "# kept as text")
+    assert reply.status == 201, reply.text
+    assert exported_json(api, reply.json()["id"]) == doc(paragraph("# kept as text"))
+    assert upload(api, "attachment", word_file()).status == 201
     # An explicit format wins over the file's name.
     reply = upload(api, "plan.txt", "# Heading", format="md", title="Given title")
     assert reply.status == 201, reply.text
