@@ -38,10 +38,12 @@ from .messages import (
     Leave,
     Request,
     Shutdown,
+    StateChanged,
     TakeSnapshot,
     Tick,
     Unavailable,
     WriteDone,
+    state_digest,
 )
 from .outbox import Outbox
 from .persistence import PersistencePlan, SnapshotJob, Write
@@ -210,8 +212,8 @@ class DocumentActor:
                 self._answer(message, self._on_join, subscriber)
             case Leave(subscriber):
                 self._on_leave(subscriber)
-            case ApplyUpdate(update=update, author=author):
-                self._answer(message, self._apply_local, update, author)
+            case ApplyUpdate(update=update, author=author, expect=expect):
+                self._answer(message, self._apply_local, update, author, expect)
             case Flush():
                 self._on_flush(message)
             case GetState():
@@ -320,11 +322,13 @@ class DocumentActor:
             self._doc.apply_update(update)
         self._after_change(update, subscriber.username, exclude=subscriber.sid)
 
-    def _apply_local(self, update: bytes, author: str) -> bytes:
+    def _apply_local(self, update: bytes, author: str, expect: bytes = b"") -> tuple[bytes, bytes]:
+        if expect and state_digest(self._doc.get_update(), self._doc.get_state()) != expect:
+            raise StateChanged(f"document {self.document_id} changed since the change was computed")
         with self._doc.transaction(origin="server"):
             self._doc.apply_update(update)
         self._after_change(update, author, exclude=None)
-        return self._doc.get_state()
+        return self._doc.get_update(), self._doc.get_state()
 
     def _after_change(self, update: bytes, author: str, exclude) -> None:
         self._queue_fanout(update, exclude)

@@ -39,7 +39,7 @@ from channels.exceptions import ChannelFull
 from redis.exceptions import RedisError
 
 from . import codes, messages, protocol
-from .messages import ActorStopped, Incoming, Leave, Unavailable
+from .messages import ActorStopped, Incoming, Leave, StateChanged, Unavailable
 from .store import DocumentGone, StaleOwner
 from .subscriber import QueuedSubscriber, SendFailed
 
@@ -104,6 +104,7 @@ class RemoteError(Exception):
 ERRORS: dict[str, type[Exception]] = {cls.__name__: cls for cls in (
     ActorStopped,  # the owner's actor stopped meanwhile: the asker retries like a local caller
     Unavailable,  # the owner could not reach its actor within its bound
+    StateChanged,  # a conditional change found the document changed
     DocumentGone,  # the document was deleted
     StaleOwner,  # a newer owner claimed the document
     NotOwner,  # the owner lost the document meanwhile

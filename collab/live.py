@@ -8,8 +8,10 @@ Errors are the same wherever the document's actor lives (this process or,
 with Redis, another one): DocumentGone for a deleted document (a 404),
 Unavailable when the actor could not be reached within the engine's retry
 bounds (transient: a 503, try again), ValueError for input the document
-cannot take, and RemoteError for anything else another process failed with
-(a bug there: a 500). They are re-exported here for callers.
+cannot take (TooLarge: a change past COLLAB_MAX_DOCUMENT_SIZE), StateChanged
+when a conditional edit found the document changed, and RemoteError for
+anything else another process failed with (a bug there: a 500). They are
+re-exported here for callers.
 """
 
 import asyncio
@@ -19,16 +21,25 @@ import resource
 from pycrdt import Doc
 
 from .cluster import RemoteError
-from .messages import ApplyUpdate, Edit, Flush, GetState, Inspect, TakeSnapshot, Unavailable
+from .messages import ApplyUpdate, Edit, Flush, GetState, Inspect, StateChanged, TakeSnapshot, Unavailable, state_digest
 from .registry import get_registry
 from .store import DocumentGone
 
 __all__ = [
-    "DocumentGone", "RemoteError", "Unavailable",
-    "live_state", "apply_update", "edit", "versioned_edit", "flush", "take_snapshot", "open_documents", "process_stats",
+    "DocumentGone", "RemoteError", "StateChanged", "TooLarge", "Unavailable",
+    "live_state", "apply_update", "edit", "versioned_edit", "state_digest", "flush", "take_snapshot",
+    "open_documents", "process_stats",
 ]
 
 logger = logging.getLogger(__name__)
+
+
+class TooLarge(ValueError):
+    """The change would take the document past COLLAB_MAX_DOCUMENT_SIZE; nothing was changed."""
+
+    def __init__(self, size: int, limit: int):
+        super().__init__(f"the document would be {size} bytes, over the limit of {limit}")
+        self.size, self.limit = size, limit
 
 
 async def live_state(document_id) -> tuple[bytes, bytes]:
@@ -54,20 +65,46 @@ async def apply_update(document_id, update: bytes, author: str = "") -> bytes:
 
     Returns the document's state vector after it.
     """
-    return await (await get_registry()).ask(document_id, ApplyUpdate(update=update, author=author))
+    _state, state_vector = await (await get_registry()).ask(document_id, ApplyUpdate(update=update, author=author))
+    return state_vector
 
 
-async def edit(document_id, change, author: str = "") -> bytes:
-    """Make a change with `change(doc)` on a copy of the live state and apply it live.
+async def edit(document_id, change, author: str = "", *, precondition=None) -> tuple[bytes, bytes]:
+    """Make a change with `change(doc)` on a copy of the live state and apply it live, as one update.
+
+    `change` runs in a worker thread (it must not touch the event loop).
 
     The change is computed against the live state and applied as a forward
     CRDT update through the actor, so concurrent edits elsewhere survive.
+    Returns (state, state vector) of the live document just after it.
+
+    `precondition(state, state_vector)`, if given, is called first with the
+    live state the change will be computed against, and may raise to refuse
+    it. The change is then applied only if the document is still in that
+    state when the actor takes it (check and write in one turn of the actor),
+    else StateChanged is raised and nothing changes. A change that would take
+    the document past COLLAB_MAX_DOCUMENT_SIZE raises TooLarge.
     """
+    registry = await get_registry()
     state, state_vector = await live_state(document_id)
-    doc = Doc()
-    doc.apply_update(state)
-    change(doc)
-    return await apply_update(document_id, doc.get_update(state_vector), author)
+    if precondition is not None:
+        precondition(state, state_vector)
+
+    def compute() -> tuple[bytes, int]:
+        doc = Doc()
+        doc.apply_update(state)
+        change(doc)
+        return doc.get_update(state_vector), len(doc.get_update())
+
+    # A large document takes a while to copy and change: off the event loop the actors share.
+    update, size = await asyncio.to_thread(compute)
+    limit = registry.config.max_document_size
+    if size > limit:
+        raise TooLarge(size, limit)
+    expect = state_digest(state, state_vector) if precondition is not None else b""
+    request = ApplyUpdate(update=update, author=author, expect=expect)
+    new_state, new_state_vector = await registry.ask(document_id, request)
+    return new_state, new_state_vector
 
 
 async def versioned_edit(document_id, change: str, *args, author: str = "", label: str = "", kind: str = "auto",

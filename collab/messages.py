@@ -5,7 +5,10 @@ the answer or fails with the error; `DocumentActor.ask` creates it.
 """
 
 import asyncio
+import hashlib
 from dataclasses import dataclass, field
+
+from pycrdt import get_update
 
 from . import protocol
 
@@ -21,6 +24,23 @@ class Unavailable(Exception):
     does not answer: a transient failure (a socket closes with a code the client
     reconnects after, an HTTP request gets a 503), never "no such document".
     """
+
+
+class StateChanged(Exception):
+    """A conditional change was refused: the live document is no longer the state it was computed against."""
+
+
+def state_digest(state: bytes, state_vector: bytes) -> bytes:
+    """A digest that changes whenever a document's content does: its state vector plus its delete set.
+
+    The state vector alone does not move when text is only deleted; the
+    update from the document's own state vector is exactly its delete set.
+    """
+    digest = hashlib.sha256()
+    for part in (state_vector, get_update(state, state_vector)):
+        digest.update(len(part).to_bytes(8, "big"))
+        digest.update(part)
+    return digest.digest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,12 +81,19 @@ class GetState(Request):
 
 @dataclass(frozen=True, slots=True)
 class ApplyUpdate(Request):
-    """A change made by the server on someone's behalf (e.g. a restore from the admin)."""
+    """A change made by the server on someone's behalf (a restore, a REST write).
+
+    Answered with (state as one update, state vector) of the live document
+    just after the change, as GetState would give them.
+    """
 
     # The Yjs update to apply and fan out.
     update: bytes = b""
     # Username recorded as an author of the next version.
     author: str = ""
+    # If not empty: the `state_digest` the live document must still have, else the
+    # update is refused with StateChanged and nothing changes (check-and-write in one turn).
+    expect: bytes = b""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,4 @@
-"""The REST API under /api/ (django-ninja): documents, their versions, and export.
+"""The REST API under /api/ (django-ninja): documents, their versions, export, and import.
 
 django-ninja rather than DRF: its views can be coroutines, and these must be.
 They run on the server's event loop, where the document actors live, so an
@@ -8,8 +8,10 @@ not. The OpenAPI schema is at /api/openapi.json, its docs at /api/docs.
 
 Access (see documents.auth for who the caller is): a document the caller has
 no role on is a 404, as if it did not exist; viewers read and export (versions
-and their diffs included), editors may also rename, name versions and restore
-one, owners may also delete.
+and their diffs included), editors may also rename, write content, name
+versions and restore one, owners may also delete. Anyone signed in may create
+a document, empty or imported (documents.importing; the import block at the
+end of this module).
 """
 
 
@@ -20,6 +22,7 @@ import math
 import re
 import unicodedata
 from datetime import datetime
+from pathlib import PurePath
 from typing import Annotated, Literal
 from urllib.parse import quote
 from uuid import UUID
@@ -27,18 +30,19 @@ from uuid import UUID
 from asgiref.sync import sync_to_async
 from django.contrib.auth import get_user_model
 from django.db import InterfaceError, OperationalError
-from django.http import HttpResponse, HttpResponseNotModified
+from django.http import HttpResponse, HttpResponseNotModified, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils.http import parse_etags
-from ninja import Field, Path, Query, Schema
+from ninja import Field, File, Form, Path, Query, Schema, UploadedFile
 from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.pagination import PageNumberPagination, paginate
-from pycrdt import get_update
 from pydantic import StringConstraints
 
-from collab.live import Unavailable, live_state
-from .people import color_of
+from collab.config import CollabConfig
+from collab.live import Unavailable, live_state, state_digest
 
-from . import export, history
+from . import export, history, importing
+from .people import color_of
 from .api_http import Api, Error, error_response
 from .auth import BearerTokenAuth, SessionAuth
 from .models import WRITE_ROLES, Document, Role, Snapshot
@@ -60,12 +64,13 @@ api = Api(
     title="Collaborative editor API",
     version="1",
     description=(
-        "Documents, their versions, and export to txt, Markdown, HTML and ProseMirror JSON.\n\n"
+        "Documents, their versions, and export to txt, Markdown, HTML, ProseMirror JSON, PDF and DOCX.\n\n"
         "Authenticate with `Authorization: Bearer <token>` (make one with `manage.py create_token <username>` "
         "or on the API tokens page), or with the browser session (unsafe methods then need the "
         "`X-CSRFToken` header). Documents you have no role on answer 404.\n\n"
         "Every answer that is not 2xx is JSON `{\"detail\": \"<a sentence>\"}`, with an `errors` list "
-        "for validation errors (422). Request bodies are JSON objects sent as `application/json`. "
+        "for validation errors (422). Request bodies are JSON objects sent as `application/json` "
+        "(a file to import: `multipart/form-data`). "
         "Paths work with or without their trailing slash; HEAD works wherever GET does."
     ),
     urls_namespace="api",
@@ -82,6 +87,9 @@ Title = Annotated[
 ]
 
 
+ImportTextFormat = Literal["md", "html", "txt", "json"]
+
+
 class DocumentOut(Schema):
     id: UUID
     title: str
@@ -95,8 +103,17 @@ class DocumentOut(Schema):
         return document.owner.username
 
 
+class ImportedDocumentOut(DocumentOut):
+    notes: list[str] = Field(description="What the import dropped or simplified (\"2 images skipped\"); "
+                                         "empty when nothing was")
+
+
 class DocumentCreate(Schema):
     title: Title | None = Field(None, description='Defaults to "Untitled document"')
+    content: str | None = Field(None, description="Initial content to import, in `format` (see also "
+                                                  "POST /api/documents/import for files)")
+    format: ImportTextFormat = Field("md", description="The format of `content`: Markdown, HTML, plain text, "
+                                                       "or ProseMirror JSON (as a string)")
 
 
 class DocumentUpdate(Schema):
@@ -251,12 +268,18 @@ async def document_list(
     return documents
 
 
-@api.post("/documents/", response={201: DocumentOut, 401: Error, 403: Error, 429: Error}, tags=["documents"])
+@api.post("/documents/", response={201: ImportedDocumentOut, 401: Error, 403: Error, 413: Error, 422: Error,
+                                   429: Error}, tags=["documents"])
 async def document_new(request, payload: DocumentCreate):
-    """Create a document; the caller is its owner."""
-    document = await sync_to_async(document_create)(owner=request.auth, title=payload.title or "")
-    document.role = Role.OWNER
-    return 201, document
+    """Create a document; the caller is its owner. With `content`, the document starts with it (an import:
+    `notes` says what the editor could not hold and was dropped or simplified)."""
+    if payload.content is None:
+        document = await sync_to_async(document_create)(owner=request.auth, title=payload.title or "")
+        document.role = Role.OWNER
+        document.notes = []
+        return 201, document
+    return 201, await _create_imported(request.auth, payload.content, payload.format, title=payload.title or "",
+                                       label="Imported")
 
 
 @api.get("/documents/{uuid:document_id}/", response={200: DocumentOut, **DOCUMENT_ERRORS}, tags=["documents"])
@@ -426,6 +449,8 @@ _EXPORT_RESPONSES = {
             "text/markdown": {"schema": {"type": "string"}},
             "text/html": {"schema": {"type": "string"}},
             "application/json": {"schema": {"type": "object", "description": "ProseMirror JSON"}},
+            "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+            export.get("docx").content_type: {"schema": {"type": "string", "format": "binary"}},
         },
     },
     304: {"description": "Not modified since the ETag in If-None-Match"},
@@ -462,7 +487,8 @@ async def document_export(
     else:
         # Decoding and walking a large document takes a while: off the event loop the actors share.
         body = await asyncio.to_thread(renderer.render_state, state, title=document.title)
-        response = HttpResponse(body.encode("utf-8"), content_type=renderer.content_type)
+        response = HttpResponse(body if isinstance(body, bytes) else body.encode("utf-8"),
+                                content_type=renderer.content_type)
         response["Content-Disposition"] = content_disposition(document.title, renderer.extension)
         if renderer.name == "html":
             from .export.html import PAGE_CSP
@@ -475,13 +501,14 @@ async def document_export(
 
 
 def _etag(state: bytes, state_vector: bytes, format_name: str, title: str) -> str:
-    """Changes whenever the document's content does: its state vector plus its delete set.
+    """Changes whenever the document's content does (its `state_digest`: state vector plus delete set),
+    its title, or the format."""
+    return _etag_of(state_digest(state, state_vector), format_name, title)
 
-    The state vector alone does not move when text is only deleted; the
-    update from the document's own state vector is exactly its delete set.
-    """
+
+def _etag_of(digest_of_state: bytes, format_name: str, title: str) -> str:
     digest = hashlib.sha256()
-    for part in (EXPORT_REVISION, state_vector, get_update(state, state_vector), format_name.encode(), title.encode()):
+    for part in (EXPORT_REVISION, digest_of_state, format_name.encode(), title.encode()):
         digest.update(len(part).to_bytes(8, "big"))
         digest.update(part)
     return f'"{digest.hexdigest()[:40]}"'
@@ -509,3 +536,196 @@ def content_disposition(title: str, extension: str) -> str:
     if fallback != stem:
         header += f"; filename*=UTF-8''{quote(name, safe='')}"
     return header
+
+
+# --- live content writes (PUT replaces, POST appends) ----------------------------------------
+
+
+class ContentWritten(Schema):
+    changed: int = Field(description="Blocks inserted, replaced or deleted by this write")
+    notes: list[str] = Field(description="What could not be kept as it was sent (dropped or simplified), "
+                                         "in sentences; empty if nothing")
+
+
+# Text bodies are any text (schemathesis cannot send a text body that is "not a string"); the importer
+# makes what it can of it and says what it dropped.
+_CONTENT_REQUEST = {
+    "required": True,
+    "description": "The content, as Markdown, HTML, plain text or ProseMirror JSON, chosen by `Content-Type`",
+    "content": {
+        "text/markdown": {"schema": {"description": "CommonMark with GFM tables, task lists and strikethrough"}},
+        "text/html": {"schema": {"description": "HTML; scripts, styles and event handlers are dropped"}},
+        "text/plain": {"schema": {"description": "Plain text: a paragraph per block of lines"}},
+        "application/json": {"schema": {"anyOf": [
+            {
+                "type": "object",
+                "description": "ProseMirror JSON, as the json export gives it and Tiptap's getJSON() makes it; "
+                               "nodes the editor lacks are kept as their text (see `notes`)",
+                "required": ["type"],
+                "properties": {"type": {"type": "string", "enum": ["doc"]}, "content": {"type": "array"}},
+            },
+            {"type": "array", "description": "The document's `content` alone: its list of block nodes"},
+        ]}},
+    },
+}
+_CONTENT_RESPONSES = {
+    200: {"headers": {"ETag": {"schema": {"type": "string"},
+                               "description": "Of the document just after this write: send it back in If-Match"}}},
+    412: {"description": "If-Match names a state the document is no longer in (the ETag header has "
+                         "the current one)"},
+    413: {"description": "The body is too large, or the document would be past its size limit"},
+}
+_CONTENT_ERRORS = {**DOCUMENT_ERRORS, 400: Error, 412: Error, 413: Error, 415: Error}
+_CONTENT_HELP = (
+    "\n\nOne change made live by the document's server: everyone with the document open sees it at once. "
+    "Owners and editors only. Send `If-Match` with an ETag of the document (from a previous write, or from "
+    "any export of the live document) to write only if nobody changed it since: otherwise 412."
+)
+
+
+@api.put("/documents/{uuid:document_id}/content", response=_CONTENT_ERRORS | {200: ContentWritten},
+         openapi_extra={"requestBody": _CONTENT_REQUEST, "responses": _CONTENT_RESPONSES}, tags=["content"],
+         summary="Replace the document's content",
+         description="Make the live document's content the body's, block by block: blocks that are the same "
+                     "are left alone, so an edit someone makes meanwhile in one of them is kept." + _CONTENT_HELP)
+async def content_replace(request, document_id: UUID):
+    return await _write_content(request, document_id, append=False)
+
+
+@api.post("/documents/{uuid:document_id}/content", response=_CONTENT_ERRORS | {200: ContentWritten},
+          openapi_extra={"requestBody": _CONTENT_REQUEST, "responses": _CONTENT_RESPONSES}, tags=["content"],
+          summary="Append to the document's content",
+          description="Add the body's blocks after the document's last block." + _CONTENT_HELP)
+async def content_append(request, document_id: UUID):
+    return await _write_content(request, document_id, append=True)
+
+
+async def _write_content(request, document_id: UUID, *, append: bool):
+    from collab import live
+
+    from . import writing
+
+    document = await _document_for(request.auth, document_id, WRITE_ROLES)
+    body = _utf8_body(request)
+    if_match = request.headers.get("If-Match")
+    current = None
+
+    def precondition(state: bytes, state_vector: bytes) -> None:
+        # Any export's ETag of the live state will do: a script may have read it in any format.
+        nonlocal current
+        digest = state_digest(state, state_vector)
+        current = _etag_of(digest, "json", document.title)
+        tags = parse_etags(if_match)
+        if not any(_etag_of(digest, name, document.title) in tags for name in export.formats()):
+            raise _PreconditionFailed
+
+    try:
+        written = await writing.write_content(
+            document.pk, body, request.content_type or "", append=append, author=request.auth.get_username(),
+            precondition=precondition if if_match and if_match.strip() != "*" else None,
+        )
+    except writing.UnsupportedMediaType as exc:
+        return error_response(415, str(exc))
+    except writing.ImportRefused as exc:
+        return error_response(exc.status, exc.detail)
+    except live.TooLarge as exc:
+        return error_response(413, f"The document would be too large: {exc}")
+    except (_PreconditionFailed, live.StateChanged):
+        detail = "The document changed since the ETag in If-Match: read it again, then retry"
+        return error_response(412, detail, **({"ETag": current} if current else {}))
+    response = JsonResponse({"changed": written.changed, "notes": written.notes})
+    response["ETag"] = _etag(written.state, written.state_vector, "json", document.title)
+    return response
+
+
+class _PreconditionFailed(Exception):
+    """If-Match does not name the live document's state."""
+
+
+def _utf8_body(request) -> bytes:
+    """The body as UTF-8, whatever charset Content-Type names (UTF-8 if none)."""
+    charset = (request.content_params or {}).get("charset", "utf-8")
+    if charset.lower().replace("_", "-") in ("utf-8", "utf8"):
+        return request.body
+    try:
+        return request.body.decode(charset).encode("utf-8")
+    except LookupError:
+        raise HttpError(415, f"Unknown charset {charset!r}: send UTF-8") from None
+    except UnicodeDecodeError:
+        raise HttpError(400, f"The body is not valid {charset}") from None
+
+
+# --- import -------------------------------------------------------------------------
+# POST /documents/ with `content` and POST /documents/import (a file): documents.importing
+# parses, the new document's state is stored as its first version (services.document_create).
+
+ImportFileFormat = Literal[importing.FORMATS]
+
+
+@api.exception_handler(importing.ImportRefused)
+def _import_refused(request, exc: importing.ImportRefused):
+    return error_response(exc.status, exc.detail)
+
+
+@api.exception_handler(MultiPartParserError)
+def _bad_multipart(request, exc):
+    return error_response(400, f"The multipart body cannot be read: {exc}")
+
+
+async def _create_imported(owner, data: bytes | str, format_name: str, *, title: str, label: str) -> Document:
+    # Parsing and encoding a large file take a while: off the event loop the actors share.
+    imported = await asyncio.to_thread(importing.parse, data, format_name)
+    state = await asyncio.to_thread(importing.prosemirror_to_state, imported.content)
+    limit = CollabConfig.from_settings().max_document_size
+    if len(state) > limit:
+        raise importing.ImportRefused(f"The imported document would be {len(state)} bytes, more than the "
+                                      f"{limit} a document may have", 413)
+    document = await sync_to_async(document_create)(owner=owner, title=title, state=state, label=label)
+    document = await Document.objects.select_related("owner").aget(pk=document.pk)
+    document.role = Role.OWNER
+    document.notes = imported.notes
+    return document
+
+
+_IMPORT_ERRORS = {401: Error, 403: Error, 413: Error, 415: Error, 422: Error, 429: Error}
+
+
+# What the file part may be, for clients and generated tests (encoding.contentType of the multipart body).
+_IMPORT_MEDIA_TYPES = ", ".join([
+    "text/markdown", "text/html", "text/plain", "application/json",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+])
+
+
+@api.post("/documents/import", response={201: ImportedDocumentOut, **_IMPORT_ERRORS}, tags=["documents"],
+          openapi_extra={"requestBody": {"content": {"multipart/form-data": {
+              "encoding": {"file": {"contentType": _IMPORT_MEDIA_TYPES}}}}}})
+async def document_import(
+    request,
+    file: File[UploadedFile],
+    title: Form[Title | None] = None,
+    format_name: Annotated[ImportFileFormat | None, Form(alias="format", description=(
+        "The file's format; by default, from its name's extension (.md, .markdown, .html, .htm, .txt, "
+        ".json, .docx)"))] = None,
+):
+    """Create a document from a file (multipart/form-data, field `file`): Markdown, HTML, plain text
+    (UTF-8), ProseMirror JSON or Word (.docx), by `format`, else the name's extension, else the content (a
+    Word file, or UTF-8 text read as plain text). The title defaults to the file's name. `notes` says what the
+    editor could not hold and was dropped or simplified. Scripts, event handlers and `javascript:` links are
+    refused (422), as are files over the import limit (413) and zip bombs; nothing is stored then."""
+    name = file.name or ""
+    limit = importing.max_import_bytes()
+    if file.size is not None and file.size > limit:
+        raise HttpError(413, f"The file is too large to import: {file.size} bytes, at most {limit}")
+    data = await asyncio.to_thread(file.read)
+    format_name = format_name or importing.format_for_filename(name) or importing.sniff_format(data)
+    if format_name is None:
+        raise HttpError(415, f"Cannot tell the format of {name!r}: name it .md, .html, .txt, .json or .docx, "
+                             "or send `format`")
+    stem = PurePath(name).stem if name else ""
+    default_title = " ".join(_CONTROL.sub(" ", stem).split())[:200]
+    return 201, await _create_imported(request.auth, data, format_name, title=title or default_title,
+                                       label=f"Imported from {name}"[:200] if name else "Imported")
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")

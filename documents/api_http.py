@@ -16,9 +16,11 @@ bodies are accepted, which methods and paths are answered.
 """
 
 import json
+import logging
 
 from asgiref.sync import iscoroutinefunction, sync_to_async
 from django.core.exceptions import RequestDataTooBig
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.urls import Resolver404, re_path, resolve
 from ninja import NinjaAPI, Schema
@@ -27,6 +29,8 @@ from ninja.parser import Parser
 from pydantic import Field
 
 from collab import live
+
+logger = logging.getLogger(__name__)
 
 UNROUTED = "unrouted"
 # The project's own 404 for /api/ says the same (editor.views): one answer whichever answers.
@@ -94,7 +98,8 @@ COMMON_ERRORS = {
     405: "Method not allowed here (see the Allow header)",
     422: "Unprocessable Content: a parameter or the body does not fit the schema",
     429: "Too Many Requests (see the Retry-After header)",
-    503: "The document's server could not be reached in time: try again (see the Retry-After header)",
+    503: "The document's server or the database could not be reached in time: try again "
+         "(see the Retry-After header)",
 }
 BODY_ERRORS = {
     400: "The body is not valid JSON",
@@ -115,6 +120,9 @@ class Api(NinjaAPI):
         # The live document's errors (collab.live), the same whichever process holds the document.
         self.add_exception_handler(live.DocumentGone, lambda request, exc: error_response(404, NO_SUCH_DOCUMENT))
         self.add_exception_handler(live.Unavailable, self._unavailable)
+        # The database unreachable (an outage, a failover): transient as well, never a 500.
+        self.add_exception_handler(OperationalError, self._database_unavailable)
+        self.add_exception_handler(InterfaceError, self._database_unavailable)
 
     # --- errors ---------------------------------------------------------------------
 
@@ -132,6 +140,11 @@ class Api(NinjaAPI):
     def _unavailable(request, exc):
         # Already logged once where the engine gave up; a retry usually finds the document's new owner.
         return error_response(503, "The document is unavailable for a moment: try again", Retry_After="2")
+
+    @staticmethod
+    def _database_unavailable(request, exc):
+        logger.warning("API %s %s: the database is unreachable: %r", request.method, request.path, exc)
+        return error_response(503, "The database is unavailable for a moment: try again", Retry_After="2")
 
     @staticmethod
     def _too_large(request, exc):

@@ -53,6 +53,32 @@ def restore_state(live: Doc, version_state: bytes) -> int:
     return restore_into(live, doc_from_state(bytes(version_state)))
 
 
+def append_into(live: Doc, addition: Doc) -> int:
+    """Add copies of `addition`'s blocks at the end of `live`'s content; returns how many.
+
+    They go before the empty paragraph(s) an editor keeps at the very end
+    (Tiptap's trailing node, which the exports drop too), so that the
+    addition follows the last real block. One transaction: one update.
+    """
+    fragment = fragment_of(live)
+    blocks = list(fragment_of(addition).children)
+    with live.transaction(origin="append"):
+        at = len(fragment.children)
+        while at and _is_empty_paragraph(fragment.children[at - 1]):
+            at -= 1
+        for offset, block in enumerate(blocks):
+            _insert_copy(fragment, at + offset, block)
+    return len(blocks)
+
+
+def _is_empty_paragraph(node: Node) -> bool:
+    return (
+        isinstance(node, XmlElement)
+        and node.tag == "paragraph"
+        and all(isinstance(child, XmlText) and len(child) == 0 for child in node.children)
+    )
+
+
 class _Block:
     """A node of the Yjs tree with a digest of everything in it: equal keys, equal blocks."""
 

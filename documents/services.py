@@ -3,11 +3,30 @@
 from django.db import transaction
 from django.utils import timezone
 
-from .models import ApiToken, Document, Membership, Role, hash_token
+from .models import ApiToken, Document, Membership, Role, Snapshot, hash_token
 
 
-def document_create(*, owner, title: str = "") -> Document:
-    return Document.objects.create(owner=owner, title=title.strip() or "Untitled document")
+def document_create(*, owner, title: str = "", state: bytes | None = None, label: str = "") -> Document:
+    """A new document owned by `owner`; with `state` (an encoded Yjs update, e.g. an import), that is its content.
+
+    The state is stored as the document's first version (named `label`, if
+    given), in the same transaction: the document never exists without it.
+    """
+    title = title.strip()[: Document._meta.get_field("title").max_length] or "Untitled document"
+    with transaction.atomic():
+        document = Document.objects.create(owner=owner, title=title)
+        if state:
+            from pycrdt import get_state
+
+            from collab.store import SnapshotData
+
+            from .storage import DocumentStorage
+
+            kind = Snapshot.Kind.NAMED if label else Snapshot.Kind.AUTO
+            data = SnapshotData(state=state, state_vector=get_state(state), last_seq=0,
+                                authors=(owner.get_username(),), label=label, kind=kind)
+            DocumentStorage().snapshot(document.pk, data, None)
+    return document
 
 
 def membership_set(*, document: Document, user, role: Role | None) -> None:

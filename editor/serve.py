@@ -1,9 +1,10 @@
 """Start Daphne with this project's options: `python -m editor.serve [--port N] [daphne options]`.
 
 Small patches to Daphne 4.2 / autobahn: Daphne's periodic sweeps over all
-connections made proportional to what is due (CollabServer, below), and
-three in one WebSocket protocol subclass (CollabWebSocketProtocol) that
-Daphne's factory builds:
+connections made proportional to what is due (CollabServer, below), HTTP
+reason phrases and request bodies left to Django (`_reason_phrases`,
+`_raw_request_bodies`), and three in one WebSocket protocol subclass
+(CollabWebSocketProtocol) that Daphne's factory builds:
 
 - Close reasons reach the client. Daphne's `handle_reply` calls
   `serverClose(code)` and drops the ASGI message's "reason", so every close
@@ -395,6 +396,26 @@ def _bind_address(argv: list[str], default: str) -> str:
     return host
 
 
+def _raw_request_bodies() -> None:
+    """Leave request bodies to Django.
+
+    Twisted parses every multipart/form-data POST itself, into `request.args`,
+    which Daphne never reads: a whole upload (an import, up to
+    IMPORT_MAX_BYTES) is copied and parsed once more, and a malformed one is
+    answered 400 with an empty body before the application sees it, outside
+    the API's JSON error contract. Its own switch turns that off.
+    """
+    from daphne import http_protocol
+
+    class WebRequest(http_protocol.WebRequest):
+        def __init__(self, *args, **kwargs):
+            kwargs.setdefault("parsePOSTFormSubmission", False)
+            super().__init__(*args, **kwargs)
+
+    # HTTPFactory.buildProtocol reads the module's name when it builds each connection's protocol.
+    http_protocol.WebRequest = WebRequest
+
+
 def _reason_phrases() -> None:
     """Status lines with the right reason phrase.
 
@@ -503,6 +524,7 @@ def main(argv: list[str]) -> None:
     if "-v" not in argv and "--verbosity" not in argv:
         _quiet_autobahn()
     _reason_phrases()
+    _raw_request_bodies()
     _listen_backlog()
     CollabCommandLine().run(args)
 

@@ -181,6 +181,9 @@ API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "600/min")
 # API requests per client address that fail to authenticate (no, a wrong or a revoked token).
 API_UNAUTHENTICATED_RATE_LIMIT = os.environ.get("API_UNAUTHENTICATED_RATE_LIMIT", "60/min")
 
+# Largest file (or body) the import accepts, in bytes; beyond it, 413 (documents/importing).
+IMPORT_MAX_BYTES = int(env_number("IMPORT_MAX_BYTES", 4 * 1024 * 1024, int))
+
 # --- Auth -------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -244,6 +244,8 @@ def document_edit(request, document, role):
         ("HTML", "html", ".html"),
         ("Plain text", "txt", ".txt"),
         ("ProseMirror JSON", "json", ".json"),
+        ("PDF", "pdf", ".pdf"),
+        ("Word", "docx", ".docx"),
     ]
     return render(
         request,

@@ -15,6 +15,6 @@ from .registry import UnknownFormat, formats, get, register
 from .tree import document_tree
 
 # Importing the format modules registers them.
-from . import html, markdown, plaintext, prosemirror  # noqa: E402,F401  isort: skip
+from . import docx, html, markdown, pdf, plaintext, prosemirror  # noqa: E402,F401  isort: skip
 
 __all__ = ["Renderer", "UnknownFormat", "document_tree", "formats", "get", "register"]

@@ -17,10 +17,13 @@ class Renderer:
     # The HTTP Content-Type of its output.
     content_type: str = ""
 
-    def render(self, tree: dict, *, title: str) -> str:
-        """Render a document given as ProseMirror JSON (see `tree.document_tree`)."""
+    def render(self, tree: dict, *, title: str) -> str | bytes:
+        """Render a document given as ProseMirror JSON (see `tree.document_tree`).
+
+        Text formats return str (sent as UTF-8), binary ones (PDF, DOCX) bytes.
+        """
         raise NotImplementedError(f"{type(self).__name__} must implement render(tree, *, title)")
 
-    def render_state(self, source: Doc | bytes, *, title: str) -> str:
+    def render_state(self, source: Doc | bytes, *, title: str) -> str | bytes:
         """Render a pycrdt Doc or an encoded Yjs state (the full update of a document)."""
         return self.render(document_tree(source), title=title)

@@ -14,14 +14,20 @@ _SCHEME = re.compile(r"^([a-z][a-z0-9+.\-]*):")
 _IGNORED = re.compile(r"[\x00-\x20\x7f]+")
 
 
-def safe_href(href) -> str | None:
-    """The href if following it is harmless, else None."""
-    if not isinstance(href, str) or not href.strip():
-        return None
+def url_scheme(href: str) -> str | None:
+    """The scheme a browser would see in `href` ("javascript"), lower case; None if it has none."""
     # Unescaped too: a Markdown viewer decodes character references in link
     # destinations ("&#106;avascript:" is "javascript:" there).
     probe = _IGNORED.sub("", html.unescape(href)).lower()
     match = _SCHEME.match(probe)
-    if match and match.group(1) not in SAFE_SCHEMES:
+    return match.group(1) if match else None
+
+
+def safe_href(href) -> str | None:
+    """The href if following it is harmless, else None."""
+    if not isinstance(href, str) or not href.strip():
+        return None
+    scheme = url_scheme(href)
+    if scheme is not None and scheme not in SAFE_SCHEMES:
         return None
     return href.strip()

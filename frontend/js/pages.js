@@ -148,3 +148,116 @@ for (const toast of $$('.toast')) {
   toast.querySelector('[data-dismiss]')?.addEventListener('click', remove)
   if (!toast.classList.contains('toast--error')) setTimeout(remove, 5000)
 }
+
+// --- import (document list): a chosen or dropped file becomes a new document, which opens ------
+// POST /api/documents/import; what the editor could not hold ("2 images skipped") is said on the
+// document's page after it opens (a toast from sessionStorage), an error here, in words.
+const IMPORT_NOTES = 'import-notes'
+const importer = document.querySelector('[data-import]')
+if (importer) {
+  const status = document.querySelector('[data-testid="import-status"]')
+  const dropzone = document.querySelector('[data-testid="import-dropzone"]')
+  const input = importer.querySelector('input[type="file"]')
+  let busy = false
+
+  const say = (text, kind) => {
+    status.hidden = false
+    status.textContent = text
+    status.className = `alert import__status${kind ? ` alert--${kind}` : ''}`
+    status.setAttribute('role', kind === 'error' ? 'alert' : 'status')
+  }
+
+  async function importFile (file) {
+    if (busy || !file) return
+    busy = true
+    say(`Importing “${file.name}”…`)
+    const body = new FormData()
+    body.append('file', file, file.name)
+    try {
+      const response = await fetch(importer.dataset.url, {
+        method: 'POST',
+        body,
+        headers: { 'X-CSRFToken': importer.dataset.csrf },
+        credentials: 'same-origin'
+      })
+      let reply = null
+      try { reply = await response.json() } catch { reply = null }
+      if (!response.ok) {
+        const detail = reply?.detail || `the server answered ${response.status}`
+        say(`“${file.name}” was not imported: ${detail}`, 'error')
+        return
+      }
+      if (reply.notes?.length) {
+        sessionStorage.setItem(IMPORT_NOTES, JSON.stringify({ id: reply.id, title: reply.title, notes: reply.notes }))
+      }
+      say(`Imported “${reply.title}”. Opening it…`, 'success')
+      location.assign(importer.dataset.editUrl.replace('00000000-0000-0000-0000-000000000000', reply.id))
+    } catch (error) {
+      say(`“${file.name}” was not imported: the server could not be reached (${error.message}).`, 'error')
+    } finally {
+      busy = false
+      input.value = ''
+    }
+  }
+
+  input.addEventListener('change', () => importFile(input.files[0]))
+
+  // Drag and drop anywhere on the page. dragenter/dragleave fire for every child crossed: count them.
+  let depth = 0
+  const carriesFiles = (event) => [...(event.dataTransfer?.types || [])].includes('Files')
+  document.addEventListener('dragenter', (event) => {
+    if (!carriesFiles(event)) return
+    event.preventDefault()
+    depth += 1
+    dropzone.hidden = false
+  })
+  document.addEventListener('dragover', (event) => {
+    if (!carriesFiles(event)) return
+    event.preventDefault()
+    event.dataTransfer.dropEffect = 'copy'
+  })
+  document.addEventListener('dragleave', (event) => {
+    if (!carriesFiles(event)) return
+    depth = Math.max(0, depth - 1)
+    if (depth === 0) dropzone.hidden = true
+  })
+  document.addEventListener('drop', (event) => {
+    if (!carriesFiles(event)) return
+    event.preventDefault()
+    depth = 0
+    dropzone.hidden = true
+    const files = [...event.dataTransfer.files]
+    if (files.length > 1) say('Drop one file at a time: only the first one is imported.')
+    importFile(files[0])
+  })
+}
+
+// On the page of a document just imported: what the import dropped or simplified.
+{
+  let pending = null
+  try { pending = JSON.parse(sessionStorage.getItem(IMPORT_NOTES) || 'null') } catch { pending = null }
+  if (pending && location.pathname.includes(pending.id)) {
+    sessionStorage.removeItem(IMPORT_NOTES)
+    let toasts = document.querySelector('.toasts')
+    if (!toasts) {
+      toasts = document.createElement('div')
+      toasts.className = 'toasts'
+      toasts.setAttribute('role', 'status')
+      toasts.setAttribute('aria-live', 'polite')
+      document.body.append(toasts)
+    }
+    const toast = document.createElement('div')
+    toast.className = 'toast toast--notes'
+    toast.dataset.testid = 'import-notes'
+    const text = document.createElement('span')
+    text.textContent = `Imported “${pending.title}”, with changes: ${pending.notes.join('; ')}.`
+    const close = document.createElement('button')
+    close.className = 'toast__close'
+    close.type = 'button'
+    close.setAttribute('aria-label', 'Dismiss')
+    close.textContent = '×'
+    close.addEventListener('click', () => toast.remove())
+    toast.append(text, close)
+    toasts.append(toast)
+  }
+}

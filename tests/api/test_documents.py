@@ -112,8 +112,9 @@ def test_list_create_filter_and_paginate(daphne_server, unique):
     created = api.post("/api/documents/", {"title": "Alpha notes"})
     assert created.status == 201
     body = created.json()
-    assert set(body) == {"id", "title", "owner", "role", "created_at", "updated_at"}
-    assert (body["title"], body["owner"], body["role"]) == ("Alpha notes", name, "owner")
+    # `notes` says what an import (with `content`) dropped: nothing here.
+    assert set(body) == {"id", "title", "owner", "role", "created_at", "updated_at", "notes"}
+    assert (body["title"], body["owner"], body["role"], body["notes"]) == ("Alpha notes", name, "owner", [])
     assert api.post("/api/documents/", {}).json()["title"] == "Untitled document"
     for n in range(3):
         assert api.post("/api/documents/", {"title": f"Beta {n}"}).status == 201
@@ -164,13 +165,25 @@ def test_openapi_schema_and_docs(daphne_server):
         "/api/documents/{document_id}/versions/{version_id}/restore",
         "/api/documents/{document_id}/versions/{older_id}/diff/{newer_id}",
         "/api/documents/{document_id}/export",
+        "/api/documents/{document_id}/content",
+        "/api/documents/import",
     }
     assert set(paths["/api/documents/{document_id}/versions/{version_id}/"]) == {"get", "patch"}
     assert set(paths["/api/documents/{document_id}/"]) == {"get", "patch", "delete"}
+    content = paths["/api/documents/{document_id}/content"]
+    assert set(content) == {"put", "post"}
+    for operation in content.values():
+        assert set(operation["requestBody"]["content"]) == {"text/markdown", "text/html", "text/plain",
+                                                            "application/json"}
+        assert {"200", "403", "412", "413", "415"} <= set(operation["responses"])
+        assert "ETag" in operation["responses"]["200"]["headers"]
+    upload = paths["/api/documents/import"]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]
+    assert upload["properties"]["file"]["format"] == "binary" and upload["required"] == ["file"]
     export = paths["/api/documents/{document_id}/export"]["get"]
     assert {p["name"] for p in export["parameters"]} == {"document_id", "format", "version"}
     content_types = set(export["responses"]["200"]["content"])
-    assert content_types == {"text/plain", "text/markdown", "text/html", "application/json"}
+    assert content_types == {"text/plain", "text/markdown", "text/html", "application/json", "application/pdf",
+                             "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
     schemes = schema["components"]["securitySchemes"]
     assert {s["type"] for s in schemes.values()} == {"http", "apiKey"}, schemes
     docs = api.get("/api/docs")

@@ -4,7 +4,11 @@ Runs on both set-ups (SQLite + in-memory layer, PostgreSQL + Redis): see
 tests/conftest.py.
 """
 
+import asyncio
+import io
 import json
+
+import docx
 
 import pytest
 from pycrdt import XmlText
@@ -12,9 +16,10 @@ from pycrdt import XmlText
 from collab.client import YClient
 from tests.api.client import ApiClient, wait_for_version
 from tests.documents.export import markdown_structure
+from tests.support.exports import docx_paragraphs, pdf_text
 from tests.documents.export.sample import SAMPLE, SAMPLE_HTML, SAMPLE_MD, SAMPLE_TXT, TITLE
 from tests.documents.export.tiptap_node import shape, tiptap_load
-from tests.documents.tiptap import link, paragraph, text, write
+from tests.documents.tiptap import bullet_list, heading, link, paragraph, text, write
 from tests.support.clients import same_state, synced
 
 
@@ -195,3 +200,56 @@ def test_content_disposition_survives_any_title(daphne_server, unique):
         'attachment; filename="Untitled document.txt"',
         'attachment; filename="line_X-Injected_ 1.txt"',
     ]
+
+
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+async def test_pdf_and_docx_export_live_and_at_a_version_with_etags_and_roles(daphne_server, unique):
+    names = {role: f"{unique}{role}" for role in ("owner", "viewer", "stranger")}
+    seed = daphne_server.seed(users=list(names.values()),
+                              documents=[{"owner": names["owner"], "title": "Plan B",
+                                          "roles": {names["viewer"]: "viewer"}}])
+    document, token = seed["documents"][0], seed["tokens"][names["owner"]]
+    api, viewer, stranger = (ApiClient(daphne_server.url, token=seed["tokens"][names[role]])
+                             for role in ("owner", "viewer", "stranger"))
+    url = daphne_server.document_ws(document)
+    async with YClient(url, token=token) as writer, YClient(url, token=token) as observer:
+        await asyncio.gather(writer.synced.wait(), observer.synced.wait())
+        await edit(writer, observer, lambda c: write(c.fragment, [
+            heading(1, "Quarterly plan"), paragraph("version one"), bullet_list([paragraph("first item")])]))
+        version = await wait_for_version(api, document, lambda txt: "version one" in txt)
+        await edit(writer, observer, lambda c: c.fragment.children[1].children[0].insert(len("version "), "two, not "))
+
+        live = {name: await api.aexport(document, name) for name in ("pdf", "docx")}
+        old = {name: await api.aexport(document, name, version=version["id"]) for name in ("pdf", "docx")}
+
+    for name, reply in [*live.items(), *old.items()]:
+        assert reply.status == 200, f"{name}: {reply.status} {reply.body[:200]!r}"
+    assert live["pdf"].headers["Content-Type"] == "application/pdf"
+    assert live["docx"].headers["Content-Type"] == DOCX_TYPE
+    assert live["pdf"].headers["Content-Disposition"] == 'attachment; filename="Plan B.pdf"'
+    assert live["docx"].headers["Content-Disposition"] == 'attachment; filename="Plan B.docx"'
+
+    text = " ".join(pdf_text(live["pdf"].body).split())
+    assert "Quarterly plan" in text and "version two, not one" in text and "first item" in text
+    assert "version two" not in pdf_text(old["pdf"].body) and "version one" in pdf_text(old["pdf"].body)
+    assert docx_paragraphs(live["docx"].body) == [
+        ("Heading 1", "Quarterly plan"), ("Normal", "version two, not one"), ("List Bullet", "first item")]
+    assert docx_paragraphs(old["docx"].body)[1] == ("Normal", "version one")
+    assert docx.Document(io.BytesIO(live["docx"].body)).core_properties.title == "Plan B"
+
+    # ETags as for the other formats: per format, per state, and 304 when unchanged.
+    for name, reply in live.items():
+        etag = reply.headers["ETag"]
+        assert etag != old[name].headers["ETag"]
+        again = await api.aexport(document, name, headers={"If-None-Match": etag})
+        assert (again.status, again.body) == (304, b""), name
+    assert live["pdf"].headers["ETag"] != live["docx"].headers["ETag"]
+
+    # Roles: a viewer exports, a stranger does not see the document.
+    assert (await viewer.aexport(document, "pdf")).status == 200
+    assert (await viewer.aexport(document, "docx", version=version["id"])).status == 200
+    for name in ("pdf", "docx"):
+        reply = await stranger.aexport(document, name)
+        assert reply.status == 404 and reply.json() == {"detail": "No such document"}

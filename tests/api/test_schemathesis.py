@@ -56,7 +56,9 @@ def test_the_api_conforms_to_its_schema(server_factory, unique, tmp_path):
     )
 
     command = [
-        *schemathesis_command(), "run", f"{server.url}/api/openapi.json",
+        # Which answers count as accepting valid data, for the endpoints that parse imported content.
+        *schemathesis_command(), "--config-file", str(Path(__file__).with_name("schemathesis.toml")),
+        "run", f"{server.url}/api/openapi.json",
         "--checks", "all",
         "--max-examples", str(MAX_EXAMPLES),
         "--header", f"Authorization: Bearer {token}",

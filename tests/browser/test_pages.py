@@ -5,6 +5,7 @@ import re
 from playwright.async_api import expect
 
 from tests.browser import pages
+from tests.support.exports import docx_paragraphs, pdf_text
 
 
 async def test_wrong_password_shows_an_error(browser, daphne_server, cast, artifacts):
@@ -166,3 +167,16 @@ async def test_export_menu_downloads_the_document(open_as, daphne_server, cast):
         assert download.suggested_filename.endswith(f".{format_id}"), download.suggested_filename
         body = (await download.path()).read_text()
         assert expected in body, f"the {format_id} export should contain {expected!r}, got {body[:300]!r}"
+
+    # The binary formats, read back as a user's PDF viewer and word processor would.
+    downloaded = {}
+    for format_id in ("pdf", "docx"):
+        await menu.locator("summary").click()
+        async with alice.expect_download() as download_info:
+            await menu.get_by_test_id(f"export-{format_id}").click()
+        download = await download_info.value
+        assert download.suggested_filename.endswith(f".{format_id}"), download.suggested_filename
+        downloaded[format_id] = (await download.path()).read_bytes()
+    text = pdf_text(downloaded["pdf"])
+    assert "Exported heading" in text and "Body text" in text, text
+    assert docx_paragraphs(downloaded["docx"]) == [("Heading 1", "Exported heading"), ("Normal", "Body text")]

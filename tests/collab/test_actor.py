@@ -11,7 +11,9 @@ from pycrdt import Doc, Text
 from collab import codes, protocol
 from collab.actor import State
 from collab.config import CollabConfig
-from collab.messages import Flush, GetState, Incoming, Leave, TakeSnapshot
+from collab.messages import (
+    ApplyUpdate, Flush, GetState, Incoming, Leave, StateChanged, TakeSnapshot, state_digest,
+)
 from collab.registry import Registry
 from collab.store import DocumentGone, MemoryStore, StaleOwner
 from tests.support.crdt import text_update
@@ -417,3 +419,24 @@ async def test_saved_is_published_a_few_times_a_second_and_ends_with_the_last_co
           f"({published / elapsed:.1f}/s, {commits / elapsed:.0f} commits/s)")
     assert commits >= 20, f"the burst should commit often: {commits}"
     assert published <= elapsed / 0.25 + 2, f"{published} saved publications in {elapsed:.2f} s: at most 4 a second"
+
+
+async def test_a_conditional_server_change_applies_only_over_the_state_it_expects(registry, document_id):
+    state, state_vector = await registry.ask(document_id, GetState())
+    expected = state_digest(state, state_vector)
+    # An edit arrives first: the change computed against the older state is refused, nothing changes.
+    await registry.ask(document_id, ApplyUpdate(update=text_update("typed ")))
+    with pytest.raises(StateChanged):
+        await registry.ask(document_id, ApplyUpdate(update=text_update("stale"), expect=expected))
+    now, now_vector = await registry.ask(document_id, GetState())
+    doc = Doc()
+    doc.apply_update(now)
+    assert str(doc.get("t", type=Text)) == "typed "
+
+    # Over the state it names, it goes through; the answer is the state just after.
+    answer = await registry.ask(document_id, ApplyUpdate(update=text_update("fresh"),
+                                                         expect=state_digest(now, now_vector)))
+    after, after_vector = answer
+    doc.apply_update(after)
+    assert after_vector == (await registry.ask(document_id, GetState()))[1]
+    assert "fresh" in str(doc.get("t", type=Text))

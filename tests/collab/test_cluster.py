@@ -13,6 +13,7 @@ import time
 import redis
 
 from collab.client import YClient
+from tests.api.client import ApiClient
 from tests.support.clients import converge, open_synced
 from tests.support.cluster import lease_owner_port
 from tests.support.crdt import paragraph
@@ -233,7 +234,6 @@ async def test_a_deleted_document_is_not_found_through_a_non_owner_process(clust
 
 async def test_restores_through_two_processes_at_once_run_in_the_owners_actor(cluster):
     """A restore asked of a process that does not hold the document runs in the owner's actor, serialized."""
-    from tests.api.client import ApiClient
     from tests.api.test_versions import SEED, paragraphs
 
     first, second = cluster(2)
@@ -255,3 +255,32 @@ async def test_restores_through_two_processes_at_once_run_in_the_owners_actor(cl
         await watcher.wait_for(lambda c: (c.server_state() or {}).get("restored") is not None)
     reader = ApiClient(other.url, token=seed["tokens"][names["viewer"]])
     assert await asyncio.to_thread(paragraphs, reader, doc) == ["Alpha", "Bravo"], "no block twice"
+
+
+async def test_a_rest_write_through_a_non_owner_process_is_one_live_change_with_if_match(cluster):
+    owner, other = cluster(2)
+    seed = await seeded(owner)
+    doc = seed["documents"][0]
+    client = YClient(owner.document_ws(doc), token=seed["tokens"]["ann"])
+    await client.connect()
+    await client.synced.wait()
+    assert lease_owner_port([owner, other], doc) == owner.port
+    api = ApiClient(other.url, token=seed["tokens"]["bob"])  # the process that does not hold the document
+
+    def put(body: bytes, **headers):
+        return api.request("PUT", f"/api/documents/{doc}/content", body=body,
+                           headers={"Content-Type": "text/plain", **headers})
+
+    first = await asyncio.to_thread(put, b"one\n\ntwo\n")
+    assert first.status == 200, first.text
+    await client.wait_for(lambda c: str(c.fragment).count("<paragraph>") == 2)
+    assert first.headers["ETag"] == (await asyncio.to_thread(api.export, doc, "json")).headers["ETag"]
+
+    client.fragment.children.append(paragraph("typed on the owner"))
+    await wait_until(lambda: "typed on the owner" in api.export(doc, "txt").text, what="the typing reaches the API")
+    stale = await asyncio.to_thread(put, b"overwrite\n", **{"If-Match": first.headers["ETag"]})
+    assert stale.status == 412, stale.text
+    fresh = await asyncio.to_thread(put, b"one\n\nTWO\n\ntyped on the owner\n", **{"If-Match": stale.headers["ETag"]})
+    assert fresh.status == 200 and fresh.json()["changed"] == 1, fresh.text
+    await client.wait_for(lambda c: "TWO" in str(c.fragment))
+    await client.close()

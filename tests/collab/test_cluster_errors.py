@@ -31,7 +31,7 @@ from collab.cluster import (
     encode_error,
 )
 from collab.config import CollabConfig
-from collab.messages import ActorStopped, ApplyUpdate, Flush, GetState, Unavailable
+from collab.messages import ActorStopped, ApplyUpdate, Flush, GetState, StateChanged, Unavailable
 from collab.registry import Registry
 from collab.store import DocumentGone, MemoryStore, StaleOwner
 from tests.support.crdt import text_update
@@ -51,6 +51,7 @@ SAMPLES = [
     protocol.ProtocolError("truncated varint"),
     ValueError("invalid update"),
     TypeError("expected bytes"),
+    StateChanged("document 1234 changed since the change was computed"),
 ]
 
 

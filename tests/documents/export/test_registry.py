@@ -6,8 +6,8 @@ from documents import export
 from documents.export.base import Renderer
 
 
-def test_the_four_formats_are_registered():
-    assert export.formats() == ["html", "json", "md", "txt"]
+def test_the_six_formats_are_registered():
+    assert export.formats() == ["docx", "html", "json", "md", "pdf", "txt"]
 
 
 @pytest.mark.parametrize(
@@ -17,6 +17,8 @@ def test_the_four_formats_are_registered():
         ("json", "json", "application/json"),
         ("md", "md", "text/markdown; charset=utf-8"),
         ("txt", "txt", "text/plain; charset=utf-8"),
+        ("pdf", "pdf", "application/pdf"),
+        ("docx", "docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
     ],
 )
 def test_each_format_says_how_to_serve_it(name, extension, content_type):
@@ -24,12 +26,12 @@ def test_each_format_says_how_to_serve_it(name, extension, content_type):
     assert (renderer.extension, renderer.content_type) == (extension, content_type)
 
 
-@pytest.mark.parametrize("name", ["pdf", "", None, "HTML", ["md"]])
+@pytest.mark.parametrize("name", ["odt", "", None, "HTML", ["md"]])
 def test_an_unknown_format_names_the_valid_ones(name):
     with pytest.raises(export.UnknownFormat) as caught:
         export.get(name)
-    assert caught.value.valid == ["html", "json", "md", "txt"]
-    assert "expected one of: html, json, md, txt" in str(caught.value)
+    assert caught.value.valid == ["docx", "html", "json", "md", "pdf", "txt"]
+    assert "expected one of: docx, html, json, md, pdf, txt" in str(caught.value)
 
 
 def test_a_renderer_must_implement_render_and_declare_itself():
