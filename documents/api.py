@@ -29,7 +29,6 @@ from uuid import UUID
 
 from asgiref.sync import sync_to_async
 from django.contrib.auth import get_user_model
-from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, HttpResponseNotModified, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.utils.http import parse_etags
@@ -215,14 +214,6 @@ def _unauthenticated(request, exc):
         401, "Authentication required: send Authorization: Bearer <token>, or sign in",
         WWW_Authenticate='Bearer realm="api"',
     )
-
-
-@api.exception_handler(OperationalError)
-@api.exception_handler(InterfaceError)
-def _database_unavailable(request, exc):
-    # The database is down or unreachable (e.g. restarting): nothing was changed; a retry will do.
-    return error_response(503, "The database is unavailable for a moment: nothing was changed; try again",
-                          Retry_After="2")
 
 
 @api.exception_handler(Throttled)
