@@ -375,3 +375,16 @@ def _walk(node: dict):
         current = stack.pop()
         yield current
         stack.extend(current.get("content", ()))
+
+
+async def test_the_worker_process_converts_and_refuses_as_parse_does():
+    from documents.importing.worker import aconvert
+
+    state, notes = await aconvert(COMMON_MD + "\n![logo](logo.png)\n", "md", 1_000_000)
+    assert document_tree(state) == doc(*COMMON)
+    assert notes == ["1 image skipped"]
+    for data, name, limit, status in (("x" * 100, "txt", 10, 413), ("<script>x</script>", "html", 1000, 422),
+                                      (b"zip?", "docx", 1000, 422)):
+        with pytest.raises(ImportRefused) as refused:
+            await aconvert(data, name, limit)
+        assert refused.value.status == status, refused.value.detail
