@@ -41,6 +41,7 @@ from collab.config import CollabConfig
 from collab.live import Unavailable, live_state, state_digest
 
 from . import export, history, importing
+from .importing.worker import aconvert
 from .people import color_of
 from .api_http import Api, Error, error_response
 from .auth import BearerTokenAuth, SessionAuth
@@ -664,9 +665,9 @@ def _bad_multipart(request, exc):
 
 
 async def _create_imported(owner, data: bytes | str, format_name: str, *, title: str, label: str) -> Document:
-    # Parsing and encoding a large file take a while: off the event loop the actors share.
-    imported = await asyncio.to_thread(importing.parse, data, format_name)
-    state = await asyncio.to_thread(importing.prosemirror_to_state, imported.content)
+    # Parsing and encoding a large file take a while: in the import worker process, off the event loop
+    # (and the GIL) that the actors share.
+    state, notes = await aconvert(data, format_name, importing.max_import_bytes())
     limit = CollabConfig.from_settings().max_document_size
     if len(state) > limit:
         raise importing.ImportRefused(f"The imported document would be {len(state)} bytes, more than the "
@@ -674,7 +675,7 @@ async def _create_imported(owner, data: bytes | str, format_name: str, *, title:
     document = await sync_to_async(document_create)(owner=owner, title=title, state=state, label=label)
     document = await Document.objects.select_related("owner").aget(pk=document.pk)
     document.role = Role.OWNER
-    document.notes = imported.notes
+    document.notes = notes
     return document
 
 

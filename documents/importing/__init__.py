@@ -68,11 +68,14 @@ def sniff_format(data: bytes) -> str | None:
     return "txt"
 
 
-def parse(data: bytes | str, format: str) -> Imported:
-    """`data` in `format` (one of FORMATS) as the editor's ProseMirror JSON; ImportRefused if it cannot be."""
+def parse(data: bytes | str, format: str, *, max_bytes: int | None = None) -> Imported:
+    """`data` in `format` (one of FORMATS) as the editor's ProseMirror JSON; ImportRefused if it cannot be.
+
+    `max_bytes`: the size limit (413 beyond it); by default `max_import_bytes()`, from the settings.
+    """
     if format not in FORMATS:
         raise ImportRefused(f"Unknown import format {format!r}; expected one of: {', '.join(FORMATS)}", 415)
-    limit = max_import_bytes()
+    limit = max_import_bytes() if max_bytes is None else max_bytes
     size = len(data.encode("utf-8")) if isinstance(data, str) else len(data)
     if size > limit:
         raise ImportRefused(f"The file is too large to import: {size} bytes, at most {limit}", 413)

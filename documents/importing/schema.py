@@ -39,6 +39,10 @@ class ImportRefused(ValueError):
         self.detail = detail
         self.status = status
 
+    def __reduce__(self):
+        # Raised in the import worker process (worker.py), re-raised here: keep the status.
+        return (type(self), (self.detail, self.status))
+
 
 BLOCKS = frozenset({"paragraph", "heading", "bulletList", "orderedList", "blockquote", "codeBlock",
                     "horizontalRule"})

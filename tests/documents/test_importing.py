@@ -314,3 +314,77 @@ def test_a_long_document_is_written_in_linear_time():
     small, large = seconds(5_000), seconds(20_000)
     # Quadratic would be 16 times; a loaded machine makes linear up to a few times slower.
     assert large < small * 8 + 0.5, (small, large)
+
+
+# --- GFM and XSS cases: markdown-it-py's own fixtures (tests/data/markdown-it/README.md) ----------
+
+FIXTURES = Path(__file__).resolve().parents[1] / "data" / "markdown-it"
+
+
+def fixture_cases(name: str) -> list[tuple[str, str]]:
+    """(title, Markdown) of each case of a markdown-it fixture file: [title] "." input "." output "."."""
+    cases, lines = [], (FIXTURES / name).read_text().split("\n")
+    i, title = 0, ""
+    while i < len(lines):
+        if lines[i] != ".":
+            title = lines[i] or title
+            i += 1
+            continue
+        end = lines.index(".", i + 1)
+        cases.append((title, "\n".join(lines[i + 1 : end]) + "\n"))
+        i = lines.index(".", end + 1) + 1  # past the expected HTML
+        title = ""
+    return cases
+
+
+def test_gfm_tables_strikethrough_and_task_lists_round_trip_stably():
+    counts = Counter()
+    for name in ("tables.md", "strikethrough.md", "tasklists.md"):
+        cases = fixture_cases(name)
+        assert len(cases) > 5, name
+        for title, markdown in cases:
+            content = importing.parse(markdown, "md").content
+            assert through_yjs(content) == content, (name, title)
+            first = MD.render(content, title="")
+            second = MD.render(importing.parse(first, "md").content, title="")
+            assert second == first, (name, title, markdown, first, second)
+            counts[name] += 1
+    print(f"GFM fixtures stable: {dict(counts)}")
+
+
+def test_markdown_it_xss_cases_are_refused_or_import_nothing_that_runs():
+    outcomes = Counter()
+    for title, markdown in fixture_cases("xss.md"):
+        try:
+            content = importing.parse(markdown, "md").content
+        except ImportRefused as refused:
+            assert refused.status == 422, title
+            outcomes["refused"] += 1
+            continue
+        outcomes["imported"] += 1
+        hrefs = [mark["attrs"]["href"] for node in _walk(content) for mark in node.get("marks", ())
+                 if mark["type"] == "link"]
+        assert all(importing.schema.safe_href(href) == href for href in hrefs), (title, hrefs)
+    print(f"markdown-it XSS cases: {dict(outcomes)}")
+    assert outcomes == {"refused": 6, "imported": 7}
+
+
+def _walk(node: dict):
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(current.get("content", ()))
+
+
+async def test_the_worker_process_converts_and_refuses_as_parse_does():
+    from documents.importing.worker import aconvert
+
+    state, notes = await aconvert(COMMON_MD + "\n![logo](logo.png)\n", "md", 1_000_000)
+    assert document_tree(state) == doc(*COMMON)
+    assert notes == ["1 image skipped"]
+    for data, name, limit, status in (("x" * 100, "txt", 10, 413), ("<script>x</script>", "html", 1000, 422),
+                                      (b"zip?", "docx", 1000, 422)):
+        with pytest.raises(ImportRefused) as refused:
+            await aconvert(data, name, limit)
+        assert refused.value.status == status, refused.value.detail
