@@ -156,6 +156,8 @@ export function bindHistory ({ panel, button, config, schema }) {
   let listAbort = null
   let detailAbort = null
   let loading = null
+  // This page's own restore reloads the list itself when the server answers.
+  let restoring = false
 
   const byId = (id) => versions.find((v) => String(v.id) === String(id))
 
@@ -224,8 +226,12 @@ export function bindHistory ({ panel, button, config, schema }) {
   async function loadMore () {
     if (loading || pages.done) return loading
     listStatus.textContent = versions.length ? 'Loading more versions…' : 'Loading versions…'
-    more.disabled = true
+    // Hidden while loading, so that the observer below sees it come back into view
+    // (and loads again) when a page did not fill the panel.
+    const hadFocus = document.activeElement === more
+    more.hidden = true
     const signal = listAbort.signal
+    const before = versions.length
     loading = (async () => {
       try {
         const items = await pages.load(signal)
@@ -238,8 +244,9 @@ export function bindHistory ({ panel, button, config, schema }) {
       } finally {
         if (!signal.aborted) {
           loading = null
-          more.disabled = false
           more.hidden = pages.done
+          // A keyboard user who asked for more lands on the first of them.
+          if (hadFocus) (list.querySelectorAll('[data-version-id]')[before] ?? more).focus()
         }
       }
     })()
@@ -275,7 +282,8 @@ export function bindHistory ({ panel, button, config, schema }) {
   /** The version before `version` in the history, loading further pages as needed; null for the first. */
   async function previousOf (version) {
     for (;;) {
-      const index = versions.indexOf(version)
+      // By id: the list may have been reloaded meanwhile (someone restored a version).
+      const index = versions.findIndex((v) => String(v.id) === String(version.id))
       if (index < 0) return null
       if (index + 1 < versions.length) return versions[index + 1]
       if (pages.done) return null
@@ -480,6 +488,7 @@ export function bindHistory ({ panel, button, config, schema }) {
       const version = byId(selectedId)
       if (!version) return
       restoreButton.disabled = true
+      restoring = true
       detailStatus.textContent = 'Restoring…'
       try {
         const restored = await api(`${base}${version.id}/restore`, { method: 'POST' })
@@ -495,6 +504,7 @@ export function bindHistory ({ panel, button, config, schema }) {
         restoreButton.focus()
       } finally {
         restoreButton.disabled = false
+        restoring = false
       }
     })
     confirmButton.addEventListener('click', () => restoreDialog.close('restore'))
@@ -538,7 +548,7 @@ export function bindHistory ({ panel, button, config, schema }) {
     close,
     /** A version was added behind the panel's back (someone restored one): show it. */
     refresh () {
-      if (!panel.hidden) reloadList()
+      if (!panel.hidden && !restoring) reloadList()
     }
   }
 }
