@@ -17,15 +17,18 @@ import asyncio
 import enum
 import logging
 import time
+from collections import deque
 
 from pycrdt import Doc
 
-from . import codes, nesting, protocol
+from . import codes, edits, nesting, protocol
 from .config import CollabConfig
 from .messages import (
     Abandon,
     ActorStopped,
     ApplyUpdate,
+    Edit,
+    EditWritten,
     FanOut,
     Flush,
     GetState,
@@ -37,18 +40,19 @@ from .messages import (
     Shutdown,
     TakeSnapshot,
     Tick,
+    Unavailable,
     WriteDone,
 )
 from .outbox import Outbox
 from .persistence import PersistencePlan, SnapshotJob, Write
 from .presence import Presence, Refused
-from .store import BaseStore, DocumentGone, StaleOwner
+from .store import BaseStore, DocumentGone, SnapshotData, StaleOwner
 
 logger = logging.getLogger(__name__)
 
 # Posted by the actor's own timers and writer, or by consumers that must never
 # wait (Leave): they bypass the mailbox's bound.
-INTERNAL = (Tick, FanOut, WriteDone, Leave, Shutdown, Abandon)
+INTERNAL = (Tick, FanOut, WriteDone, EditWritten, Leave, Shutdown, Abandon)
 
 # y-protocols drops a remote awareness state not renewed for 30 s; renew ours well before.
 AWARENESS_RENEW = 15.0
@@ -101,6 +105,10 @@ class DocumentActor:
         # Updates waiting to be fanned out, and the timer that sends them.
         self._outbox = Outbox(config.fanout_interval)
         self._fanout_timer: asyncio.TimerHandle | None = None
+        # The Edit whose version is being written (its change goes live once it is stored), and
+        # those waiting behind it: edits run one at a time, each against the state the last one left.
+        self._editing: Edit | None = None
+        self._edits: deque[Edit] = deque()
         # Encoded size of the document: exact after a load or snapshot, plus the
         # sizes of the updates applied since (an upper bound: merging shrinks them).
         self._size = 0
@@ -210,6 +218,11 @@ class DocumentActor:
             case TakeSnapshot():
                 self._plan.snapshot_requests.append(message)
                 self._start_write(force=True)
+            case Edit():
+                self._edits.append(message)
+                self._next_edit()
+            case EditWritten():
+                self._on_edit_written(message)
             case Inspect():
                 self._answer(message, self.inspect)
             case Abandon(code, reason):
@@ -394,10 +407,103 @@ class DocumentActor:
         due = self._plan.due(now)
         if due is not None:
             self._start_write(snapshot=due is Write.SNAPSHOT)
-        if not self._subscribers and now >= self._idle_since + self._config.idle_timeout and self._writer is None:
+        if (not self._subscribers and now >= self._idle_since + self._config.idle_timeout and self._writer is None
+                and self._editing is None):
             if self._external == 0:  # nobody is about to join
                 self.state = State.STOPPING
                 self._settled.clear()
+        self._reschedule()
+
+    # --- edits recorded as versions ----------------------------------------------------
+
+    def _next_edit(self) -> None:
+        """Start the next waiting Edit, unless one (or another write) is in flight.
+
+        The edit is computed here, in the actor's turn, on a copy of the live
+        document, and its version (the edited state, everything received so
+        far included) is stored as a snapshot before the change goes live: if
+        the store refuses, nobody has seen the change and nothing is half done.
+        Until then later edits wait, so that each is computed against the state
+        the previous one left (two restores never insert the same blocks
+        twice); clients' updates go on meanwhile and merge with it as usual.
+        """
+        while self._editing is None and self._writer is None and self._edits:
+            request = self._edits.popleft()
+            if request.reply.done():
+                continue
+            try:
+                data, update, result = self._compute_edit(request)
+            except Exception as exc:
+                request.reply.set_exception(exc)
+                continue
+            # Through the plan, as its own snapshots: what it held unsaved is in this one.
+            job = self._plan.start_snapshot(data.state, data.state_vector)
+            job.data = SnapshotData(data.state, data.state_vector, job.data.last_seq,
+                                    tuple(sorted({*job.data.authors, *data.authors})), data.label, data.kind)
+            self._editing = request
+            self._writer = asyncio.create_task(self._write_edit(request, job, update, result))
+
+    def _compute_edit(self, request: Edit) -> tuple[SnapshotData, bytes, object]:
+        if self._plan.failing or self._plan.snapshot_failing or self._gone:
+            # The store is refusing writes now: the version could not be recorded.
+            raise Unavailable(f"document {self.document_id}: its storage is not taking writes; nothing was changed")
+        change = edits.get(request.change)
+        scratch = Doc()
+        scratch.apply_update(self._doc.get_update())
+        state_vector = self._doc.get_state()
+        with scratch.transaction(origin="server"):
+            result = change(scratch, *request.args)
+        data = SnapshotData(scratch.get_update(), scratch.get_state(), 0,
+                            (request.author,) if request.author else (), request.label, request.kind)
+        return data, scratch.get_update(state_vector), result
+
+    async def _write_edit(self, request: Edit, job, update: bytes, result) -> None:
+        try:
+            version = await self._store.snapshot(self.document_id, job.data, self._fence)
+        except Exception as exc:
+            self.post(EditWritten(request, (job, update), result, error=exc))
+        else:
+            self.post(EditWritten(request, (job, update), result, version=version))
+
+    def _on_edit_written(self, message: EditWritten) -> None:
+        request, (job, update) = message.request, message.pending
+        self._editing = None
+        self._writer = None
+        error = message.error
+        if error is not None:
+            if isinstance(error, DocumentGone):
+                self._abandon(codes.NO_SUCH_DOCUMENT, "document deleted")
+            elif isinstance(error, StaleOwner):
+                self._abandon(codes.INTERNAL_ERROR, "document moved to another server")
+            else:
+                self._plan.failed(job, time.monotonic())  # what it held unsaved goes to the log instead
+                logger.warning("document %s: an edit's version could not be stored, the edit is refused: %r",
+                               self.document_id, error)
+                error = Unavailable(f"document {self.document_id}: the version could not be stored "
+                                    f"({type(error).__name__}); nothing was changed")
+            for waiting in (request, *job.requests):
+                if not waiting.reply.done():
+                    waiting.reply.set_exception(error)
+        else:
+            self._plan.written(job)
+            self._last_commit = time.time()
+            # Live now, to everyone; not an unsaved change: the version just stored holds it.
+            with self._doc.transaction(origin="server"):
+                self._doc.apply_update(update)
+            self._queue_fanout(update, exclude=None)
+            self._size = len(job.data.state)
+            if request.notice:
+                self._broadcast(self._presence.announce(request.notice), exclude=None)
+            self._publish_saved(time.monotonic())
+            for waiting in job.requests:
+                if not waiting.reply.done():
+                    waiting.reply.set_result(message.version)
+            if not request.reply.done():
+                request.reply.set_result({"version": message.version, "result": message.result})
+        if not self._gone:
+            self._next_edit()
+            if self._editing is None and (self._flush_waiters or self._plan.snapshot_requests):
+                self._start_write(force=True)
         self._reschedule()
 
     # --- persistence -------------------------------------------------------------------
@@ -489,6 +595,7 @@ class DocumentActor:
             # Chain what piled up meanwhile, if someone is waiting for it.
             if self._flush_waiters or plan.snapshot_requests:
                 self._start_write(force=True)
+        self._next_edit()  # an edit waits for the write in flight (see _next_edit)
         self._reschedule()
 
     def abandon(self, code: int, reason: str) -> None:
@@ -563,9 +670,10 @@ class DocumentActor:
         for _, reply in self._flush_waiters:
             if not reply.done():
                 reply.set_exception(error)
-        for request in self._plan.snapshot_requests:
+        for request in [*self._plan.snapshot_requests, *self._edits, *filter(None, [self._editing])]:
             if not request.reply.done():
                 request.reply.set_exception(error)
+        self._edits.clear()
         self._settled.set()
         self._done.set()
         if self._on_stopped is not None:

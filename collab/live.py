@@ -19,13 +19,13 @@ import resource
 from pycrdt import Doc
 
 from .cluster import RemoteError
-from .messages import ApplyUpdate, Flush, GetState, Inspect, TakeSnapshot, Unavailable
+from .messages import ApplyUpdate, Edit, Flush, GetState, Inspect, TakeSnapshot, Unavailable
 from .registry import get_registry
 from .store import DocumentGone
 
 __all__ = [
     "DocumentGone", "RemoteError", "Unavailable",
-    "live_state", "apply_update", "edit", "flush", "take_snapshot", "open_documents", "process_stats",
+    "live_state", "apply_update", "edit", "versioned_edit", "flush", "take_snapshot", "open_documents", "process_stats",
 ]
 
 logger = logging.getLogger(__name__)
@@ -68,6 +68,20 @@ async def edit(document_id, change, author: str = "") -> bytes:
     doc.apply_update(state)
     change(doc)
     return await apply_update(document_id, doc.get_update(state_vector), author)
+
+
+async def versioned_edit(document_id, change: str, *args, author: str = "", label: str = "", kind: str = "auto",
+                         notice: dict | None = None) -> dict:
+    """Run the edit registered as `change` (collab.edits) in the document's actor, recorded as a version.
+
+    Computed against the live state inside the actor's turn (so two such edits
+    never both apply to the same state) and stored as a snapshot before it
+    goes live: if the store refuses, Unavailable and nothing changed. `notice`
+    is merged into the server's awareness entry once the change is live.
+    Returns {"version": the snapshot's id, "result": what the edit returned}.
+    """
+    request = Edit(change=change, args=tuple(args), author=author, label=label, kind=kind, notice=notice)
+    return await (await get_registry()).ask(document_id, request)
 
 
 async def flush(document_id) -> None:

@@ -70,6 +70,27 @@ class ApplyUpdate(Request):
 
 
 @dataclass(frozen=True, slots=True)
+class Edit(Request):
+    """A named edit (collab.edits) computed in the actor's turn and recorded as a version before it goes live.
+
+    Answered with {"version": the new snapshot's id, "result": what the edit returned}.
+    """
+
+    # The name the edit is registered under.
+    change: str = ""
+    # Its arguments after the Doc: plain data (bytes, str, numbers), as they may cross processes.
+    args: tuple = ()
+    # Username recorded as an author of the version.
+    author: str = ""
+    # The version's name and kind ("auto", "named" or "restore").
+    label: str = ""
+    kind: str = "auto"
+    # Fields merged into the server's awareness entry once the change is live (a notice for every
+    # open editor), or None.
+    notice: dict | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class TakeSnapshot(Request):
     """Answered with the id of a snapshot taken now (after pending writes)."""
 
@@ -103,6 +124,22 @@ class WriteDone:
     error: BaseException | None
     # What the store returned (the snapshot id for snapshots).
     result: object = None
+
+
+@dataclass(frozen=True, slots=True)
+class EditWritten:
+    """The version of an Edit was stored (or failed to be): the change may go live."""
+
+    # The Edit request.
+    request: object
+    # (the snapshot job written, the update that makes the live document the edited one).
+    pending: tuple
+    # What the edit function returned.
+    result: object
+    # The stored snapshot's id, or None if the write failed.
+    version: int | None = None
+    # The exception the write failed with, or None.
+    error: BaseException | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,8 @@ what is its own:
   or by the server are dropped without a word: an honest client relays them.
 - An entry must be news (a newer clock, as y-protocols decides): a late relay
   of someone who has left cannot bring them back or become the relayer's.
-- An entry must not carry `server` or `saved` (only the server's does), must
+- An entry must not carry `server`, `saved` or `restored` (only the server's
+  does: `restored` is its notice after a restore). It must
   stay under MAX_ENTRY_SIZE, and where it has a `user` object, its `username`
   must be the connection's own and its `color` a plain #rgb / #rrggbb.
   Breaking these drops the entry: the harm is gone once it is not passed on,
@@ -51,8 +52,9 @@ MAX_IDS_PER_CONNECTION = 4
 MAX_ENTRY_SIZE = 4 * 1024
 # The only colours passed on: nothing in them can load a URL or end a CSS declaration.
 PLAIN_COLOR = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
-# Fields of the server's own entry, which no client may announce.
-SERVER_FIELDS = ("server", "saved")
+# Fields of the server's own entry, which no client may announce: `restored` is a notice the
+# server announces after a restore (collab.messages.Edit.notice), so that no one can fake one.
+SERVER_FIELDS = ("server", "saved", "restored")
 
 
 class Refused(Exception):
@@ -66,6 +68,8 @@ class Presence:
         self._awareness = Awareness(doc)
         self._owned: dict[str, set[int]] = {}  # connection id -> client ids it announced
         self._owner: dict[int, str] = {}  # client id -> the connection that announced it
+        self._saved = ""  # the server entry's `saved`, base64
+        self._notices: dict = {}  # the server entry's other fields (see `announce`)
 
     @property
     def server_id(self) -> int:
@@ -82,7 +86,18 @@ class Presence:
 
     def publish_saved(self, state_vector: bytes) -> bytes:
         """Set the server's entry to say which state is durably stored; its awareness frame."""
-        self._awareness.set_local_state({"server": True, "saved": base64.b64encode(state_vector).decode()})
+        self._saved = base64.b64encode(state_vector).decode()
+        self._awareness.set_local_state({**self._notices, "server": True, "saved": self._saved})
+        return self._frame([self.server_id])
+
+    def announce(self, notice: dict) -> bytes:
+        """Add fields to the server's entry (e.g. `restored`), kept beside `saved`; its awareness frame.
+
+        A notice for everyone who has the document open (clients show it when
+        the field changes); no client may announce these fields itself.
+        """
+        self._notices.update({k: v for k, v in notice.items() if k not in ("server", "saved")})
+        self._awareness.set_local_state({**self._notices, "server": True, "saved": self._saved})
         return self._frame([self.server_id])
 
     def receive(self, sid: str, username: str, entries) -> bytes | None:

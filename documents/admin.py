@@ -264,7 +264,7 @@ class DocumentAdmin(admin.ModelAdmin):
             title=f"Restore “{document}” to {version.created_at:%Y-%m-%d %H:%M:%S}?",
             version=version,
             comparison=comparison,
-            label=history.restore_label(version),
+            label=history.restore_label(version, request.user.get_username()),
         )
         return TemplateResponse(request, "admin/documents/document/restore.html", context)
 

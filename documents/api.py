@@ -14,6 +14,7 @@ editors may also rename, owners may also delete.
 
 import asyncio
 import hashlib
+import json
 import math
 import re
 import unicodedata
@@ -23,17 +24,20 @@ from urllib.parse import quote
 from uuid import UUID
 
 from asgiref.sync import sync_to_async
+from django.contrib.auth import get_user_model
+from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, HttpResponseNotModified
 from django.utils.http import parse_etags
-from ninja import Field, Query, Schema
+from ninja import Field, Path, Query, Schema
 from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.pagination import PageNumberPagination, paginate
 from pycrdt import get_update
 from pydantic import StringConstraints
 
-from collab.live import live_state
+from collab.live import Unavailable, live_state
+from frontend.people import color_of
 
-from . import export
+from . import export, history
 from .api_http import Api, Error, error_response
 from .auth import BearerTokenAuth, SessionAuth
 from .models import WRITE_ROLES, Document, Role, Snapshot
@@ -41,6 +45,7 @@ from .selectors import NoSuchDocument, document_role, documents_visible_to, role
 from .ratelimit import UserRate, unauthenticated_retry_after
 from .services import document_create, document_delete, document_rename
 
+User = get_user_model()
 READ_ROLES = frozenset(Role)
 DELETE_ROLES = frozenset({Role.OWNER})
 
@@ -97,13 +102,64 @@ class DocumentUpdate(Schema):
     title: Title | None = None
 
 
+class Author(Schema):
+    id: int | None = Field(description="The user's id (null if the account no longer exists)")
+    username: str
+    color: str = Field(description="#RRGGBB: the colour of the person's caret in the editor")
+
+
+class Summary(Schema):
+    blocks_added: int
+    blocks_removed: int
+    words_added: int
+    words_removed: int
+
+
 class VersionOut(Schema):
     id: int = Field(description="Pass as `version=` to the export")
-    created_at: datetime
+    created_at: datetime = Field(description="When the version was taken (UTC)")
+    kind: Snapshot.Kind = Field(description="auto (taken while editing), named, or restore (made by a restore)")
+    name: str = Field(description="The version's name (\"\" for none); naming an automatic version keeps it")
     size: int = Field(description="Bytes of the encoded state")
-    authors: list[str] = Field(description="Usernames of who edited since the previous version")
-    label: str
-    kind: Snapshot.Kind
+    authors: list[Author] = Field(description="Who edited since the previous version")
+    summary: Summary = Field(description="What changed since the previous version")
+    label: str = Field(description="Deprecated: the same as `name`")
+
+
+class VersionDetail(VersionOut):
+    content: dict = Field(description="The version's content as ProseMirror JSON (as the json export)")
+
+
+class VersionName(Schema):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")] = (
+        Field(description='The new name; "" removes it')
+    )
+
+
+class DiffAuthor(Schema):
+    id: int | None
+    username: str
+
+
+class DiffRun(Schema):
+    text: str
+    op: Literal["equal", "insert", "delete"]
+    author: DiffAuthor | None = Field(None, description="Who inserted it, when one person made every change "
+                                                        "in between (authorship is kept per version)")
+
+
+class DiffBlock(Schema):
+    kind: Literal["same", "inserted", "deleted", "changed"]
+    type: str = Field(description="The block's ProseMirror node type (paragraph, heading...)")
+    runs: list[DiffRun]
+
+
+class DiffOut(Schema):
+    older: int = Field(description="The version compared from")
+    newer: int | Literal["current"] = Field(description="The version compared to, or current (the live document)")
+    authors: list[Author] = Field(description="Who edited in between (empty when `newer` is current: unsaved "
+                                              "edits have no recorded author yet)")
+    blocks: list[DiffBlock]
 
 
 class Pages(PageNumberPagination):
@@ -141,6 +197,14 @@ def _unauthenticated(request, exc):
         401, "Authentication required: send Authorization: Bearer <token>, or sign in",
         WWW_Authenticate='Bearer realm="api"',
     )
+
+
+@api.exception_handler(OperationalError)
+@api.exception_handler(InterfaceError)
+def _database_unavailable(request, exc):
+    # The database is down or unreachable (e.g. restarting): nothing was changed; a retry will do.
+    return error_response(503, "The database is unavailable for a moment: nothing was changed; try again",
+                          Retry_After="2")
 
 
 @api.exception_handler(Throttled)
@@ -216,17 +280,133 @@ async def document_remove(request, document_id: UUID):
     return 204, None
 
 
+# --- versions -------------------------------------------------------------------------
+
+
+class VersionPages(Pages):
+    """Pages of versions (never their states), each with its authors resolved and its summary known."""
+
+    async def apaginate_queryset(self, queryset, pagination, request, **params):
+        page = await super().apaginate_queryset(queryset, pagination, request, **params)
+        page[self.items_attribute] = await sync_to_async(_described)(list(page[self.items_attribute]))
+        return page
+
+
+def _described(versions: list[Snapshot]) -> list[dict]:
+    """Versions as VersionOut dicts: summaries filled in where missing, authors resolved (one query)."""
+    history.summarize(versions)
+    people = _people({name for version in versions for name in version.authors or ()})
+    return [_version_out(version, people) for version in versions]
+
+
+def _people(usernames: set[str]) -> dict[str, dict]:
+    ids = dict(User.objects.filter(username__in=usernames).values_list("username", "id")) if usernames else {}
+    return {name: {"id": ids.get(name), "username": name, "color": color_of(name)} for name in usernames}
+
+
+def _version_out(version: Snapshot, people: dict[str, dict]) -> dict:
+    return {
+        "id": version.pk, "created_at": version.created_at, "kind": version.kind, "name": version.label,
+        "label": version.label, "size": version.size, "summary": version.summary,
+        "authors": [people[name] for name in sorted(version.authors or ())],
+    }
+
+
+def _describe_one(version: Snapshot) -> dict:
+    history.summarize([version])
+    return _version_out(version, _people(set(version.authors or ())))
+
+
+async def _version_of(document: Document, version_id: int, *fields: str) -> Snapshot:
+    version = await Snapshot.objects.filter(document=document, pk=version_id).only(*fields).afirst()
+    if version is None:
+        raise HttpError(404, f"Document has no version {version_id}")
+    return version
+
+
+VersionId = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
 @api.get("/documents/{uuid:document_id}/versions/", response={200: list[VersionOut], **DOCUMENT_ERRORS},
          tags=["versions"])
-@paginate(Pages)
+@paginate(VersionPages)
 async def version_list(request, document_id: UUID):
-    """The document's versions (snapshots), newest first."""
+    """The document's versions, newest first, a page at a time (`page`, `page_size`): never their content."""
     await _document_for(request.auth, document_id, READ_ROLES)
-    return (
-        Snapshot.objects.filter(document_id=document_id)
-        .only("id", "created_at", "size", "authors", "label", "kind")
-        .order_by("-created_at", "-id")
+    return Snapshot.objects.filter(document_id=document_id).only(*history.LIST_FIELDS).order_by("-created_at", "-id")
+
+
+@api.get("/documents/{uuid:document_id}/versions/{version_id}/",
+         response={200: VersionDetail, **DOCUMENT_ERRORS}, tags=["versions"])
+async def version_detail(request, document_id: UUID, version_id: VersionId):
+    """One version: its metadata and its content (ProseMirror JSON). Anyone with a role may read it."""
+    document = await _document_for(request.auth, document_id, READ_ROLES)
+    version = await _version_of(document, version_id, *history.LIST_FIELDS, "state")
+    described = await sync_to_async(_describe_one)(version)
+    body = await asyncio.to_thread(export.get("json").render_state, bytes(version.state), title=document.title)
+    return {**described, "content": json.loads(body)}
+
+
+@api.patch("/documents/{uuid:document_id}/versions/{version_id}/",
+           response={200: VersionOut, **DOCUMENT_ERRORS}, tags=["versions"])
+async def version_rename(request, document_id: UUID, version_id: VersionId, payload: VersionName):
+    """Name a version ("" removes the name); a named version is kept by retention. Owners and editors."""
+    document = await _document_for(request.auth, document_id, WRITE_ROLES)
+    version = await _version_of(document, version_id, *history.LIST_FIELDS)
+    await sync_to_async(history.version_name)(version=version, label=payload.name)
+    return await sync_to_async(_describe_one)(version)
+
+
+@api.post("/documents/{uuid:document_id}/versions/{version_id}/restore",
+          response={201: VersionOut, **DOCUMENT_ERRORS, 503: Error}, tags=["versions"])
+async def version_restore(request, document_id: UUID, version_id: VersionId):
+    """Make the document's content that of this version again, live for everyone who has it open.
+
+    A forward change (nothing is lost: the versions in between stay), recorded
+    as a new version "Restored from <time> by <user>", which is returned.
+    Everyone with the document open gets a notice (see the README, "Connecting
+    a client"). Owners and editors. 503 if the database cannot record it:
+    then nothing changed.
+    """
+    document = await _document_for(request.auth, document_id, WRITE_ROLES)
+    version = await _version_of(document, version_id, "id", "document_id", "created_at", "state")
+    try:
+        restored_id, _changed = await history.arestore(version=version, user=request.auth)
+    except Unavailable:
+        return error_response(503, "The restore could not be recorded (the database is unavailable): nothing was "
+                                   "changed; try again in a moment", Retry_After="2")
+    restored = await Snapshot.objects.only(*history.LIST_FIELDS).aget(pk=restored_id)
+    return 201, await sync_to_async(_describe_one)(restored)
+
+
+@api.get("/documents/{uuid:document_id}/versions/{older_id}/diff/{newer_id}",
+         response={200: DiffOut, **DOCUMENT_ERRORS}, tags=["versions"])
+async def version_compare(
+    request, document_id: UUID, older_id: VersionId,
+    newer_id: Annotated[str, Path(description="A version id, or `current` for the live document",
+                                  pattern=r"^(current|[1-9][0-9]{0,18})$")],
+):
+    """What changed from one version to another (or to the live document): blocks with inserted and deleted runs."""
+    document = await _document_for(request.auth, document_id, READ_ROLES)
+    older = await _version_of(document, older_id, "id", "document_id", "created_at", "state")
+    if newer_id == "current":
+        newer_state, _ = await live_state(document.pk)
+        newer, authors = None, set()
+    else:
+        if int(newer_id) > MAX_ID:
+            raise HttpError(404, f"Document has no version {newer_id}")
+        newer = await _version_of(document, int(newer_id), "id", "document_id", "created_at", "state")
+        newer_state = bytes(newer.state)
+        forward = (older.created_at, older.pk) < (newer.created_at, newer.pk)
+        authors = await sync_to_async(history.authors_between)(older, newer) if forward else set()
+    people = await sync_to_async(_people)(authors)
+    only = next(iter(people.values())) if len(people) == 1 else None
+    blocks = await asyncio.to_thread(
+        history.version_diff, bytes(older.state), newer_state,
+        {"id": only["id"], "username": only["username"]} if only else None,
     )
+    return {"older": older.pk, "newer": "current" if newer is None else newer.pk,
+            "authors": [people[name] for name in sorted(people)], "blocks": blocks}
 
 
 # --- export -----------------------------------------------------------------------

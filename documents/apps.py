@@ -23,3 +23,10 @@ class DocumentsConfig(AppConfig):
         post_delete.connect(signals.on_user_change, sender=User, dispatch_uid="user-deleted")
         user_logged_out.connect(signals.on_logout, dispatch_uid="user-signed-out")
         signals.access_changed.connect(signals.tell_engine, dispatch_uid="collab-recheck-sockets")
+
+        # Restores run inside the document's actor (see documents.history.version_restore).
+        from collab import edits
+
+        from .restore import EDIT, restore_state
+
+        edits.register(EDIT, restore_state)

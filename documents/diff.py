@@ -76,6 +76,11 @@ class Row:
     inserted: tuple[str, ...] = ()
     # Text deleted from this block (all of it for a removed block).
     deleted: tuple[str, ...] = ()
+    # The block's text as (text, "equal" | "insert" | "delete") runs, in reading order: what a
+    # client renders its own way (the REST diff).
+    runs: tuple[tuple[str, str], ...] = ()
+    # The block's ProseMirror node type (paragraph, heading...).
+    type: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +157,8 @@ def compare(old: Doc | bytes | dict, new: Doc | bytes | dict) -> Comparison:
     matcher = SequenceMatcher(None, [leaf.key for leaf in a], [leaf.key for leaf in b], autojunk=False)
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
         if op == "equal":
-            rows.extend(Row("same", _render(leaf)) for leaf in b[j1:j2])
+            rows.extend(Row("same", _render(leaf), runs=_runs(_tokens(leaf.node), "equal"), type=leaf.node["type"])
+                        for leaf in b[j1:j2])
         else:
             rows.extend(_replace(a[i1:i2], b[j1:j2]))
     return Comparison(tuple(rows))
@@ -259,29 +265,42 @@ def _whole(leaf: Leaf, kind: str) -> Row:
         markup = f'<{tag} class="block">{_render(leaf)}</{tag}>'
     text = "".join(token.text for token in tokens).strip()
     texts = (text,) if text else ()
-    return Row(kind, markup, inserted=texts if kind == "added" else (), deleted=texts if kind == "removed" else ())
+    return Row(kind, markup, inserted=texts if kind == "added" else (), deleted=texts if kind == "removed" else (),
+               runs=_runs(tokens, "insert" if kind == "added" else "delete"), type=leaf.node["type"])
 
 
 def _changed(leaf: Leaf, diff: _WordDiff) -> Row:
     parts: list[str] = []
     inserted: list[str] = []
     deleted: list[str] = []
+    runs: list[tuple[str, str]] = []
     for op, removed, added in diff.segments:
         if op == "equal":
             parts.append(_inline(added))
+            runs.extend(_runs(added, "equal"))
             continue
         if removed:
             parts.append(f"<del>{_inline(removed)}</del>")
             deleted.append("".join(t.text for t in removed).strip())
+            runs.extend(_runs(removed, "delete"))
         if added:
             parts.append(f"<ins>{_inline(added)}</ins>")
             inserted.append("".join(t.text for t in added).strip())
+            runs.extend(_runs(added, "insert"))
     return Row(
         "changed",
         _render(leaf, "".join(parts)),
         inserted=tuple(text for text in inserted if text),
         deleted=tuple(text for text in deleted if text),
+        runs=tuple(runs),
+        type=leaf.node["type"],
     )
+
+
+def _runs(tokens: list[_Token], op: str) -> tuple[tuple[str, str], ...]:
+    """The tokens' text as one run (marks aside: the REST diff says what changed, not how it looks)."""
+    text = "".join(token.text for token in tokens)
+    return ((text, op),) if text else ()
 
 
 # --- word-level diff inside a block -------------------------------------------------

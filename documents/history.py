@@ -12,20 +12,22 @@ admin views are thin adapters over these.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
+from datetime import timezone as dt_timezone
 
 from asgiref.sync import async_to_sync
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from .content import doc_from_state
+from .diff import compare
 from .models import Document, Snapshot
-from .restore import restore_into
+from .restore import EDIT
 
 logger = logging.getLogger(__name__)
 
 # What a list of versions shows; never `state` or `state_vector`.
-LIST_FIELDS = ("id", "document_id", "created_at", "size", "authors", "preview", "label", "kind")
+LIST_FIELDS = ("id", "document_id", "created_at", "size", "authors", "preview", "label", "kind", "summary")
 
 
 def versions_of(document: Document) -> QuerySet[Snapshot]:
@@ -79,9 +81,10 @@ def version_name(*, version: Snapshot, label: str) -> Snapshot:
     return version
 
 
-def restore_label(version: Snapshot) -> str:
-    """The label of the version a restore creates: "Restored from <the version's time>"."""
-    return f"Restored from {timezone.localtime(version.created_at):%Y-%m-%d %H:%M:%S %Z}"
+def restore_label(version: Snapshot, username: str = "") -> str:
+    """The label of the version a restore creates: "Restored from <the version's time> by <user>"."""
+    label = f"Restored from {timezone.localtime(version.created_at):%Y-%m-%d %H:%M:%S %Z}"
+    return f"{label} by {username}" if username else label
 
 
 @dataclass(frozen=True)
@@ -93,42 +96,117 @@ class Restored:
 
 
 def version_restore(*, version: Snapshot, user) -> Restored:
-    """Make the document's live content equal to `version`'s, as a new forward edit.
-
-    The change goes through the document's actor (spawned if the document is
-    not open), so every open editor receives it at once; then a version of
-    kind "restore" is taken. Call from synchronous code (an admin view): the
-    live part runs on the server's event loop, where the actors are.
-    """
-    target = doc_from_state(bytes(version.state))
-    label = restore_label(version)
-    username = user.get_username() if user is not None else ""
-    restored_id, changed = async_to_sync(_restore_live)(version.document_id, target, label, username)
+    """Make the document's live content equal to `version`'s, as a new forward edit (sync: the admin)."""
+    restored_id, changed = async_to_sync(arestore)(version=version, user=user)
     return Restored(Snapshot.objects.only(*LIST_FIELDS).get(pk=restored_id), changed)
 
 
-async def _restore_live(document_id, target, label: str, author: str) -> tuple[int, int]:
+async def arestore(*, version: Snapshot, user) -> tuple[int, int]:
+    """Restore `version` live; returns (the id of the version recording it, blocks changed).
+
+    The change is computed and applied by the document's actor, in its turn
+    (documents.restore.restore_state, a named edit: collab.live.versioned_edit),
+    so that two restores at once run one after the other and never insert a
+    version's blocks twice; every open editor receives it at once and sees a
+    notice (the `restored` field of the server's awareness entry). The version
+    "Restored from <time> by <user>" is stored before the change goes live:
+    if the database refuses it, collab.live.Unavailable and nothing changed.
+    `version` must have its state loaded.
+    """
     # Deferred: `documents` must import without the real-time engine's
     # modules (and their settings) being loaded, e.g. for migrations.
-    from pycrdt import Doc
-
     from collab import live
 
-    state, state_vector = await live.live_state(document_id)
-    doc = Doc()
-    doc.apply_update(state)
-    changed = restore_into(doc, target)
-    if changed:
-        # Computed against the live state and applied as an update on top of
-        # it: an edit that reaches the actor in between merges with it.
-        await live.apply_update(document_id, doc.get_update(state_vector), author)
-    snapshot_id = await live.take_snapshot(document_id, label=label, kind=Snapshot.Kind.RESTORE)
-    return snapshot_id, changed
+    username = user.get_username() if user is not None else ""
+    notice = {"restored": {
+        "by": username,
+        "version": version.pk,
+        "version_time": _iso(version.created_at),
+        "at": _iso(timezone.now()),
+    }}
+    answer = await live.versioned_edit(
+        version.document_id, EDIT, bytes(version.state), author=username,
+        label=restore_label(version, username), kind=Snapshot.Kind.RESTORE, notice=notice,
+    )
+    return answer["version"], answer["result"]
+
+
+def _iso(moment) -> str:
+    return moment.astimezone(dt_timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+# --- what changed ---------------------------------------------------------------------
+
+_WORD = re.compile(r"\w+")
+
+
+def summary_of(before: bytes | None, after: bytes) -> dict:
+    """Blocks and words added and removed from `before` (None: an empty document) to `after`."""
+    comparison = compare(bytes(before or b""), bytes(after))
+    return {
+        "blocks_added": comparison.added,
+        "blocks_removed": comparison.removed,
+        "words_added": sum(len(_WORD.findall(text)) for text in comparison.inserted),
+        "words_removed": sum(len(_WORD.findall(text)) for text in comparison.deleted),
+    }
+
+
+def summarize(versions) -> None:
+    """Fill in `summary` of the versions that have none yet, and keep it on their rows.
+
+    Done once per version (the first time a list shows it): a list of
+    versions whose summaries are known loads no state at all.
+    """
+    for version in versions:
+        if version.summary is not None:
+            continue
+        state = Snapshot.objects.filter(pk=version.pk).values_list("state", flat=True).first()
+        if state is None:
+            continue  # deleted meanwhile (retention)
+        before = version_before(version)
+        try:
+            version.summary = summary_of(before.state if before is not None else None, state)
+        except Exception:
+            # A state that cannot be read must not break the list; it is not read again.
+            logger.exception("version %s: could not summarize", version.pk)
+            version.summary = dict.fromkeys(("blocks_added", "blocks_removed", "words_added", "words_removed"), 0)
+        Snapshot.objects.filter(pk=version.pk).update(summary=version.summary)
+
+
+def authors_between(older: Snapshot, newer: Snapshot) -> set[str]:
+    """Usernames of who edited after `older` up to and including `newer` (their versions' authors)."""
+    rows = (
+        Snapshot.objects.filter(document_id=newer.document_id)
+        .filter(Q(created_at__gt=older.created_at) | Q(created_at=older.created_at, id__gt=older.pk))
+        .filter(Q(created_at__lt=newer.created_at) | Q(created_at=newer.created_at, id__lte=newer.pk))
+        .values_list("authors", flat=True)
+    )
+    return {name for authors in rows for name in authors or ()}
+
+
+def version_diff(older_state: bytes, newer_state: bytes, author: dict | None = None) -> list[dict]:
+    """The structured diff from one state to another: blocks, each with its text as runs.
+
+    `author` ({id, username}) is set on the inserted runs when one person
+    made every change in between (authorship is recorded per version, not
+    per character).
+    """
+    kinds = {"same": "same", "added": "inserted", "removed": "deleted", "changed": "changed"}
+    blocks = []
+    for row in compare(bytes(older_state), bytes(newer_state)).rows:
+        runs = []
+        for text, op in row.runs:
+            run = {"text": text, "op": op}
+            if op == "insert" and author is not None:
+                run["author"] = author
+            runs.append(run)
+        blocks.append({"kind": kinds[row.kind], "type": row.type, "runs": runs})
+    return blocks
 
 
 def live_content(document: Document) -> bytes:
     """The document's content with every edit the server has received (open or not)."""
-    from collab import live  # deferred, as in _restore_live
+    from collab import live  # deferred, as in arestore
 
     state, _state_vector = async_to_sync(live.live_state)(document.pk)
     return state
@@ -140,7 +218,7 @@ def open_documents() -> dict[str, dict]:
     Empty if the engine cannot be asked (e.g. from a management command,
     where no actor runs): the admin then shows every document as closed.
     """
-    from collab import live  # deferred, as in _restore_live
+    from collab import live  # deferred, as in arestore
 
     try:
         reports = async_to_sync(live.open_documents)()

@@ -82,6 +82,10 @@ class Snapshot(models.Model):
     preview = models.CharField(max_length=200, blank=True, default="")
     label = models.CharField(max_length=200, blank=True, default="")
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.AUTO)
+    # What changed since the previous version ({blocks_added, blocks_removed, words_added,
+    # words_removed}), for lists that must not load `state`: computed once, on first listing
+    # (documents.history.summarize), then kept. None until then.
+    summary = models.JSONField(null=True, blank=True, default=None)
 
     class Meta:
         verbose_name = "version"

@@ -23,7 +23,7 @@ from difflib import SequenceMatcher
 
 from pycrdt import Doc, XmlElement, XmlFragment, XmlText
 
-from .content import fragment_of
+from .content import doc_from_state, fragment_of
 
 Node = XmlElement | XmlText
 Parent = XmlFragment | XmlElement
@@ -42,6 +42,15 @@ def restore_into(live: Doc, version: Doc) -> int:
         while pending:
             changed += _sync_children(*pending.pop(), pending)
         return changed
+
+
+# The name restore_state is registered under with the real-time engine (collab.edits).
+EDIT = "documents.restore"
+
+
+def restore_state(live: Doc, version_state: bytes) -> int:
+    """The restore as a named edit: run by the document's actor against its live state, in its turn."""
+    return restore_into(live, doc_from_state(bytes(version_state)))
 
 
 class _Block:
