@@ -355,7 +355,7 @@ export function bindHistory ({ panel, button, config, schema }) {
 
   function blockElement (block) {
     if (block.type === 'heading') {
-      const level = Math.min(3, Math.max(1, Math.round(Number(block.attrs?.level) || 1)))
+      const level = Math.min(3, Math.max(1, Math.round(Number(block.attrs?.level ?? block.level) || 2)))
       return document.createElement(`h${level}`)
     }
     return document.createElement(BLOCK_TAGS[block.type] ?? 'p')
