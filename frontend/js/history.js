@@ -209,9 +209,9 @@ export function bindHistory ({ panel, button, config, schema }) {
       let day = list.lastElementChild
       if (!day || day.dataset.day !== key) {
         const headingId = `history-day-${key}`
-        day = el('section', { className: 'history__day', dataset: { day: key }, 'aria-labelledby': headingId },
+        day = el('section', { className: 'history__day', dataset: { day: key } },
           el('h3', { className: 'history__day-title', id: headingId }, dayLabel(date)),
-          el('ol', { className: 'history__versions' }))
+          el('ol', { className: 'history__versions', 'aria-labelledby': headingId }))
         list.append(day)
       }
       day.querySelector('ol').append(el('li', {}, versionButton(version)))
@@ -271,6 +271,22 @@ export function bindHistory ({ panel, button, config, schema }) {
   }, { root: $('[data-history-scroller]'), rootMargin: '200px' })
   nearEnd.observe(more)
   more.addEventListener('click', () => loadMore())
+
+  // Up and down arrows move between versions, Home and End to the ends of what is loaded.
+  list.addEventListener('keydown', (event) => {
+    const current = event.target.closest('[data-version-id]')
+    if (!current || !['ArrowDown', 'ArrowUp', 'Home', 'End'].includes(event.key)) return
+    const all = [...list.querySelectorAll('[data-version-id]')]
+    const index = all.indexOf(current)
+    const next = { ArrowDown: index + 1, ArrowUp: index - 1, Home: 0, End: all.length - 1 }[event.key]
+    if (next >= 0 && next < all.length) {
+      event.preventDefault()
+      all[next].focus()
+    } else if (event.key === 'ArrowDown' && !pages.done) {
+      event.preventDefault()
+      more.focus()
+    }
+  })
 
   list.addEventListener('click', (event) => {
     const target = event.target.closest('[data-version-id]')

@@ -210,3 +210,46 @@ async def test_at_phone_width_the_panel_is_a_sheet_that_fits(open_as, daphne_ser
     await expect(version_buttons(alice).first).to_be_focused()
     await alice.get_by_role("button", name="Close version history").click()
     await expect(sheet).to_be_hidden()
+
+
+async def test_a_long_history_loads_a_page_at_a_time_grouped_by_day(open_as, daphne_server, cast):
+    # 120 versions over three days (UTC, the browser's zone here): more than two pages of 50.
+    daphne_server.django(
+        "from datetime import timedelta\n"
+        "from django.utils import timezone\n"
+        "from documents.models import Snapshot\n"
+        "midnight = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)\n"
+        "summary = {'blocks_added': 1, 'blocks_removed': 0, 'words_added': 3, 'words_removed': 1}\n"
+        "Snapshot.objects.bulk_create(\n"
+        f"    Snapshot(document_id={cast.document_id!r}, created_at=midnight - timedelta(days=day, minutes=-60 - n),\n"
+        "             state=b'\\x00\\x00', state_vector=b'\\x00', authors=[], summary=summary)\n"
+        "    for day in (0, 1, 5) for n in range(40)\n"
+        ")\n"
+    )
+    alice = await open_as(cast.owner, timezone_id="UTC")
+    await pages.open_document(alice, daphne_server.url, cast.document_id)
+    await alice.get_by_role("button", name="History", exact=True).click()
+    items = version_buttons(alice)
+    await expect(items).to_have_count(50)
+    await expect(items.first.locator(".version__summary")).to_have_text("+1 block, +3 words, \u22121 word")
+
+    # Scrolling to the end of the list fetches the next page...
+    await items.last.scroll_into_view_if_needed()
+    await expect(items).to_have_count(100)
+    # ...and so does the button, from the keyboard, which then lands on the first new version.
+    more = panel(alice).get_by_role("button", name="Load more")
+    await more.focus()
+    await alice.keyboard.press("Enter")
+    await expect(items).to_have_count(120)
+    await expect(more).to_be_hidden()
+    await expect(items.nth(100)).to_be_focused()
+    await alice.keyboard.press("ArrowUp")
+    await expect(items.nth(99)).to_be_focused()
+
+    headings = panel(alice).locator(".history__day-title")
+    await expect(headings).to_have_count(3)
+    await expect(headings.nth(0)).to_have_text("Today")
+    await expect(headings.nth(1)).to_have_text("Yesterday")
+    await expect(headings.nth(2)).to_have_text(re.compile(r"^\w+day, \d+ \w+ \d{4}$|^\w+day, \w+ \d+, \d{4}$"))
+    for day in range(3):
+        await expect(panel(alice).locator(".history__day").nth(day).locator("button")).to_have_count(40)
