@@ -451,8 +451,7 @@ class DocumentActor:
         scratch = Doc()
         scratch.apply_update(self._doc.get_update())
         state_vector = self._doc.get_state()
-        with scratch.transaction(origin="server"):
-            result = change(scratch, *request.args)
+        result = change(scratch, *request.args)  # in a transaction of its own choosing (origins must not nest)
         data = SnapshotData(scratch.get_update(), scratch.get_state(), 0,
                             (request.author,) if request.author else (), request.label, request.kind)
         return data, scratch.get_update(state_vector), result

@@ -17,20 +17,28 @@ from tests.api.client import ApiClient
 from tests.documents.admin_http import AdminSession
 
 ROLES = ["anonymous", "no role", "viewer", "editor", "owner", "staff", "superuser"]
-SURFACES = ["ws connect", "ws write", "api list", "api get", "api patch", "api versions", "api export",
-            "api delete", "admin history", "admin restore"]
+SURFACES = ["ws connect", "ws write", "api list", "api get", "api patch", "api versions", "api version",
+            "api diff", "api name", "api restore", "api export", "api delete", "admin history", "admin restore"]
 
 # What each role may do. ws connect: "open" or the close code; ws write: "kept" or "refused";
-# api list: whether the document is listed; others: the HTTP status ("sign-in": redirected to the
+# api list: whether the document is listed; api version / diff / name / restore: one version's detail, its
+# diff with the live document, naming it, restoring it (issue 15); others: the HTTP status ("sign-in": redirected to the
 # sign-in page; "302 done": the restore happened and the admin went back to the versions page).
 EXPECTED = {
-    "anonymous": ["4401", "refused", "401", "401", "401", "401", "401", "401", "sign-in", "sign-in"],
-    "no role": ["4403", "refused", "not listed", "404", "404", "404", "404", "404", "sign-in", "sign-in"],
-    "viewer": ["open", "refused", "listed", "200", "403", "200", "200", "403", "sign-in", "sign-in"],
-    "editor": ["open", "kept", "listed", "200", "200", "200", "200", "403", "sign-in", "sign-in"],
-    "owner": ["open", "kept", "listed", "200", "200", "200", "200", "204", "sign-in", "sign-in"],
-    "staff": ["4403", "refused", "not listed", "404", "404", "404", "404", "404", "200", "403"],
-    "superuser": ["4403", "refused", "not listed", "404", "404", "404", "404", "404", "200", "302 done"],
+    "anonymous": ["4401", "refused", "401", "401", "401", "401", "401", "401", "401", "401", "401", "401",
+                  "sign-in", "sign-in"],
+    "no role": ["4403", "refused", "not listed", "404", "404", "404", "404", "404", "404", "404", "404", "404",
+                "sign-in", "sign-in"],
+    "viewer": ["open", "refused", "listed", "200", "403", "200", "200", "200", "403", "403", "200", "403",
+               "sign-in", "sign-in"],
+    "editor": ["open", "kept", "listed", "200", "200", "200", "200", "200", "200", "201", "200", "403",
+               "sign-in", "sign-in"],
+    "owner": ["open", "kept", "listed", "200", "200", "200", "200", "200", "200", "201", "200", "204",
+              "sign-in", "sign-in"],
+    "staff": ["4403", "refused", "not listed", "404", "404", "404", "404", "404", "404", "404", "404", "404",
+              "200", "403"],
+    "superuser": ["4403", "refused", "not listed", "404", "404", "404", "404", "404", "404", "404", "404", "404",
+                  "200", "302 done"],
 }
 PASSWORD = "matrix-password-1"
 
@@ -104,6 +112,10 @@ def probe_http(server, world, role) -> list[str]:
         status_of(api.request("GET", base)),
         status_of(api.request("PATCH", base, body={"title": f"Renamed by {role}"})),
         status_of(api.request("GET", base + "versions/")),
+        status_of(api.request("GET", f"{base}versions/{world['version']}/")),
+        status_of(api.request("GET", f"{base}versions/{world['version']}/diff/current")),
+        status_of(api.request("PATCH", f"{base}versions/{world['version']}/", body={"name": f"Named by {role}"})),
+        status_of(api.request("POST", f"{base}versions/{world['version']}/restore")),
         status_of(api.request("GET", base + "export", format="txt")),
     ]
     target = world["deletable"].get(role, world["deletable"]["owner"])
