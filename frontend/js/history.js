@@ -76,11 +76,7 @@ function chip (author) {
   return node
 }
 
-/**
- * The pages of the version list. The API pages with a cursor (`next`: the next
- * page's address or cursor) or, in older servers, by page number (`count`);
- * both are followed here.
- */
+/** The pages of the version list (the API's `page` and `page_size`; `count` says when to stop). */
 class VersionPages {
   constructor (url) {
     this.base = url
@@ -88,44 +84,23 @@ class VersionPages {
   }
 
   reset () {
-    const first = new URL(this.base, location.href)
-    first.searchParams.set('limit', PAGE_SIZE)
-    this.next = first.href
-    this.page = 1
+    this.page = 0
     this.loaded = 0
-  }
-
-  get done () {
-    return this.next === null
+    this.done = false
   }
 
   async load (signal) {
-    const url = new URL(this.next)
-    // Page-number servers take page_size; cursor servers take limit. Both are sent.
+    const url = new URL(this.base, location.href)
+    url.searchParams.set('page', this.page + 1)
     url.searchParams.set('page_size', PAGE_SIZE)
     const body = await api(url.href, { signal })
-    const items = Array.isArray(body) ? body : (body.items ?? body.results ?? [])
+    // A page of a list started again meanwhile must not move this one's count.
+    signal?.throwIfAborted()
+    const items = body.items ?? []
+    this.page += 1
     this.loaded += items.length
-    this.next = this.nextUrl(body, url, items)
+    this.done = items.length === 0 || this.loaded >= body.count
     return items
-  }
-
-  nextUrl (body, url, items) {
-    if (Array.isArray(body) || items.length === 0) return null
-    const next = body.next ?? body.next_cursor ?? null
-    if (typeof next === 'string' && next) {
-      if (next.startsWith('/') || /^https?:/.test(next)) return new URL(next, location.href).href
-      const following = new URL(url)
-      following.searchParams.set('cursor', next)
-      following.searchParams.delete('page')
-      return following.href
-    }
-    if (typeof body.count === 'number' && this.loaded < body.count) {
-      const following = new URL(url)
-      following.searchParams.set('page', ++this.page)
-      return following.href
-    }
-    return null
   }
 }
 
@@ -156,6 +131,7 @@ export function bindHistory ({ panel, button, config, schema }) {
   let listAbort = null
   let detailAbort = null
   let loading = null
+  let failed = false
   // This page's own restore reloads the list itself when the server answers.
   let restoring = false
 
@@ -223,8 +199,10 @@ export function bindHistory ({ panel, button, config, schema }) {
     if (old) old.replaceWith(versionButton(version))
   }
 
+  /** Loads the next page; resolves to whether it arrived. */
   async function loadMore () {
-    if (loading || pages.done) return loading
+    if (loading) return loading
+    if (pages.done) return true
     listStatus.textContent = versions.length ? 'Loading more versions…' : 'Loading versions…'
     // Hidden while loading, so that the observer below sees it come back into view
     // (and loads again) when a page did not fill the panel.
@@ -235,12 +213,16 @@ export function bindHistory ({ panel, button, config, schema }) {
     loading = (async () => {
       try {
         const items = await pages.load(signal)
-        if (signal.aborted) return
+        if (signal.aborted) return false
         appendVersions(items)
         listStatus.textContent = versions.length ? '' : 'No versions yet. One is kept a little after each burst of editing.'
+        return true
       } catch (error) {
-        if (error.name === 'AbortError') return
+        if (error.name === 'AbortError') return false
+        // Until asked again (the button): the observer must not retry in a loop.
+        failed = true
         listStatus.textContent = `The versions could not be loaded. ${error.message}`
+        return false
       } finally {
         if (!signal.aborted) {
           loading = null
@@ -258,6 +240,7 @@ export function bindHistory ({ panel, button, config, schema }) {
     listAbort?.abort()
     listAbort = new AbortController()
     loading = null
+    failed = false
     versions = []
     pages.reset()
     list.replaceChildren()
@@ -267,10 +250,13 @@ export function bindHistory ({ panel, button, config, schema }) {
 
   // Scrolling near the end of the list loads the next page; the button does the same by keyboard.
   const nearEnd = new IntersectionObserver((entries) => {
-    if (entries.some((entry) => entry.isIntersecting) && !panel.hidden) loadMore()
+    if (entries.some((entry) => entry.isIntersecting) && !panel.hidden && !failed) loadMore()
   }, { root: $('[data-history-scroller]'), rootMargin: '200px' })
   nearEnd.observe(more)
-  more.addEventListener('click', () => loadMore())
+  more.addEventListener('click', () => {
+    failed = false
+    loadMore()
+  })
 
   // Up and down arrows move between versions, Home and End to the ends of what is loaded.
   list.addEventListener('keydown', (event) => {
@@ -296,14 +282,15 @@ export function bindHistory ({ panel, button, config, schema }) {
   // --- one version ----------------------------------------------------------------------
 
   /** The version before `version` in the history, loading further pages as needed; null for the first. */
-  async function previousOf (version) {
+  async function previousOf (version, signal) {
     for (;;) {
-      // By id: the list may have been reloaded meanwhile (someone restored a version).
+      signal.throwIfAborted()
+      // By id: the list may have been started again meanwhile (someone restored a version).
       const index = versions.findIndex((v) => String(v.id) === String(version.id))
-      if (index < 0) return null
-      if (index + 1 < versions.length) return versions[index + 1]
+      if (index >= 0 && index + 1 < versions.length) return versions[index + 1]
       if (pages.done) return null
-      await loadMore()
+      // Not loaded: an error stops here; an abort means the list started again, so look again.
+      if (!await loadMore() && failed) throw new Error('The versions before it could not be loaded.')
     }
   }
 
@@ -349,7 +336,7 @@ export function bindHistory ({ panel, button, config, schema }) {
         renderDiff(await api(`${base}${version.id}/diff/current`, { signal }))
         return
       }
-      const previous = await previousOf(version)
+      const previous = await previousOf(version, signal)
       if (signal.aborted) return
       if (previous) {
         legend.textContent = `Changes since the previous version (${whenFormat.format(new Date(previous.created_at))}).`
