@@ -142,6 +142,11 @@ async def test_an_editor_compares_names_and_restores_while_the_owner_watches(ope
     await expect(notice).to_contain_text(re.compile(rf"{cast.editor.username}|{cast.editor.name}"), timeout=5_000)
     await expect(notice).to_contain_text("restored the version of")
     await alice.screenshot(path=artifacts / "history-restore-notice.png")
+    # Someone who opens the document afterwards is not told about an earlier restore.
+    carol = await open_as(cast.viewer)
+    await pages.open_document(carol, daphne_server.url, cast.document_id)
+    await expect(pages.editor(carol)).to_contain_text("The quick brown fox")
+    await expect(carol.get_by_test_id("restore-notice")).to_have_count(0)
 
     # Bob's list starts again with the restore, a version of its own, selected.
     await expect(items).to_have_count(3)
