@@ -258,3 +258,21 @@ async def test_a_long_history_loads_a_page_at_a_time_grouped_by_day(open_as, dap
     await expect(headings.nth(2)).to_have_text(re.compile(r"^\w+day, \d+ \w+ \d{4}$|^\w+day, \w+ \d+, \d{4}$"))
     for day in range(3):
         await expect(panel(alice).locator(".history__day").nth(day).locator("button")).to_have_count(40)
+
+
+async def test_staff_keep_their_way_to_the_admin_history(open_as, daphne_server, cast):
+    daphne_server.django(
+        "from django.contrib.auth import get_user_model\n"
+        f"get_user_model().objects.filter(username={cast.owner.username!r}).update(is_staff=True)\n"
+    )
+    alice = await open_as(cast.owner)
+    await pages.open_document(alice, daphne_server.url, cast.document_id)
+    await alice.get_by_role("button", name="History", exact=True).click()
+    admin = panel(alice).get_by_role("link", name="Open in admin")
+    await expect(admin).to_have_attribute("href", f"/admin/documents/document/{cast.document_id}/versions/")
+
+    bob = await open_as(cast.editor)
+    await pages.open_document(bob, daphne_server.url, cast.document_id)
+    await bob.get_by_role("button", name="History", exact=True).click()
+    await expect(panel(bob)).to_be_visible()
+    await expect(panel(bob).get_by_role("link", name="Open in admin")).to_have_count(0)
