@@ -115,6 +115,7 @@ export function bindHistory ({ panel, button, config, schema }) {
   const detailTitle = $('[data-history-detail-title]')
   const detailMeta = $('[data-history-detail-meta]')
   const legend = $('[data-history-legend]')
+  const key = $('.history__key')
   const detailStatus = $('[data-history-detail-status]')
   const content = $('[data-history-content]')
   const compare = $('[data-history-compare]')
@@ -388,6 +389,7 @@ export function bindHistory ({ panel, button, config, schema }) {
       if (!node.textContent) node.append(document.createElement('br'))
       return node
     })
+    key.hidden = false
     content.replaceChildren(...rendered)
     if (!rendered.length) content.append(el('p', { className: 'muted' }, 'This version is empty.'))
     const changed = blocks.some((b) => b.kind !== 'same')
@@ -404,6 +406,7 @@ export function bindHistory ({ panel, button, config, schema }) {
       console.warn('a version this editor cannot render', error)
       fragment = el('p', { className: 'muted' }, 'This version cannot be shown here; export it instead.')
     }
+    key.hidden = true
     content.replaceChildren(fragment)
     if (!content.textContent.trim()) content.append(el('p', { className: 'muted' }, 'This version is empty.'))
   }
