@@ -7,8 +7,9 @@ export without `version` asks the live actor for its state
 not. The OpenAPI schema is at /api/openapi.json, its docs at /api/docs.
 
 Access (see documents.auth for who the caller is): a document the caller has
-no role on is a 404, as if it did not exist; viewers read and export,
-editors may also rename, owners may also delete.
+no role on is a 404, as if it did not exist; viewers read and export (versions
+and their diffs included), editors may also rename, name versions and restore
+one, owners may also delete.
 """
 
 

@@ -160,8 +160,12 @@ def test_openapi_schema_and_docs(daphne_server):
         "/api/documents/",
         "/api/documents/{document_id}/",
         "/api/documents/{document_id}/versions/",
+        "/api/documents/{document_id}/versions/{version_id}/",
+        "/api/documents/{document_id}/versions/{version_id}/restore",
+        "/api/documents/{document_id}/versions/{older_id}/diff/{newer_id}",
         "/api/documents/{document_id}/export",
     }
+    assert set(paths["/api/documents/{document_id}/versions/{version_id}/"]) == {"get", "patch"}
     assert set(paths["/api/documents/{document_id}/"]) == {"get", "patch", "delete"}
     export = paths["/api/documents/{document_id}/export"]["get"]
     assert {p["name"] for p in export["parameters"]} == {"document_id", "format", "version"}

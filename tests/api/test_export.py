@@ -132,7 +132,7 @@ async def test_version_exports_the_content_at_that_version_and_etags_work(daphne
         await asyncio.gather(writer.synced.wait(), observer.synced.wait())
         await edit(writer, observer, lambda c: write(c.fragment, [paragraph("version one")]))
         version = await wait_for_version(api, document, lambda txt: txt == "version one\n")
-        assert set(version) == {"id", "created_at", "size", "authors", "label", "kind"}
+        assert set(version) == {"id", "created_at", "size", "authors", "label", "name", "kind", "summary"}
         assert version["size"] > 0 and version["kind"] == "auto"
 
         await edit(writer, observer, lambda c: first_paragraph_text(c).insert(len("version "), "number "))

@@ -33,7 +33,27 @@ def test_the_api_conforms_to_its_schema(server_factory, unique, tmp_path):
     server = server_factory(env={"API_RATE_LIMIT": "100000/min", "API_UNAUTHENTICATED_RATE_LIMIT": "100000/min"})
     server.start()
     owner = f"{unique}st"
-    token = server.seed(users=[owner], documents=[{"owner": owner, "title": "Probed"}])["tokens"][owner]
+    seed = server.seed(users=[owner], documents=[{"owner": owner, "title": "Probed"}])
+    token = seed["tokens"][owner]
+    # The version endpoints need a version that exists, else every request is a 404 (schemathesis
+    # warns of "missing test data"): one version of a second document, named in the config.
+    versioned = server.django(
+        "from django.contrib.auth import get_user_model\nfrom django.utils import timezone\n"
+        "from pycrdt import Doc, XmlElement, XmlFragment, XmlText\n"
+        "from documents.models import Snapshot\nfrom documents.services import document_create\n"
+        f"doc = document_create(owner=get_user_model().objects.get(username={owner!r}), title='Versioned')\n"
+        "d = Doc()\nd.get('default', type=XmlFragment).children.append(XmlElement('paragraph', contents=[XmlText('v')]))\n"
+        "v = Snapshot.objects.create(document=doc, created_at=timezone.now(), state=d.get_update(),\n"
+        "    state_vector=d.get_state(), size=1)\n"
+        "result = {'doc': str(doc.pk), 'version': v.pk}\n"
+    )
+    doc_id, version_id = versioned["doc"], versioned["version"]
+    (tmp_path / "schemathesis.toml").write_text(
+        "[[operations]]\n"
+        'include-path-regex = "/versions/[{]"\n'
+        f'parameters = {{ "path.document_id" = "{doc_id}", "path.version_id" = {version_id}, '
+        f'"path.older_id" = {version_id}, "path.newer_id" = "current" }}\n'
+    )
 
     command = [
         *schemathesis_command(), "run", f"{server.url}/api/openapi.json",

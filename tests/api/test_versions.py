@@ -11,11 +11,10 @@ import uuid
 import pytest
 
 from collab.client import YClient
+from tests.documents.test_admin_scale import STATE_COLUMN
 from tests.api.client import ApiClient
 from tests.api.test_documents import make_cast
-from tests.support.server import Database, LiveServer, ServiceMissing, require_postgres
-from tests.support.services import missing
-from tests.support.tcpproxy import TcpProxy
+from tests.support.server import behind_database_proxy
 
 ROLES = ("owner", "editor", "viewer", "stranger", "anonymous")
 
@@ -223,18 +222,7 @@ async def test_two_restores_at_once_do_not_duplicate_blocks(daphne_server, cast,
 
 
 async def test_restore_during_a_database_outage_is_refused_and_changes_nothing():
-    # PostgreSQL only: the outage is staged on its network path, through a proxy we can cut.
-    try:
-        require_postgres()
-    except ServiceMissing as exc:
-        missing(str(exc))
-    database = Database("postgres")
-    database.migrate()
-    proxy = await TcpProxy("127.0.0.1", 5432).start()
-    proxied = database.url.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}")
-    server = LiveServer(database, env={"DATABASE_URL": proxied})
-    await asyncio.to_thread(server.start)
-    try:
+    async with behind_database_proxy() as (server, proxy):
         names = {role: f"o{role}" for role in ("owner", "editor", "viewer", "stranger")}
         seed = await asyncio.to_thread(server.seed, users=list(names.values()))
         history = await asyncio.to_thread(server.django, SEED.replace("NAMES", repr(names)))
@@ -259,17 +247,11 @@ async def test_restore_during_a_database_outage_is_refused_and_changes_nothing()
             again = await asyncio.to_thread(editor.post, f"{url}{history['v1']}/restore")
             assert again.status == 201, again.text
             await watcher.wait_for(lambda c: "Charlie" not in c.text())
-    finally:
-        await asyncio.to_thread(server.kill)
-        await proxy.close()
-        database.drop()
 
 
 # --- thousands of versions (in-process: which SQL the list runs, not timing) ----------------
 
 VERSIONS = 3000
-# A column list that includes the encoded state, as Django quotes it.
-STATE_COLUMN = '"documents_snapshot"."state"'
 
 
 @pytest.fixture

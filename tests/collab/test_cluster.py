@@ -288,3 +288,29 @@ async def test_a_deleted_document_is_not_found_through_a_non_owner_process(clust
     assert client.close_code == 4404, "the owner closes its own sockets as 'no such document'"
     assert result == "DocumentGone", "a non-owner process must get the same 'not found' as the owner"
     await client.close()
+
+
+async def test_restores_through_two_processes_at_once_run_in_the_owners_actor(cluster):
+    """A restore asked of a process that does not hold the document runs in the owner's actor, serialized."""
+    from tests.api.client import ApiClient
+    from tests.api.test_versions import SEED, paragraphs
+
+    first, second = cluster(2)
+    names = {role: f"c{role}" for role in ("owner", "editor", "viewer")}
+    seed = first.seed(users=list(names.values()))
+    history = first.django(SEED.replace("NAMES", repr(names)))
+    doc, url = history["doc"], f"/api/documents/{history['doc']}/versions/{history['v1']}/restore"
+    async with YClient(first.document_ws(doc), token=seed["tokens"][names["viewer"]]) as watcher:
+        await watcher.synced.wait()
+        owner_port = lease_owner_port([first, second], doc)
+        other = second if owner_port == first.port else first
+        owner = first if other is second else second
+        replies = await asyncio.gather(
+            asyncio.to_thread(ApiClient(owner.url, token=seed["tokens"][names["owner"]]).post, url),
+            asyncio.to_thread(ApiClient(other.url, token=seed["tokens"][names["editor"]]).post, url),
+        )
+        assert [r.status for r in replies] == [201, 201], [r.text for r in replies]
+        await watcher.wait_for(lambda c: "Charlie" not in c.text())
+        await watcher.wait_for(lambda c: (c.server_state() or {}).get("restored") is not None)
+    reader = ApiClient(other.url, token=seed["tokens"][names["viewer"]])
+    assert await asyncio.to_thread(paragraphs, reader, doc) == ["Alpha", "Bravo"], "no block twice"

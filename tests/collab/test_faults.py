@@ -17,9 +17,10 @@ from pycrdt import XmlElement, XmlText
 from collab.client import YClient
 from tests.support.crdt import paragraph
 from tests.support.rawws import never_reading, read_until_closed
-from tests.support.server import Database, LiveServer, ServiceMissing, free_port, require_postgres
+from tests.support.server import (
+    Database, LiveServer, ServiceMissing, behind_database_proxy, free_port, require_postgres,
+)
 from tests.support.services import missing
-from tests.support.tcpproxy import TcpProxy
 
 
 class Progress:
@@ -138,17 +139,7 @@ async def test_sigkill_while_five_clients_type_loses_no_edit(server_factory):
 
 async def test_database_outage_keeps_editing_and_loses_nothing():
     # PostgreSQL only: the outage is staged on its network path, through a proxy we can cut.
-    try:
-        require_postgres()
-    except ServiceMissing as exc:
-        missing(str(exc))
-    database = Database("postgres")
-    database.migrate()
-    proxy = await TcpProxy("127.0.0.1", 5432).start()
-    proxied = database.url.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}")
-    server = LiveServer(database, env={"DATABASE_URL": proxied, "COLLAB_SNAPSHOT_INTERVAL": "5"})
-    await asyncio.to_thread(server.start)
-    try:
+    async with behind_database_proxy({"COLLAB_SNAPSHOT_INTERVAL": "5"}) as (server, proxy):
         # Through the proxy, which runs on this event loop: blocking calls go to a thread.
         seed = await asyncio.to_thread(server.seed, users=["d1", "d2"],
                                        documents=[{"owner": "d1", "roles": {"d2": "editor"}}])
@@ -189,10 +180,6 @@ async def test_database_outage_keeps_editing_and_loses_nothing():
         assert rss_after - rss_before < 50 * 2**20, "memory must stay bounded during the outage"
         print(f"20 s database outage: {len(sent)} edits sent ({typed_during} during the outage), all kept; "
               f"backlog written {recovery:.2f}s after the database came back; RSS +{(rss_after - rss_before) >> 10} KiB")
-    finally:
-        await asyncio.to_thread(server.kill)
-        await proxy.close()
-        database.drop()
 
 
 def _start_redis(port: int) -> subprocess.Popen:

@@ -104,6 +104,7 @@ def test_a_flood_in_one_frame_is_refused_whole(presence):
 @pytest.mark.parametrize("state, why", [
     ({"server": True, "saved": "AQEB"}, "the server's fields"),
     ({"saved": "AQEB"}, "the server's saved field"),
+    ({"restored": {"by": "bob", "version": 1}}, "a forged restore notice"),
     ({"server": False}, "the server's flag"),
     (person("bob"), "another user's name"),
     ({"user": {"name": "No username"}}, "a user without the connection's username"),
@@ -145,6 +146,16 @@ def test_the_server_publishes_what_is_saved_under_its_own_id(presence):
     assert client_id == presence.server_id
     assert state == {"server": True, "saved": "AQID"}
     assert passed_on(presence.everyone())[0][2] == state, "a newcomer gets it too"
+
+
+def test_a_notice_joins_the_servers_entry_and_stays_beside_saved(presence):
+    presence.publish_saved(b"\x01\x02\x03")
+    notice = {"by": "carol", "version": 4, "version_time": "2026-01-01T00:00:00Z", "at": "2026-01-02T00:00:00Z"}
+    [(client_id, _clock, state)] = passed_on(presence.announce({"restored": notice, "saved": "forged"}))
+    assert client_id == presence.server_id
+    assert state == {"server": True, "saved": "AQID", "restored": notice}, "a notice cannot replace `saved`"
+    [(_id, _clock, state)] = passed_on(presence.publish_saved(b"\x01\x02\x04"))
+    assert state == {"server": True, "saved": "AQIE", "restored": notice}, "the notice stays when `saved` moves"
 
 
 def test_what_a_pycrdt_client_sends_is_accepted(presence):

@@ -5,16 +5,13 @@ In-process: a real DocumentActor on the in-memory store, fake subscribers.
 
 import asyncio
 import json
-import uuid
 
 import pytest
 from pycrdt import Doc, Text
 
 from collab import edits, protocol
 from collab.messages import Edit, Incoming, TakeSnapshot, Unavailable
-from collab.registry import Registry
-from collab.store import MemoryStore
-from tests.collab.test_actor import CONFIG, FakeSubscriber, text_update
+from tests.collab.test_actor import FakeSubscriber, document_id, registry, store, text_update  # noqa: F401 (fixtures)
 
 
 def append_line(doc: Doc, line: str) -> int:
@@ -27,21 +24,6 @@ def append_line(doc: Doc, line: str) -> int:
 
 
 edits.register("tests.append_line", append_line)
-
-
-@pytest.fixture
-def document_id():
-    return uuid.uuid4()
-
-
-@pytest.fixture
-def store(document_id):
-    return MemoryStore([document_id])
-
-
-@pytest.fixture
-def registry(store):
-    return Registry(store, CONFIG)
 
 
 def edit(line: str, **kwargs) -> Edit:

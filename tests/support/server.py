@@ -229,3 +229,34 @@ def own_server(backend: str, env: dict | None = None):
     finally:
         server.stop()
         database.drop()
+
+
+@contextlib.asynccontextmanager
+async def behind_database_proxy(env: dict | None = None):
+    """A started LiveServer on PostgreSQL reached through a TcpProxy, to stage a database outage.
+
+    Yields (server, proxy): `proxy.disconnect()` cuts the database off, `proxy.reconnect()` brings
+    it back. PostgreSQL only (skipped locally, failed under CI when it is missing). The proxy runs
+    on this event loop: call the server's blocking methods through a thread.
+    """
+    import asyncio
+
+    from tests.support.services import missing
+    from tests.support.tcpproxy import TcpProxy
+
+    try:
+        require_postgres()
+    except ServiceMissing as exc:
+        missing(str(exc))
+    database = Database("postgres")
+    database.migrate()
+    proxy = await TcpProxy("127.0.0.1", 5432).start()
+    proxied = database.url.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}")
+    server = LiveServer(database, env={"DATABASE_URL": proxied, **(env or {})})
+    try:
+        await asyncio.to_thread(server.start)
+        yield server, proxy
+    finally:
+        await asyncio.to_thread(server.kill)
+        await proxy.close()
+        database.drop()
