@@ -11,8 +11,11 @@ import { WebsocketProvider } from 'y-websocket'
 import { removeAwarenessStates } from 'y-protocols/awareness'
 
 import { ConnectionStatus, refusalMessage, shouldReconnect } from './connection.js'
+import { bindHistory } from './history.js'
 import { peopleOnline, renderOnline, safeColor } from './presence.js'
+import { restoreMessage, watchRestores } from './restore-notice.js'
 import { SaveTracker } from './save-state.js'
+import { ServerPeer } from './server-peer.js'
 import { bindTitle } from './title.js'
 import { bindToolbar } from './toolbar.js'
 
@@ -34,6 +37,8 @@ const NOT_SIGNED_IN = 4401
 const provider = new WebsocketProvider(`${wsScheme}://${location.host}${config.wsPath}`, `${config.documentId}/`, ydoc, {
   shouldReconnect: (event) => event.code !== ROLE_CHANGED && shouldReconnect(event)
 })
+// The server's own awareness entry (saved state, restore notices), pinned from the first frame.
+const server = new ServerPeer(ydoc, provider.awareness)
 
 const user = {
   name: config.user.name,
@@ -184,7 +189,7 @@ if (config.canWrite) {
       unsaved = value
       showSaveState()
     }
-  })
+  }, server)
   tracker.check()
   window.addEventListener('beforeunload', (event) => {
     if (tracker.unsaved && !leaving) event.preventDefault()
@@ -198,6 +203,36 @@ provider.awareness.on('change', showOnline)
 showOnline()
 // Tell the others at once that we left, rather than after the awareness timeout.
 window.addEventListener('pagehide', () => removeAwarenessStates(provider.awareness, [ydoc.clientID], 'window closed'))
+
+// --- version history and restore notices ------------------------------------------------
+const history = bindHistory({
+  panel: $('#history-panel'),
+  button: $('[data-testid="history-button"]'),
+  config,
+  schema: editor.schema
+})
+const notices = $('[data-testid="notices"]')
+watchRestores(server, (restored) => {
+  showNotice(restoreMessage(restored, config.user.username))
+  history.refresh()
+})
+
+function showNotice (message) {
+  const dismiss = document.createElement('button')
+  dismiss.type = 'button'
+  dismiss.className = 'notice__close'
+  dismiss.setAttribute('aria-label', 'Dismiss')
+  dismiss.textContent = '\u00d7'
+  const notice = document.createElement('div')
+  notice.className = 'notice'
+  notice.dataset.testid = 'restore-notice'
+  const text = document.createElement('span')
+  text.textContent = message
+  notice.append(text, dismiss)
+  dismiss.addEventListener('click', () => notice.remove())
+  // One notice at a time: the latest restore is what the text now shows.
+  notices.replaceChildren(notice)
+}
 
 // --- title, toolbar, link dialog -----------------------------------------------------------
 if (config.canWrite) {

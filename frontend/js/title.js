@@ -1,9 +1,7 @@
 // The document title in the editor bar: saved when the field is left or
 // Enter is pressed, reverted by Escape.
 
-function csrfToken () {
-  return document.querySelector('input[name=csrfmiddlewaretoken]')?.value ?? ''
-}
+import { csrfToken } from './api.js'
 
 export function bindTitle (input, url) {
   let saved = input.value

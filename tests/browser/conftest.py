@@ -186,11 +186,12 @@ def cast(daphne_server, unique) -> Cast:
 
 @pytest.fixture
 def open_as(browser, daphne_server):
-    """open_as(person, path="/", server=None) -> a Page of theirs, signed in, in a browser context of its own."""
+    """open_as(person, path="/", server=None, **context_options) -> a Page of theirs, signed in, in a browser
+    context of its own (context_options: Playwright's, e.g. viewport, timezone_id, locale)."""
 
     async def open_page(person: Person, path: str = "/", server=None, **context_options):
         base_url = (server or daphne_server).url
-        context = await browser.new_context(viewport={"width": 1280, "height": 800}, **context_options)
+        context = await browser.new_context(**{"viewport": {"width": 1280, "height": 800}, **context_options})
         await context.add_cookies([{"name": "sessionid", "value": person.session_key, "url": base_url}])
         page = await context.new_page()
         page.set_default_timeout(15_000)
