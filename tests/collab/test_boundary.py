@@ -32,30 +32,27 @@ def imported_modules(path: Path) -> set[str]:
     return names
 
 
-def test_collab_imports_nothing_from_the_project():
-    files = sorted(COLLAB.rglob("*.py"))
-    assert len(files) > 10, "the walk found collab's modules"
-    offending = {
-        f"{path.relative_to(COLLAB.parent)}: {name}"
+def offending_imports(package: Path, forbidden) -> set[str]:
+    """`file: module` for each import in the package's modules of a top-level package in `forbidden`."""
+    files = sorted(package.rglob("*.py"))
+    assert len(files) > 10, f"the walk found {package.name}'s modules"
+    return {
+        f"{path.relative_to(package.parent)}: {name}"
         for path in files
         for name in imported_modules(path)
-        if name.split(".")[0] in PROJECT_APPS
+        if name.split(".")[0] in forbidden
     }
+
+
+def test_collab_imports_nothing_from_the_project():
+    offending = offending_imports(COLLAB, PROJECT_APPS)
     assert not offending, f"collab must reach the project only through its settings' backends: {sorted(offending)}"
 
 
 def test_documents_imports_neither_the_pages_nor_the_site():
     # documents is the product's model and API; the pages (frontend) and the
     # site (editor) build on it, never the other way round.
-    root = COLLAB.parent / "documents"
-    files = sorted(root.rglob("*.py"))
-    assert len(files) > 10, "the walk found documents' modules"
-    offending = {
-        f"{path.relative_to(root.parent)}: {name}"
-        for path in files
-        for name in imported_modules(path)
-        if name.split(".")[0] in ("frontend", "editor")
-    }
+    offending = offending_imports(COLLAB.parent / "documents", ("frontend", "editor"))
     assert not offending, f"documents must not depend on the pages or the site: {sorted(offending)}"
 
 
