@@ -48,16 +48,18 @@ def test_the_api_conforms_to_its_schema(server_factory, unique, tmp_path):
         "result = {'doc': str(doc.pk), 'version': v.pk}\n"
     )
     doc_id, version_id = versioned["doc"], versioned["version"]
-    (tmp_path / "schemathesis.toml").write_text(
-        "[[operations]]\n"
+    # One configuration file: the shared one (which answers count as accepting valid data, for the
+    # endpoints that parse imported content) and this run's version ids.
+    config = tmp_path / "schemathesis.toml"
+    config.write_text(
+        Path(__file__).with_name("schemathesis.toml").read_text() + "\n[[operations]]\n"
         'include-path-regex = "/versions/[{]"\n'
         f'parameters = {{ "path.document_id" = "{doc_id}", "path.version_id" = {version_id}, '
         f'"path.older_id" = {version_id}, "path.newer_id" = "current" }}\n'
     )
 
     command = [
-        # Which answers count as accepting valid data, for the endpoints that parse imported content.
-        *schemathesis_command(), "--config-file", str(Path(__file__).with_name("schemathesis.toml")),
+        *schemathesis_command(), "--config-file", str(config),
         "run", f"{server.url}/api/openapi.json",
         "--checks", "all",
         "--max-examples", str(MAX_EXAMPLES),
