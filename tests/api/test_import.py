@@ -56,7 +56,7 @@ def document_ids(api: ApiClient) -> set:
 
 
 def word_file() -> bytes:
-    docx = pytest.importorskip("docx")
+    import docx  # python-docx: a requirement (the DOCX export), never skipped
     document = docx.Document()
     document.add_heading("Plan", 1)
     para = document.add_paragraph("Some ")
