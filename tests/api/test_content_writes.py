@@ -16,7 +16,8 @@ from collab.client import YClient
 from tests.api.client import ApiClient
 from tests.api.test_throttle import make_token
 from tests.support.crdt import paragraph as yparagraph
-from tests.support.server import own_server, behind_database_proxy
+from tests.support.server import behind_database_proxy, own_server
+from tests.support.waits import wait_until
 
 MAX_DOCUMENT_SIZE = 20_000
 
@@ -176,22 +177,14 @@ def test_an_edit_made_on_the_socket_makes_an_etag_stale(cast, server):
         async with YClient(server.document_ws(document), token=cast["tokens"]["editor"]) as editor:
             await editor.synced.wait()
             editor.fragment.children.append(yparagraph("typed"))
-            await asyncio.to_thread(lambda: _wait_for_export(api, document, "typed"))
+            # The socket's edit reaches the actor after the client sent it: poll the export, as a script would.
+            await wait_until(lambda: "typed" in api.export(document, "txt").text, 10, "the typing reaches the export",
+                             step=0.05, blocking=True)
 
     asyncio.run(type_on_the_socket())
     reply = write(api, "PUT", document, "overwrite\n", "text/plain", **{"If-Match": etag})
     assert reply.status == 412
     assert blocks(api, document) == [("paragraph", "one"), ("paragraph", "typed")]
-
-
-def _wait_for_export(api, document, text):
-    # The socket's edit reaches the actor after the client sent it: poll the export, as a script would.
-    import time
-
-    deadline = time.monotonic() + 10
-    while text not in api.export(document, "txt").text:
-        assert time.monotonic() < deadline, f"{text!r} never reached the export"
-        time.sleep(0.05)
 
 
 # --- limits and bad bodies ----------------------------------------------------------------------

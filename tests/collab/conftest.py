@@ -1,9 +1,13 @@
 """Fixtures of the engine's tests."""
 
 import signal
+import uuid
 
 import pytest
 
+from collab.config import CollabConfig
+from collab.registry import Registry
+from collab.store import MemoryStore
 from tests.support.server import Database, LiveServer, ServiceMissing, require_redis
 from tests.support.services import missing
 
@@ -30,3 +34,22 @@ def cluster():
             server.process.send_signal(signal.SIGCONT)  # a test may leave one paused
         server.kill()
     database.drop()
+
+
+# An in-process registry over a MemoryStore, with quick flushes and idle stops.
+ACTOR_CONFIG = CollabConfig(flush_delay=0.01, flush_max_wait=0.05, snapshot_interval=60, idle_timeout=0.1)
+
+
+@pytest.fixture
+def document_id():
+    return uuid.uuid4()
+
+
+@pytest.fixture
+def store(document_id):
+    return MemoryStore([document_id])
+
+
+@pytest.fixture
+def registry(store):
+    return Registry(store, ACTOR_CONFIG)

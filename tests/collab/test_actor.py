@@ -3,7 +3,6 @@
 import asyncio
 import base64
 import json
-import uuid
 
 import pytest
 from pycrdt import Doc, Text
@@ -16,54 +15,9 @@ from collab.messages import (
 )
 from collab.registry import Registry
 from collab.store import DocumentGone, MemoryStore, StaleOwner
+from tests.support.actors import FakeSubscriber
 from tests.support.crdt import text_update
 from tests.support.waits import wait_until
-
-CONFIG = CollabConfig(flush_delay=0.01, flush_max_wait=0.05, snapshot_interval=60, idle_timeout=0.1)
-
-
-class FakeSubscriber:
-    def __init__(self, name="alice", can_write=True):
-        self.sid = uuid.uuid4().hex
-        self.username = name
-        self.can_write = can_write
-        self.frames: list = []
-        self.closed_with = None
-        self._arrived = asyncio.Event()
-
-    def send(self, frame):
-        self.frames.append(protocol.decode(frame))
-        self._arrived.set()
-
-    def close(self, code, reason=""):
-        self.closed_with = code
-        self._arrived.set()
-
-    def updates(self):
-        return [m.update for m in self.frames if isinstance(m, protocol.Update)]
-
-    async def wait(self, predicate, timeout=5):
-        async def waiter():
-            while not predicate(self):
-                self._arrived.clear()
-                await self._arrived.wait()
-        await asyncio.wait_for(waiter(), timeout)
-
-
-@pytest.fixture
-def document_id():
-    return uuid.uuid4()
-
-
-@pytest.fixture
-def store(document_id):
-    return MemoryStore([document_id])
-
-
-@pytest.fixture
-def registry(store):
-    return Registry(store, CONFIG)
-
 
 async def test_join_sends_state_vector_and_presence(registry, document_id):
     alice = FakeSubscriber()

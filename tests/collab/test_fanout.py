@@ -14,7 +14,7 @@ from collab.config import CollabConfig
 from collab.messages import Incoming
 from collab.registry import Registry
 from collab.store import MemoryStore
-from tests.collab.test_actor import FakeSubscriber
+from tests.support.actors import FakeSubscriber
 
 
 def typed(doc: Doc, text: str) -> bytes:

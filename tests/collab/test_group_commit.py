@@ -21,8 +21,8 @@ from collab.actor import DocumentActor, State
 from collab.config import CollabConfig
 from collab.messages import Flush, Incoming, Join, TakeSnapshot
 from collab.writer import GroupWriter
-from tests.collab.test_actor import FakeSubscriber, text_update
-from tests.collab.test_store import as_snapshot
+from tests.support.actors import FakeSubscriber, as_snapshot
+from tests.support.crdt import text_update
 from tests.support.waits import wait_until
 
 # Quick flushes; no timed snapshot; quick retries.

@@ -10,7 +10,8 @@ configured for SQLite only).
 import pytest
 from pycrdt import Doc, XmlFragment
 
-from collab.store import MemoryStore, SnapshotData, StaleOwner
+from collab.store import MemoryStore, StaleOwner
+from tests.support.actors import as_snapshot
 from tests.support.crdt import paragraph
 
 
@@ -18,13 +19,6 @@ def paragraph_update(text: str) -> bytes:
     doc = Doc()
     doc.get("default", type=XmlFragment).children.append(paragraph(text))
     return doc.get_update()
-
-
-def as_snapshot(updates: list[bytes], last_seq: int, label: str = "") -> SnapshotData:
-    doc = Doc()
-    for update in updates:
-        doc.apply_update(update)
-    return SnapshotData(doc.get_update(), doc.get_state(), last_seq, authors=("ann",), label=label)
 
 
 async def fencing_scenario(store, document_id, fence_of) -> dict:

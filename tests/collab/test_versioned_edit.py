@@ -11,7 +11,8 @@ from pycrdt import Doc, Text
 
 from collab import edits, protocol
 from collab.messages import Edit, Incoming, TakeSnapshot, Unavailable
-from tests.collab.test_actor import FakeSubscriber, document_id, registry, store, text_update  # noqa: F401 (fixtures)
+from tests.support.actors import FakeSubscriber
+from tests.support.crdt import text_update
 
 
 def append_line(doc: Doc, line: str) -> int:
