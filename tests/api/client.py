@@ -134,3 +134,15 @@ async def wait_for_version(api: ApiClient, document, predicate, timeout: float =
                 return newest
         await asyncio.sleep(0.2)  # versions are taken on the server's own schedule (2 s here)
     raise AssertionError("no version with the expected content appeared")
+
+
+def make_cast(daphne_server, prefix: str) -> dict:
+    """An owner, an editor, a viewer and a stranger (with tokens), and a document they share."""
+    names = {role: f"{prefix}{role}" for role in ("owner", "editor", "viewer", "stranger")}
+    seed = daphne_server.seed(
+        users=list(names.values()),
+        documents=[{"owner": names["owner"], "title": "Shared plan",
+                    "roles": {names["editor"]: "editor", names["viewer"]: "viewer"}}],
+    )
+    clients = {role: ApiClient(daphne_server.url, token=seed["tokens"][name]) for role, name in names.items()}
+    return {"document": seed["documents"][0], "names": names, "tokens": seed["tokens"], **clients}

@@ -4,19 +4,7 @@ import uuid
 
 import pytest
 
-from tests.api.client import ApiClient, SessionClient
-
-
-def make_cast(daphne_server, prefix: str) -> dict:
-    """An owner, an editor, a viewer and a stranger (with tokens), and a document they share."""
-    names = {role: f"{prefix}{role}" for role in ("owner", "editor", "viewer", "stranger")}
-    seed = daphne_server.seed(
-        users=list(names.values()),
-        documents=[{"owner": names["owner"], "title": "Shared plan",
-                    "roles": {names["editor"]: "editor", names["viewer"]: "viewer"}}],
-    )
-    clients = {role: ApiClient(daphne_server.url, token=seed["tokens"][name]) for role, name in names.items()}
-    return {"document": seed["documents"][0], "names": names, "tokens": seed["tokens"], **clients}
+from tests.api.client import ApiClient, SessionClient, make_cast
 
 
 @pytest.fixture(scope="module")

@@ -12,8 +12,7 @@ import pytest
 
 from collab.client import YClient
 from tests.documents.test_admin_scale import STATE_COLUMN
-from tests.api.client import ApiClient
-from tests.api.test_documents import make_cast
+from tests.api.client import ApiClient, make_cast
 from tests.support.server import behind_database_proxy
 
 ROLES = ("owner", "editor", "viewer", "stranger", "anonymous")
