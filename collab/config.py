@@ -56,6 +56,9 @@ class CollabConfig:
     # Every document's writes go through one group commit per process (collab.writer).
     batch_writes: int = knob(1000, "most writes (update-log rows and snapshots, from any documents) committed "
                              "in one transaction; more wait for the next", unit="writes", gt=0)
+    commit_interval: float = knob(0.02, "under load, a group commit starts at least this long after the one "
+                                  "before, with every write that arrived meanwhile (the first after a quiet "
+                                  "spell starts at once)", unit="s", ge=0)
     retry_max: float = knob(5.0, "longest wait between retries of a failed write", unit="s", gt=0)
     layer_capacity: int = knob(1000, "with Redis: channels-redis per-channel queue capacity", gt=0)
     lease_ttl: float = knob(5.0, "with Redis: a dead process's documents are taken over after this long",

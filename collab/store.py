@@ -215,10 +215,11 @@ class DjangoStore(BaseStore):
     the deletion of the log rows it covers (which the async ORM cannot express).
     """
 
-    def __init__(self, persist_threads: int = 4, storage: BaseStorage | None = None, batch_writes: int = 1000):
+    def __init__(self, persist_threads: int = 4, storage: BaseStorage | None = None, batch_writes: int = 1000,
+                 commit_interval: float = 0.0):
         self.storage = storage if storage is not None else storage_from_settings()
         self._executor = ThreadPoolExecutor(persist_threads, thread_name_prefix="collab-store")
-        self.writer = GroupWriter(self._commit, batch_writes)
+        self.writer = GroupWriter(self._commit, batch_writes, commit_interval)
 
     async def _run(self, fn, *args):
         loop = asyncio.get_running_loop()
@@ -279,5 +280,6 @@ def storage_from_settings() -> BaseStorage:
 def store_from_config(config) -> BaseStore:
     cls = import_string(config.store)
     if cls is DjangoStore:
-        return cls(config.persist_threads, backend("STORAGE", config.storage, BaseStorage), config.batch_writes)
+        return cls(config.persist_threads, backend("STORAGE", config.storage, BaseStorage), config.batch_writes,
+                   config.commit_interval)
     return cls()

@@ -35,14 +35,22 @@ class GroupWriter:
     write, in order: its result, or the exception that refused it (returned,
     not raised). If it raises, every write of the batch fails with that error.
 
+    `min_interval`: a commit starts at least this long after the one before,
+    so that under load each gathers what arrived meanwhile (the first after a
+    quiet spell starts at once). Without it a commit took whatever one flush
+    had just handed over: 300 commits/s of 1.4 writes each at many-docs, and
+    a commit costs about the same whatever it holds.
+
     `hold`: while it is an unset asyncio.Event, the writer waits before taking
     the next batch (as MemoryStore.hold_appends), so that tests can gather
     chosen writes into one batch.
     """
 
-    def __init__(self, commit, max_batch: int = 1000):
+    def __init__(self, commit, max_batch: int = 1000, min_interval: float = 0.0):
         self._commit = commit
         self._max_batch = max_batch
+        self._min_interval = min_interval
+        self._started_at = float("-inf")  # the loop's clock when the last commit started
         self._pending: list[tuple[object, asyncio.Future]] = []
         self._task: asyncio.Task | None = None
         # One thread: at most one commit in flight, and it keeps its database connection.
@@ -73,6 +81,10 @@ class GroupWriter:
         while self._pending:
             if self.hold is not None and not self.hold.is_set():
                 await self.hold.wait()
+            wait = self._started_at + self._min_interval - loop.time()
+            if wait > 0 and len(self._pending) < self._max_batch:
+                await asyncio.sleep(wait)
+            self._started_at = loop.time()
             batch, self._pending = self._pending[:self._max_batch], self._pending[self._max_batch:]
             # A caller that gave up (its actor was cancelled) needs no write.
             batch = [(write, future) for write, future in batch if not future.done()]

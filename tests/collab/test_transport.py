@@ -149,3 +149,67 @@ async def test_a_token_bucket_that_is_empty_waits_for_its_rate():
     started = loop.time()
     await bucket.take()
     assert loop.time() - started >= 0.004, "one token comes after 1/rate seconds"
+
+
+# --- a real TCP transport: frames go to the socket at once, in order when it fills ------------
+
+
+def tcp_socket(loop):
+    """An autobahn protocol on a real Twisted TCP connection (one end of a socket pair), and the other end."""
+    import socket
+
+    from twisted.internet import tcp
+    from twisted.internet.asyncioreactor import AsyncioSelectorReactor
+
+    ours, theirs = socket.socketpair()
+    ours.setblocking(False)
+    theirs.setblocking(False)
+    factory = WebSocketServerFactory()
+    factory.protocol = WebSocketServerProtocol
+    factory.setProtocolOptions(maxMessagePayloadSize=64 << 20)
+    address = IPv4Address("TCP", "127.0.0.1", 40000)
+    protocol = factory.buildProtocol(address)
+    port = types.SimpleNamespace(_realPortNumber=8000)  # what tcp.Server reads of its listening Port
+    transport = tcp.Server(ours, protocol, ("127.0.0.1", 40000), port, 1, AsyncioSelectorReactor(loop))
+    protocol.makeConnection(transport)
+    protocol.state = protocol.STATE_OPEN
+    return protocol, transport, theirs
+
+
+def frame(payload: bytes) -> bytes:
+    theirs, wire = opened_socket()
+    theirs.sendMessage(payload, True)
+    return wire.value()
+
+
+async def test_on_a_tcp_socket_a_frame_is_sent_during_the_write_without_a_turn_of_the_loop():
+    # Twisted buffers every write until the loop reports the socket writable: two epoll
+    # changes and a turn of the loop per frame, most of the fan-out's cost with many sockets.
+    protocol, transport, peer = tcp_socket(asyncio.get_running_loop())
+    try:
+        gate_on(protocol).write([b"now", b"and this"])
+        assert peer.recv(100) == frame(b"now") + frame(b"and this")
+        assert transport not in transport.reactor.getWriters(), "nothing left for the loop to write"
+    finally:
+        transport.loseConnection()
+        peer.close()
+
+
+async def test_on_a_full_tcp_socket_the_rest_follows_in_order_once_it_drains():
+    protocol, transport, peer = tcp_socket(asyncio.get_running_loop())
+    big = bytes(range(256)) * 3_500  # 896 KB: more than a socket pair's buffers take at once
+    try:
+        gate = gate_on(protocol)
+        gate.write([big])
+        gate.write([b"after"])
+        expected = frame(big) + frame(b"after")
+        received = bytearray()
+        while len(received) < len(expected):
+            try:
+                received += peer.recv(1 << 20)
+            except BlockingIOError:
+                await asyncio.sleep(0.001)  # the loop writes what the socket did not take
+        assert bytes(received) == expected
+    finally:
+        transport.loseConnection()
+        peer.close()
