@@ -15,12 +15,13 @@ import http.client
 import http.cookiejar
 import json
 import re
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from email.message import Message
+
+from tests.support.waits import wait_until
 
 
 @dataclass(frozen=True)
@@ -125,15 +126,15 @@ class SessionClient(ApiClient):
 
 async def wait_for_version(api: ApiClient, document, predicate, timeout: float = 30.0) -> dict:
     """The newest version once one satisfies predicate(version, its txt export)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    async def newest_matching():
         versions = (await api.aget(f"/api/documents/{document}/versions/")).json()["items"]
-        if versions:
-            newest = versions[0]
-            if predicate((await api.aexport(document, "txt", version=newest["id"])).text):
-                return newest
-        await asyncio.sleep(0.2)  # versions are taken on the server's own schedule (2 s here)
-    raise AssertionError("no version with the expected content appeared")
+        if versions and predicate((await api.aexport(document, "txt", version=versions[0]["id"])).text):
+            return versions[0]
+        return None
+
+    # Versions are taken on the server's own schedule (2 s here): nothing to await but the list.
+    return await wait_until(newest_matching, timeout, what="a version with the expected content", step=0.2)
 
 
 def make_cast(daphne_server, prefix: str) -> dict:
@@ -146,3 +147,10 @@ def make_cast(daphne_server, prefix: str) -> dict:
     )
     clients = {role: ApiClient(daphne_server.url, token=seed["tokens"][name]) for role, name in names.items()}
     return {"document": seed["documents"][0], "names": names, "tokens": seed["tokens"], **clients}
+
+
+def paragraphs(api, document) -> list[str]:
+    """The document's blocks' text, from the live JSON export."""
+    reply = api.export(document, "json")
+    assert reply.status == 200, reply.text
+    return ["".join(n.get("text", "") for n in block.get("content", ())) for block in reply.json()["content"]]

@@ -14,9 +14,9 @@ from django.test import AsyncClient, override_settings
 
 from collab.client import YClient
 from tests.api.client import ApiClient
-from tests.api.test_throttle import make_token
 from tests.support.crdt import paragraph as yparagraph
 from tests.support.server import behind_database_proxy, own_server
+from tests.support.tokens import make_token
 from tests.support.waits import wait_until
 
 MAX_DOCUMENT_SIZE = 20_000

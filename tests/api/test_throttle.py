@@ -2,17 +2,10 @@
 
 import pytest
 from asgiref.sync import sync_to_async
-from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.test import AsyncClient, Client, override_settings
 
-from documents.services import token_create
-
-
-@sync_to_async
-def make_token(username: str) -> str:
-    user = get_user_model().objects.create_user(username)
-    return token_create(user=user)[1]
+from tests.support.tokens import make_token
 
 
 @pytest.mark.django_db(transaction=True)

@@ -11,42 +11,15 @@ import uuid
 import pytest
 
 from collab.client import YClient
-from tests.documents.test_admin_scale import STATE_COLUMN
-from tests.api.client import ApiClient, make_cast
+from tests.api.client import ApiClient, make_cast, paragraphs
+from tests.support.history import SEED, STATE_COLUMN
 from tests.support.server import behind_database_proxy
 
 ROLES = ("owner", "editor", "viewer", "stranger", "anonymous")
 
 # Two versions of one document, as the editor would have made them: v1 holds Alpha and Bravo;
 # v2 changed Bravo and added Charlie. v1's author is the owner, v2's the editor.
-SEED = """
-from datetime import timedelta
-from django.contrib.auth import get_user_model
-from django.utils import timezone
-from pycrdt import Doc, XmlElement, XmlFragment, XmlText
-from documents.models import Snapshot
-from documents.services import document_create, membership_set
-User = get_user_model()
-names = NAMES
-doc = document_create(owner=User.objects.get(username=names['owner']), title='History')
-membership_set(document=doc, user=User.objects.get(username=names['editor']), role='editor')
-membership_set(document=doc, user=User.objects.get(username=names['viewer']), role='viewer')
-d = Doc()
-f = d.get('default', type=XmlFragment)
-f.children.append(XmlElement('paragraph', contents=[XmlText('Alpha')]))
-f.children.append(XmlElement('paragraph', contents=[XmlText('Bravo')]))
-now = timezone.now()
-ids = []
-def snap(minutes, author):
-    s = Snapshot.objects.create(document=doc, created_at=now - timedelta(minutes=minutes), state=d.get_update(),
-                                state_vector=d.get_state(), size=len(d.get_update()), authors=[author])
-    ids.append(s.pk)
-snap(10, names['owner'])
-f.children[1].children[0].insert(5, ' changed twice')
-f.children.append(XmlElement('paragraph', contents=[XmlText('Charlie')]))
-snap(5, names['editor'])
-result = {'doc': str(doc.pk), 'v1': ids[0], 'v2': ids[1]}
-"""
+
 
 
 @pytest.fixture(scope="module")
@@ -66,11 +39,7 @@ def base(history) -> str:
     return f"/api/documents/{history['doc']}/versions/"
 
 
-def paragraphs(api, document) -> list[str]:
-    """The document's blocks' text, from the live JSON export."""
-    reply = api.export(document, "json")
-    assert reply.status == 200, reply.text
-    return ["".join(n.get("text", "") for n in block.get("content", ())) for block in reply.json()["content"]]
+
 
 
 # --- who may do what -----------------------------------------------------------------------

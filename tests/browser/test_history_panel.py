@@ -5,9 +5,7 @@ version holds exactly one change), as the owner and then as the editor; the
 people then use the history panel in Chromium as they would.
 """
 
-import asyncio
 import re
-import time
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -17,6 +15,7 @@ from pycrdt import XmlElement, XmlText
 from collab.client import YClient
 from tests.browser import pages
 from tests.support.crdt import paragraph
+from tests.support.waits import wait_until
 
 PHONE = {"width": 390, "height": 844}
 
@@ -42,11 +41,12 @@ async def versions(page, document_id: str) -> list[dict]:
 
 async def wait_for_versions(page, document_id: str, count: int, timeout: float = 15.0) -> list[dict]:
     """Waits until the document has `count` versions: the engine takes them on its own clock."""
-    deadline = time.monotonic() + timeout
-    while len(rows := await versions(page, document_id)) < count:
-        assert time.monotonic() < deadline, f"expected {count} versions within {timeout}s, have {rows}"
-        await asyncio.sleep(0.1)  # polling interval: versions appear on the server's snapshot timer
-    return rows
+
+    async def enough():
+        rows = await versions(page, document_id)
+        return rows if len(rows) >= count else None
+
+    return await wait_until(enough, timeout, what=f"{count} versions")
 
 
 async def write_two_versions(server, cast, page) -> list[dict]:

@@ -234,7 +234,8 @@ async def test_a_deleted_document_is_not_found_through_a_non_owner_process(clust
 
 async def test_restores_through_two_processes_at_once_run_in_the_owners_actor(cluster):
     """A restore asked of a process that does not hold the document runs in the owner's actor, serialized."""
-    from tests.api.test_versions import SEED, paragraphs
+    from tests.api.client import paragraphs
+    from tests.support.history import SEED
 
     first, second = cluster(2)
     names = {role: f"c{role}" for role in ("owner", "editor", "viewer")}

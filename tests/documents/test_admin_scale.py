@@ -13,10 +13,9 @@ from django.utils import timezone
 
 from documents import history
 from documents.models import Document, Snapshot
+from tests.support.history import STATE_COLUMN
 
 VERSIONS = 3000
-# A column list that includes the encoded state, as Django quotes it.
-STATE_COLUMN = '"documents_snapshot"."state"'
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 """Waiting for state that offers nothing to await (another process's reports, a store's counters)."""
 
 import asyncio
+import inspect
 import time
 
 
@@ -8,10 +9,13 @@ async def wait_until(predicate, timeout: float = 15.0, what: str = "condition", 
                      blocking: bool = False):
     """Poll `predicate()` every `step` seconds until it returns something true, and return that;
     AssertionError naming `what` after `timeout`. `blocking`: the predicate blocks (a request to a
-    server's stats endpoint, say), so it runs in a thread and the event loop goes on meanwhile."""
+    server's stats endpoint, say), so it runs in a thread and the event loop goes on meanwhile.
+    A coroutine function may be the predicate: its result is awaited."""
     deadline = time.monotonic() + timeout
     while True:
         value = await asyncio.to_thread(predicate) if blocking else predicate()
+        if inspect.isawaitable(value):
+            value = await value
         if value:
             return value
         if time.monotonic() > deadline:
