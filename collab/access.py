@@ -288,15 +288,27 @@ async def admit(credentials: Credentials | None, document_id, config: CollabConf
 
 @database_sync_to_async
 def verdicts(entries: list[Entry]) -> list[str]:
-    """What each open socket may still do, in as many queries as there are kinds of check."""
+    """What each open socket may still do, in as many queries as there are kinds of check.
+
+    Sockets let in alike (a person's tabs, a script's workers on one
+    document) are judged once: with 5,000 sockets the per-entry work, not
+    the queries, was most of an idle server's CPU (a re-check every 5 s).
+    """
+    distinct = list(dict.fromkeys(entries))
+    judged = dict(zip(distinct, _verdicts(distinct)))
+    return [judged[e] for e in entries]
+
+
+def _verdicts(entries: list[Entry]) -> list[str]:
     token_ids = {e.token_id for e in entries if e.token_id is not None}
     active_tokens = token_backend().active(token_ids) if token_ids else set()
     valid_sessions = _valid_sessions(entries)
     policy = access_policy()
-    roles = policy.roles({e.user_id for e in entries}, {str(e.document_id) for e in entries})
+    document_ids = {d: str(d) for d in {e.document_id for e in entries}}
+    roles = policy.roles({e.user_id for e in entries}, set(document_ids.values()))
     result = []
     for e in entries:
-        document_id = str(e.document_id)
+        document_id = document_ids[e.document_id]
         if e.token_id is not None and e.token_id not in active_tokens:
             result.append(Verdict.TOKEN_REVOKED)
         elif e.token_id is None and e.session_key not in valid_sessions:
@@ -388,10 +400,11 @@ class AccessWatcher:
                 self._failing = False
 
     async def check_all(self) -> None:
-        consumers = [c for c in list(self.consumers) if c.access_entry() is not None]
-        if not consumers:
+        open_ = [(c, entry) for c in list(self.consumers) if (entry := c.access_entry()) is not None]
+        if not open_:
             return
-        for consumer, verdict in zip(consumers, await verdicts([c.access_entry() for c in consumers])):
+        consumers = [c for c, _ in open_]
+        for consumer, verdict in zip(consumers, await verdicts([entry for _, entry in open_])):
             if verdict != Verdict.OK:
                 consumer.lose_access(verdict)
 

@@ -92,3 +92,13 @@ async def test_the_re_check_is_one_batch_whatever_the_number_of_sockets(django_a
             return async_to_sync(verdicts)(entries)
 
     assert set(await judged()) == {Verdict.OK}
+
+
+async def test_sockets_let_in_alike_share_one_verdict_and_each_gets_its_own():
+    w = await world()
+    token = w["token"]
+    editor, viewer = w["editor"], w["viewer"]
+    tab = Entry(editor.pk, str(w["doc"].pk), can_write=True, token_id=token.pk)
+    stale = Entry(viewer.pk, str(w["doc"].pk), can_write=True, token_id=None,
+                  session_key="gone", session_auth_hash="x")
+    assert await verdicts([tab, stale, tab, tab]) == [Verdict.OK, Verdict.SIGNED_OUT, Verdict.OK, Verdict.OK]
