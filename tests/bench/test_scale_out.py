@@ -36,6 +36,7 @@ def test_the_proxy_runs_the_deploy_file_with_only_its_upstreams_and_paths_change
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(600)  # two clusters, each migrated, seeded, restarted cold and stopped with final snapshots
 def test_scale_out_runs_one_and_two_processes_behind_nginx():
     from bench.runner import Options, Runner
 
