@@ -55,6 +55,13 @@ def describe(scenario: str, opts: Options) -> str:
         return (f"One document holding a long editing history (see `source`), then {opts.bigdoc_joins} fresh "
                 f"clients join one after another and {opts.bigdoc_joins} at once: time from TCP connect to the full "
                 "state received and applied.")
+    if scenario == "scale-out":
+        return (f"many-docs at twice its load ({2 * opts.many_docs_documents} documents × 3 editors × 1 edit/s for "
+                f"{opts.duration:g} s, from a cold start) on our server as 1 and as 2 Daphne processes behind nginx "
+                "(deploy/nginx.conf: documents routed by consistent hash), on PostgreSQL + Redis, each process pinned "
+                f"to a core of its own (of {opts.server_cpus}; nginx on the generator's). Server CPU is the Daphne "
+                "processes' together; the proxy's is apart. Forwarded sockets: those whose document another process "
+                "owns, from each process's /metrics once everything is delivered. The peer runs one process only.")
     if scenario == "persist":
         return ("typing-50 with our server on PostgreSQL (a fresh database); the peer column is the peer's "
                 "typing-50 (it has no database). DB figures from pg_stat_database / pg_stat_user_tables of that "
@@ -87,10 +94,14 @@ def run_one(runner: Runner, scenario: str, target: str, cache: dict) -> dict:
         return runner.bigdoc(target)
     if scenario == "persist":
         return runner.typing(target, 1, 50, 5, database=database, label=scenario)
+    if scenario == "scale-out":
+        if target != "ours":
+            return {"target": target, "note": "the peer runs one process only: see many-docs"}
+        return runner.scale_out()
     raise SystemExit(f"unknown scenario {scenario!r}")
 
 
-SCENARIOS = [*TYPING, "many-docs", "many-docs-pg", "idle", "reconnect-storm", "big-doc", "persist"]
+SCENARIOS = [*TYPING, "many-docs", "many-docs-pg", "idle", "reconnect-storm", "big-doc", "persist", "scale-out"]
 
 
 def _cpus(text: str) -> list[int]:

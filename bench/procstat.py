@@ -1,4 +1,4 @@
-"""CPU time and memory of a process, read from /proc (Linux)."""
+"""CPU time and memory of a process, read from /proc (Linux); of several, summed (a list of pids)."""
 
 import os
 
@@ -6,6 +6,14 @@ _TICK = os.sysconf("SC_CLK_TCK")
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
+def _summed(read):
+    def summed(pid):
+        return read(pid) if isinstance(pid, int) else sum(read(p) for p in pid)
+    summed.__doc__, summed.__name__ = read.__doc__, read.__name__
+    return summed
+
+
+@_summed
 def cpu_seconds(pid: int) -> float:
     """User + system CPU of all the process's threads so far."""
     with open(f"/proc/{pid}/stat") as f:
@@ -14,11 +22,13 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / _TICK
 
 
+@_summed
 def rss_bytes(pid: int) -> int:
     with open(f"/proc/{pid}/statm") as f:
         return int(f.read().split()[1]) * _PAGE
 
 
+@_summed
 def peak_rss_bytes(pid: int) -> int:
     with open(f"/proc/{pid}/status") as f:
         for line in f:

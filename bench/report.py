@@ -88,6 +88,38 @@ BIGDOC_ROWS = [
 ]
 
 
+SCALE_ROWS = [
+    ("delivered edits/s", "delivered_per_s"), ("deliveries", "deliveries"),
+    ("latency p50 (ms)", "latency_ms.p50_ms"), ("latency p99 (ms)", "latency_ms.p99_ms"),
+    ("latency max (ms)", "latency_ms.max_ms"), ("last editor synced after (s)", "editors_synced_s"),
+    ("all delivered", "all_delivered"), ("converged", "converged"),
+    ("server CPU (s, Daphne processes together)", "server_cpu_s"),
+    ("server CPU per delivery (µs)", "server_cpu_us_per_delivery"),
+    ("server CPU share of its core, per process", "cluster.server_cpu_share_per_process"),
+    ("proxy (nginx) CPU per delivery (µs)", "cluster.proxy_cpu_us_per_delivery"),
+    ("sockets", "cluster.sockets"), ("forwarded sockets", "cluster.forwarded_sockets"),
+    ("share of forwarded sockets", "cluster.forwarded_share"),
+    ("documents open per process", "cluster.documents_per_process"),
+    ("server's group commits/s (all processes)", "writer.commits_per_s"),
+    ("DB commits/s", "database.commits_per_s"),
+    ("server RSS (MB, together)", "server_rss_mb"),
+    ("generator late or saturated (lag p99 > 100 ms or CPU > 90 %)", "generator_bound"),
+]
+
+
+def scale_table(ours: dict) -> list[str]:
+    """scale-out: one column per process count, and 2 processes against 1."""
+    one, two = ours.get("processes_1", {}), ours.get("processes_2", {})
+    out = ["| metric | 1 process | 2 processes | 2 vs 1 |", "| --- | ---: | ---: | ---: |"]
+    for label, key in SCALE_ROWS:
+        a, b = _get(one, key), _get(two, key)
+        if a is None and b is None:
+            continue
+        ratio = "" if isinstance(a, list) else _ratio(b, a)
+        out.append(f"| {label} | {_fmt(a, key)} | {_fmt(b, key)} | {ratio} |")
+    return out + [""]
+
+
 def rows_for(scenario: str):
     if scenario == "idle":
         return IDLE_ROWS
@@ -128,6 +160,9 @@ def markdown(results: dict) -> str:
         for name, r in (("ours", ours), ("peer", peer)):
             if r.get("error"):
                 out += [f"**{name} failed:** `{r['error'][:300]}`", ""]
+        if scenario == "scale-out":
+            out += scale_table(ours)
+            continue
         out.append("| metric | ours | peer | ratio |")
         out.append("| --- | ---: | ---: | ---: |")
         for label, key in rows_for(scenario):

@@ -146,16 +146,25 @@ class Runner:
         if options.generator_cpus:
             os.sched_setaffinity(0, set(options.generator_cpus))
 
-    def _server(self, target: str, documents: int, clients_per_document: int, database: str = "sqlite"):
+    def _server(self, target: str, documents: int, clients_per_document: int, database: str = "sqlite",
+                processes: int | None = None):
         cls = TARGETS[target]
         kwargs = {"cpus": self.options.server_cpus}
-        if cls is OurServer:
+        if processes is not None:
+            # Behind nginx on PostgreSQL + Redis, each process on a core of its own (bench/cluster.py).
+            from .cluster import ProxiedCluster
+
+            if cls is not OurServer:
+                raise ValueError("only our server runs as a cluster")
+            cls = ProxiedCluster
+            kwargs.update(processes=processes, env=self.options.server_env, proxy_cpus=self.options.generator_cpus)
+        elif cls is OurServer:
             kwargs["database"] = database
             kwargs["env"] = self.options.server_env
         server = cls(**kwargs)
         server.prepare(documents, clients_per_document)
         server.start()
-        self.last_code = code_fingerprint() if cls is OurServer else None
+        self.last_code = code_fingerprint() if cls is not PeerServer else None
         return server
 
     @staticmethod
@@ -174,12 +183,15 @@ class Runner:
     # --- typing: typing-E, many-docs, persist ----------------------------------------
 
     def typing(self, target: str, documents: int, editors: int, rate: float, database: str = "sqlite",
-               label: str = "typing", cold: bool = False) -> dict:
+               label: str = "typing", cold: bool = False, processes: int | None = None) -> dict:
         """cold: our server restarts after the seeding and the editors connect as the run starts, so every
-        document is loaded during the run (the peer has no database: its documents stay in memory)."""
+        document is loaded during the run (the peer has no database: its documents stay in memory).
+        processes: our server as `processes` Daphne processes behind nginx, on PostgreSQL + Redis."""
         opts = self.options
         spy = None
-        server = self._server(target, documents + (1 if cold else 0), editors, database)  # cold: a spare document
+        server = self._server(target, documents + (1 if cold else 0), editors, database,  # cold: a spare document
+                              processes)
+        cluster = getattr(server, "mark", None) is not None
         tmp = tempfile.TemporaryDirectory(prefix="bench-records-")
         workers = []
         try:
@@ -188,7 +200,8 @@ class Runner:
             owners = [(p, server.headers_for(j)) for j, p in enumerate(paths)]
             asyncio.run(setup.seed_documents(host, port, owners))
             first_connect_ms = self._restart_cold(server, documents) if cold else None
-            rss_before = procstat.rss_bytes(server.pid)
+            pids = getattr(server, "pids", None) or server.pid  # after the restart; a cluster's are summed
+            rss_before = procstat.rss_bytes(pids)
             # Editors: global index i, Yjs client id 1000 + i; spread over workers editor by editor.
             all_editors = [(i, paths[i // editors]) for i in range(documents * editors)]
             authors = {1000 + i: i for i, _ in all_editors}
@@ -212,13 +225,15 @@ class Runner:
             ready = [w.expect("ready", 300) for w in workers]
             stats_before = server.postgres.stats() if getattr(server, "postgres", None) else None
             writer_before = (time.monotonic(), server.writer_stats()) if target == "ours" else None
-            sampler = procstat.Sampler(server.pid)
+            sampler = procstat.Sampler(pids)
             start = time.monotonic() + 1.0
             end = start + opts.duration
             for w in workers:
                 w.send({"cmd": "go", "start": start, "end": end})
             time.sleep(max(0.0, start - time.monotonic()))
-            cpu0 = procstat.cpu_seconds(server.pid)
+            cpu0 = procstat.cpu_seconds(pids)
+            if cluster:
+                server.mark("start")
             if opts.profile_dir and target == "ours":
                 Path(opts.profile_dir).mkdir(parents=True, exist_ok=True)
                 collapsed = Path(opts.profile_dir) / f"profile-{label}.txt"
@@ -231,7 +246,9 @@ class Runner:
             for w in workers:
                 w.send({"cmd": "expect", "docs": clocks_by_doc, "timeout": opts.drain_timeout})
             done = [w.expect("done", opts.drain_timeout + 60, sampler.sample) for w in workers]
-            cpu1 = procstat.cpu_seconds(server.pid)
+            cpu1 = procstat.cpu_seconds(pids)
+            if cluster:
+                server.mark("end")  # sockets still open: how many were forwarded
             writer_after = (time.monotonic(), server.writer_stats()) if target == "ours" else None
             if spy is not None:
                 _, err = spy.communicate(timeout=60)
@@ -253,7 +270,7 @@ class Runner:
                 fresh, verify_error = {}, f"{type(exc).__name__}: {exc}"
             states = {int(i): s for event in done for i, s in event["states"].items()}
             stats_after = None
-            peak_rss = max(sampler.peak, procstat.peak_rss_bytes(server.pid))
+            peak_rss = max(sampler.peak, procstat.peak_rss_bytes(pids))
         finally:
             for w in workers:
                 w.stop()
@@ -281,10 +298,33 @@ class Runner:
             if writer_before is not None and writer_before[1] and writer_after[1]:
                 result["writer"] = _writer_delta(writer_before, writer_after)
             result["database_backend"] = database if target == "ours" else "none (in memory)"
+            if cluster:
+                result["cluster"] = server.summary(result["deliveries"])
+                # Each process has a core of its own: near 1, the processes (not the load) set the pace.
+                result["cluster"]["server_cpu_share_per_process"] = (
+                    round(result["server_cpu_s"] / result["window_s"] / len(server.pids), 2)
+                    if result["window_s"] else None)
+                result["database_backend"] = "postgres + redis, behind nginx"
             return result
         finally:
             tmp.cleanup()
             server.cleanup()
+
+    def scale_out(self, loads: float = 2.0) -> dict:
+        """many-docs at `loads` times its documents, on 1 and on 2 processes behind nginx (bench/cluster.py)."""
+        documents = int(self.options.many_docs_documents * loads)
+        runs = {f"processes_{n}": self.typing("ours", documents, 3, 1, label=f"scale-out-{n}", cold=True,
+                                              processes=n) for n in (1, 2)}
+        one, two = runs["processes_1"], runs["processes_2"]
+
+        def ratio(key: str):
+            a, b = _dig(one, key), _dig(two, key)
+            return round(b / a, 2) if isinstance(a, (int, float)) and isinstance(b, (int, float)) and a else None
+
+        return {"target": "ours", "documents": documents, **runs, "two_vs_one": {
+            "delivered_per_s": ratio("delivered_per_s"), "latency_p99": ratio("latency_ms.p99_ms"),
+            "server_cpu_us_per_delivery": ratio("server_cpu_us_per_delivery"),
+        }}
 
     def _typing_result(self, target, documents, editors, rate, ready, sent, done, states, fresh, clocks_by_doc,
                        lat, server_cpu, start, epoch, rss_before, rss_after, peak_rss) -> dict:
@@ -501,6 +541,12 @@ class Runner:
             "server_cpu_ms_per_join": round((cpu1 - cpu0) / len(every) * 1000, 2),
             "server_rss_loaded_mb": round(rss_loaded / 2**20, 1), "server_rss_mb": round(rss_after / 2**20, 1),
         }
+
+
+def _dig(d: dict, dotted: str):
+    for part in dotted.split("."):
+        d = d.get(part) if isinstance(d, dict) else None
+    return d
 
 
 def storm_result(synced_s: list[float], requested: int) -> dict:

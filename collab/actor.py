@@ -21,7 +21,7 @@ from collections import deque
 
 from pycrdt import Doc
 
-from . import codes, edits, nesting, protocol
+from . import codes, edits, metrics, nesting, protocol
 from .config import CollabConfig
 from .messages import (
     Abandon,
@@ -128,6 +128,7 @@ class DocumentActor:
         self._plan = PersistencePlan(self._config, loaded.next_seq, self._doc.get_state())
         self._publish_saved(time.monotonic())
         self.state = State.RUNNING
+        metrics.actors_started += 1
         self._settled.set()
         self._task = asyncio.create_task(self._run(), name=f"actor-{self.document_id}")
         self._reschedule()
@@ -139,6 +140,11 @@ class DocumentActor:
     @property
     def subscriber_count(self) -> int:
         return len(self._subscribers)
+
+    @property
+    def persistence(self) -> PersistencePlan:
+        """What is unsaved and since when (read by collab.metrics on the event loop)."""
+        return self._plan
 
     # --- the mailbox -------------------------------------------------------------
 
@@ -253,6 +259,7 @@ class DocumentActor:
 
     def _on_join(self, subscriber) -> None:
         if len(self._subscribers) >= self._config.max_connections_per_document:
+            metrics.refused[codes.TOO_MANY_CONNECTIONS] += 1
             subscriber.close(codes.TOO_MANY_CONNECTIONS, "too many connections to this document")
             return
         self._subscribers[subscriber.sid] = subscriber
@@ -361,10 +368,13 @@ class DocumentActor:
         everyone, own = self._outbox.take(asyncio.get_running_loop().time())
         if everyone is None:
             return
+        sent = 0
         for sid, subscriber in self._subscribers.items():
             frame = own[sid] if sid in own else everyone
             if frame is not None:
                 subscriber.send(frame)
+                sent += 1
+        metrics.fanout_frames += sent
 
     def _on_client_awareness(self, subscriber, entries) -> None:
         try:
@@ -496,6 +506,8 @@ class DocumentActor:
                     waiting.reply.set_exception(error)
         else:
             self._plan.written(job)
+            if job.since is not None:
+                metrics.FLUSH_LAG_SECONDS.observe(time.monotonic() - job.since)
             self._last_commit = time.time()
             # Live now, to everyone; not an unsaved change: the version just stored holds it.
             with self._doc.transaction(origin="server"):
@@ -581,6 +593,8 @@ class DocumentActor:
         else:
             failing, snapshot_failing = plan.failing, plan.snapshot_failing
             plan.written(job)
+            if job.since is not None:
+                metrics.FLUSH_LAG_SECONDS.observe(time.monotonic() - job.since)
             if failing:
                 logger.warning("document %s: writes recovered", self.document_id)
             if snapshot_failing and not plan.snapshot_failing:
@@ -658,6 +672,7 @@ class DocumentActor:
             self._handle(self._mailbox.get_nowait())
 
     def _fail(self, exc: BaseException) -> None:
+        metrics.actor_crashes += 1
         logger.error("document %s: actor failed; its subscribers will resync from the store", self.document_id,
                      exc_info=exc)
         for subscriber in list(self._subscribers.values()):

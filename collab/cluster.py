@@ -38,7 +38,7 @@ import redis.asyncio as aioredis
 from channels.exceptions import ChannelFull
 from redis.exceptions import RedisError
 
-from . import codes, messages, protocol
+from . import codes, messages, metrics, protocol
 from .messages import ActorStopped, Incoming, Leave, StateChanged, Unavailable
 from .store import DocumentGone, StaleOwner
 from .subscriber import QueuedSubscriber, SendFailed
@@ -47,22 +47,32 @@ logger = logging.getLogger(__name__)
 
 LEASE_KEY = "collab:lease:{}"
 FENCE_KEY = "collab:fence:{}"
+# The token of the document's last lease that was released (not left to expire): an acquisition
+# whose previous token is not this one is a takeover (for metrics). One small key per document, as the fence.
+RELEASED_KEY = "collab:released:{}"
 PROCESS_KEY = "collab:process:{}"
 PROCESS_PATTERN = "collab:process:*"
 # Every process's channel: told of access changes (collab.live.access_changed), once per process.
 ACCESS_GROUP = "collab.access"
 ACCESS_GROUP_REFRESH = 60.0
 
-# Set the lease if absent and give it the next fencing token, atomically.
+# Set the lease if absent and give it the next fencing token, atomically; also say whether the
+# previous lease (token - 1) ended without a release: {token, 1 if taken over else 0}.
 _ACQUIRE = """
 if redis.call('EXISTS', KEYS[1]) == 1 then return false end
 local token = redis.call('INCR', KEYS[2])
 redis.call('SET', KEYS[1], ARGV[1] .. ' ' .. token, 'PX', ARGV[2])
-return token
+local released = tonumber(redis.call('GET', KEYS[3]) or '0')
+if token > 1 and released ~= token - 1 then return {token, 1} end
+return {token, 0}
 """
-# Renew or release only a lease that is still ours.
+# Renew or release only a lease that is still ours; a release notes its token (see RELEASED_KEY).
 _RENEW = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0"
-_RELEASE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
+_RELEASE = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[2], string.match(ARGV[1], '%d+$'))
+return redis.call('DEL', KEYS[1])
+"""
 
 # How often leases are renewed and owners of forwarded documents re-checked.
 WATCH_INTERVAL = 1.0
@@ -214,11 +224,15 @@ class Cluster:
         try:
             async with asyncio.timeout(ACQUIRE_TIMEOUT):
                 for _ in range(ACQUIRE_ATTEMPTS):
-                    token = await self.redis.eval(_ACQUIRE, 2, LEASE_KEY.format(key), FENCE_KEY.format(key),
-                                                  self.channel, int(self.lease_ttl * 1000))
-                    if token is not None:
+                    acquired = await self.redis.eval(_ACQUIRE, 3, LEASE_KEY.format(key), FENCE_KEY.format(key),
+                                                     RELEASED_KEY.format(key), self.channel,
+                                                     int(self.lease_ttl * 1000))
+                    if acquired is not None:
                         self._redis_outage.recovered()
-                        lease = Lease(key, int(token), f"{self.channel} {int(token)}")
+                        token, taken_over = int(acquired[0]), bool(acquired[1])
+                        metrics.lease_acquisitions += 1
+                        metrics.lease_takeovers += taken_over
+                        lease = Lease(key, token, f"{self.channel} {token}")
                         self.leases[key] = lease
                         return lease
                     value = await self.lease_value(key)
@@ -231,7 +245,7 @@ class Cluster:
                         # as soon as the release lands).
                         if self.leases.get(key) is not None and self.leases[key].value == value:
                             del self.leases[key]
-                        await self.redis.eval(_RELEASE, 1, LEASE_KEY.format(key), value)
+                        await self.redis.eval(_RELEASE, 2, LEASE_KEY.format(key), RELEASED_KEY.format(key), value)
                         continue
                     if holder is not None:
                         raise NotOwner(holder)
@@ -254,7 +268,8 @@ class Cluster:
         if self.leases.get(lease.document_id) is lease:
             del self.leases[lease.document_id]
         try:
-            await self.redis.eval(_RELEASE, 1, LEASE_KEY.format(lease.document_id), lease.value)
+            await self.redis.eval(_RELEASE, 2, LEASE_KEY.format(lease.document_id),
+                                  RELEASED_KEY.format(lease.document_id), lease.value)
         except (RedisError, OSError) as exc:
             self._redis_outage.failed(exc)  # the lease expires on its own after its TTL
 
@@ -419,6 +434,7 @@ class Cluster:
     def _lose_leases(self, reason: str) -> None:
         for lease in list(self.leases.values()):
             del self.leases[lease.document_id]
+            metrics.leases_lost += 1
             actor = self.registry.get_running(lease.document_id)
             if actor is not None:
                 actor.abandon(codes.INTERNAL_ERROR, reason)
@@ -432,6 +448,7 @@ class Cluster:
                 # Someone else may own it now: our actor must not write or serve any more.
                 logger.warning("cluster: lost the lease of %s; abandoning its actor", lease.document_id)
                 del self.leases[lease.document_id]
+                metrics.leases_lost += 1
                 actor = self.registry.get_running(lease.document_id)
                 if actor is not None:
                     actor.abandon(codes.INTERNAL_ERROR, "document moved to another server")

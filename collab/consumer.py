@@ -17,7 +17,7 @@ import time
 from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from . import codes, protocol
+from . import codes, metrics, protocol
 from .access import Entry, Verdict, admit, get_watcher
 from .messages import ActorStopped, Incoming, Leave, Unavailable
 from .registry import get_registry
@@ -108,6 +108,7 @@ class Connection(QueuedSubscriber):
         if gate is None or gate.paused:
             return False
         gate.write((frame,))
+        metrics.count_sent(frame)
         return True
 
     def _held_downstream(self) -> tuple[int, int]:
@@ -118,6 +119,8 @@ class Connection(QueuedSubscriber):
             await self._gate.wait_writable()
 
     async def _deliver(self, frames: list[bytes]) -> None:
+        for frame in frames:
+            metrics.count_sent(frame)
         if self._gate is not None:
             return self._gate.write(frames)
         send = self._send
@@ -207,19 +210,19 @@ class DocumentConsumer(AsyncWebsocketConsumer):
             admission = await admit(self.scope.get("credentials"), self.document_id, registry.config)
         except Exception:
             logger.exception("document %s: could not check access", self.document_id)
-            return await self.close(codes.INTERNAL_ERROR, "service unavailable, try again")
+            return await self._refuse(codes.INTERNAL_ERROR, "service unavailable, try again")
         if admission.user is None:
-            return await self.close(codes.NOT_SIGNED_IN, "not signed in")
+            return await self._refuse(codes.NOT_SIGNED_IN, "not signed in")
         if not admission.exists:
-            return await self.close(codes.NO_SUCH_DOCUMENT, "no such document")
+            return await self._refuse(codes.NO_SUCH_DOCUMENT, "no such document")
         if admission.role is None:
-            return await self.close(codes.NO_ACCESS, "no access to this document")
+            return await self._refuse(codes.NO_ACCESS, "no access to this document")
         user = admission.user
         self.scope.update(user=user, api_token_id=admission.token_id, session_key=admission.session_key,
                           session_auth_hash=admission.session_auth_hash)
         self.config = config = registry.config
         if _connections_per_user[user.pk] >= config.max_connections_per_user:
-            return await self.close(codes.TOO_MANY_CONNECTIONS, "too many connections for this user")
+            return await self._refuse(codes.TOO_MANY_CONNECTIONS, "too many connections for this user")
         _connections_per_user[user.pk] += 1
         self._counted_user = user.pk
         self.bucket = TokenBucket(config.rate_limit, config.rate_burst)
@@ -232,15 +235,25 @@ class DocumentConsumer(AsyncWebsocketConsumer):
         except DocumentGone:
             # Deleted between the access check and the join.
             self.connection.stop()
-            return await self.close(codes.NO_SUCH_DOCUMENT, "no such document")
+            return await self._refuse(codes.NO_SUCH_DOCUMENT, "no such document")
         except Unavailable:
             # Logged once where it gave up (registry/cluster), not once per socket.
             self.connection.stop()
-            return await self.close(codes.INTERNAL_ERROR, "document unavailable, try again")
+            return await self._refuse(codes.INTERNAL_ERROR, "document unavailable, try again")
         except Exception:
             logger.exception("document %s: could not open", self.document_id)
             self.connection.stop()
-            return await self.close(codes.INTERNAL_ERROR, "document unavailable, try again")
+            return await self._refuse(codes.INTERNAL_ERROR, "document unavailable, try again")
+
+    async def _refuse(self, code: int, reason: str) -> None:
+        """Close a connection that may not open (counted for collab.metrics by close code)."""
+        metrics.refused[code] += 1
+        await self.close(code, reason)
+
+    async def close(self, code=None, reason=None):
+        # Every close this server sends its clients passes here (refusals, limits, bad input, restarts).
+        metrics.closed[codes.NORMAL if code is None or code is True else code] += 1
+        await super().close(code, reason)
 
     async def receive(self, text_data=None, bytes_data=None):
         connection = self.connection
@@ -261,6 +274,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):
             message = protocol.decode(bytes_data)
         except protocol.ProtocolError as exc:
             return self._reject(codes.BAD_MESSAGE, f"malformed frame: {exc}")
+        metrics.received[type(message)] += 1
         if self._handshake is not None and isinstance(message, protocol.SyncStep1):
             self._handshake.discard(self)
             self._handshake = None

@@ -41,21 +41,22 @@ class Write(enum.Enum):
 
 
 class LogJob:
-    __slots__ = ("seq", "update", "state_vector", "received", "authors")
+    __slots__ = ("seq", "update", "state_vector", "received", "authors", "since")
 
-    def __init__(self, seq, update, state_vector, received, authors):
+    def __init__(self, seq, update, state_vector, received, authors, since=None):
         self.seq = seq  # UpdateLog sequence number
         self.update = update  # merged unsaved updates
         self.state_vector = state_vector  # document state vector once this is stored
         self.received = received  # count of updates received up to this job
         self.authors = authors  # authors to restore if the write fails
+        self.since = since  # when the oldest edit in `update` arrived (monotonic; None: no update)
 
 
 class SnapshotJob(LogJob):
     __slots__ = ("data", "requests")
 
-    def __init__(self, data, update, received, authors, requests):
-        super().__init__(data.last_seq, update, data.state_vector, received, authors)
+    def __init__(self, data, update, received, authors, requests, since=None):
+        super().__init__(data.last_seq, update, data.state_vector, received, authors, since)
         self.data = data
         self.requests = requests  # TakeSnapshot requests answered by this snapshot
 
@@ -67,6 +68,10 @@ class PersistencePlan:
         self.unsaved: list[bytes] = []
         self.unsaved_bytes = 0
         self.first_unsaved = 0.0
+        # When the oldest edit not yet durably stored arrived: of `unsaved`, and of the write in flight
+        # (for metrics; unlike first_unsaved, a failed write's edits keep their time).
+        self.unsaved_since: float | None = None
+        self.in_flight_since: float | None = None
         self.last_change = 0.0
         self.received = 0  # updates applied so far
         self.durable = 0  # of which durably stored
@@ -94,6 +99,7 @@ class PersistencePlan:
         """The document applied `update` (by `author`)."""
         if not self.unsaved:
             self.first_unsaved = now
+            self.unsaved_since = now
         self.last_change = now
         self.unsaved.append(update)
         self.unsaved_bytes += len(update)
@@ -104,6 +110,12 @@ class PersistencePlan:
             self.changed_at = now
         if len(self.unsaved) >= MERGE_AT:
             self.unsaved = [merge_updates(*self.unsaved)]
+
+    @property
+    def oldest_unsaved(self) -> float | None:
+        """When the oldest edit not yet durably stored arrived (monotonic); None if all are stored."""
+        times = [t for t in (self.in_flight_since, self.unsaved_since if self.unsaved else None) if t is not None]
+        return min(times, default=None)
 
     @property
     def dirty(self) -> bool:
@@ -190,13 +202,16 @@ class PersistencePlan:
 
     def start_append(self, state_vector: bytes) -> LogJob:
         """The log append of everything unsaved; `state_vector` is the document's now."""
-        job = LogJob(self.next_seq, self._take_unsaved(), state_vector, self.received, set(self.authors))
+        since = self.unsaved_since if self.unsaved else None
+        job = LogJob(self.next_seq, self._take_unsaved(), state_vector, self.received, set(self.authors), since)
         self.next_seq += 1
         self.in_flight = True
+        self.in_flight_since = since
         return job
 
     def start_snapshot(self, state: bytes, state_vector: bytes) -> SnapshotJob:
         """A snapshot of the document (`state`, `state_vector` now), answering every waiting request."""
+        since = self.unsaved_since if self.unsaved else None
         update = self._take_unsaved()
         authors = set(self.authors)
         requests, self.snapshot_requests = self.snapshot_requests, []
@@ -211,11 +226,13 @@ class PersistencePlan:
         self.authors.clear()
         self.changed_at = None
         self.in_flight = True
-        return SnapshotJob(data, update, self.received, authors, requests)
+        self.in_flight_since = since
+        return SnapshotJob(data, update, self.received, authors, requests, since)
 
     def written(self, job: LogJob) -> None:
         """The store committed `job`."""
         self.in_flight = False
+        self.in_flight_since = None
         self.failing = False
         if isinstance(job, SnapshotJob) and self.snapshot_failing:
             self.snapshot_failing = False
@@ -235,9 +252,12 @@ class PersistencePlan:
         next log append is due at once: it takes them.
         """
         self.in_flight = False
+        self.in_flight_since = None
         if job.update is not None:
             if not self.unsaved:
                 self.first_unsaved = now
+            # In front of anything newer: the oldest edit is now one of the job's.
+            self.unsaved_since = job.since if job.since is not None else now
             self.unsaved.insert(0, job.update)
             self.unsaved_bytes += len(job.update)
         if isinstance(job, SnapshotJob):
@@ -256,4 +276,5 @@ class PersistencePlan:
     def discard(self) -> None:
         """Forget what is unsaved: the document is abandoned (deleted, or owned elsewhere now)."""
         self.unsaved = []
+        self.unsaved_bytes = 0
         self.changed_at = None

@@ -211,6 +211,11 @@ async def get_registry() -> Registry:
     return _registry
 
 
+def current_registry() -> Registry | None:
+    """This process's registry if one was made (for readers that must not make one: metrics)."""
+    return _registry
+
+
 def _stop_on_shutdown(registry: Registry) -> None:
     """Under Daphne, stop every actor (final snapshot) before the reactor exits on SIGTERM.
 

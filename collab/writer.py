@@ -23,7 +23,10 @@ blocks on the database.
 
 import asyncio
 import logging
+import time
 from concurrent.futures import ThreadPoolExecutor
+
+from . import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -92,6 +95,7 @@ class GroupWriter:
                 continue
             writes = [write for write, _ in batch]
             self.commits += 1
+            started = time.perf_counter()
             try:
                 outcomes = await loop.run_in_executor(self._executor, self._commit, writes)
                 if len(outcomes) != len(writes):
@@ -104,6 +108,9 @@ class GroupWriter:
                 # The whole transaction failed: each actor keeps its edits and retries (and logs it once).
                 self.failed_commits += 1
                 outcomes = [exc] * len(batch)
+            finally:
+                # Failed commits too: a database that hangs before refusing shows here first.
+                metrics.COMMIT_SECONDS.observe(time.perf_counter() - started)
             for (_, future), outcome in zip(batch, outcomes):
                 if future.done():
                     continue

@@ -6,6 +6,7 @@ production set-up is switched on by DATABASE_URL and REDIS_URL alone. The
 README lists them all.
 """
 
+import ipaddress
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -230,7 +231,7 @@ if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
     CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
-    SECURE_REDIRECT_EXEMPT = [r"^healthz"]  # container healthchecks speak plain HTTP
+    SECURE_REDIRECT_EXEMPT = [r"^healthz", r"^metrics$"]  # container healthchecks and scrapers speak plain HTTP
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = int(env_number("SECURE_HSTS_SECONDS", 31536000, int))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
@@ -276,3 +277,14 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"daphne": {"level": "WARNING"}, "django.channels.server": {"level": "WARNING"}},
 }
+
+# --- Metrics (GET /metrics, Prometheus text; editor/metrics.py) ------------------------
+# Off (404) unless one of these is set. METRICS_TOKEN: scrapers send `Authorization: Bearer <it>`
+# (anything else: 401). METRICS_NETWORKS: comma-separated addresses or CIDR blocks the scraper
+# connects from (others: 404), e.g. "127.0.0.1/32,10.0.0.0/8". Both set: both are required.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+try:
+    METRICS_NETWORKS = [ipaddress.ip_network(n.strip(), strict=False)
+                        for n in os.environ.get("METRICS_NETWORKS", "").split(",") if n.strip()]
+except ValueError as exc:
+    raise ImproperlyConfigured(f"METRICS_NETWORKS must list addresses or CIDR blocks: {exc}") from None

@@ -6,10 +6,12 @@ from documents.api import api
 
 from . import views
 from .health import collab_stats, healthz
+from .metrics import metrics
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("healthz/collab", collab_stats, name="collab-stats"),
+    path("metrics", metrics, name="metrics"),  # Prometheus, per process (editor/metrics.py)
     path("admin/", admin.site.urls),
     # Answers every /api/ path itself, unknown ones with a JSON 404 (documents/api_http.py).
     path("api/", api.urls),
