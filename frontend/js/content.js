@@ -9,6 +9,7 @@
 //
 // Nothing here touches the DOM when imported, so a script in Node can build
 // the same schema (getSchema(contentExtensions({ editable: false }))).
+import { Extension } from '@tiptap/core'
 import StarterKit from '@tiptap/starter-kit'
 import { Table, TableRow, TableHeader, TableCell } from '@tiptap/extension-table'
 import { TaskList, TaskItem } from '@tiptap/extension-list'
@@ -75,6 +76,31 @@ const CheckableTaskItem = TaskItem.extend({
   }
 })
 
+// Ctrl/Cmd+Enter ticks or unticks the task item at the caret (as in Notion):
+// the keyboard's way to the checkbox, which sits outside the editable text.
+// Before the hard break's own Ctrl+Enter, which still applies elsewhere.
+const TaskShortcut = Extension.create({
+  name: 'taskShortcut',
+  priority: 101,
+  addKeyboardShortcuts () {
+    return {
+      'Mod-Enter': ({ editor }) => {
+        const { $from } = editor.state.selection
+        for (let depth = $from.depth; depth > 0; depth--) {
+          const item = $from.node(depth)
+          if (item.type.name !== 'taskItem') continue
+          const pos = $from.before(depth)
+          return editor.commands.command(({ tr }) => {
+            tr.setNodeMarkup(pos, undefined, { ...item.attrs, checked: !item.attrs.checked })
+            return true
+          })
+        }
+        return false
+      }
+    }
+  }
+})
+
 /**
  * The content extensions, StarterKit included, configured as the editor uses them.
  * @param {{starterKit?: object}} [options] StarterKit options of the caller's own
@@ -98,6 +124,7 @@ export function contentExtensions ({ starterKit = {} } = {}) {
     TableCell,
     TaskList,
     CheckableTaskItem.configure({ nested: true }),
+    TaskShortcut,
     // Block images, by URL. Data URIs stay out of the shared document (a pasted
     // screenshot would be megabytes in every update); images.js uploads files.
     Image.configure({ inline: false, allowBase64: false })

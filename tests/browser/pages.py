@@ -10,6 +10,11 @@ function cleanDocument() {
   copy.querySelectorAll('.collaboration-carets__caret, .ProseMirror-separator, .ProseMirror-trailingBreak')
       .forEach((node) => node.remove());
   copy.querySelectorAll('.collaboration-carets__selection, .ProseMirror-yjs-selection').forEach((node) => node.replaceWith(...node.childNodes));
+  // A selected node (an image just pasted) is this page's selection, not content.
+  copy.querySelectorAll('.ProseMirror-selectednode').forEach((node) => {
+    node.classList.remove('ProseMirror-selectednode');
+    if (!node.classList.length) node.removeAttribute('class');
+  });
   copy.normalize();
   return copy;
 }

@@ -46,8 +46,17 @@ def task_items(page):
     return pages.editor(page).locator('ul[data-type="taskList"] > li')
 
 
+def watch_policy(*pages_):
+    """The Content-Security-Policy violations the pages report on their console from now on."""
+    violations = []
+    for page in pages_:
+        page.on("console", lambda message: "Content Security Policy" in message.text and violations.append(message.text))
+    return violations
+
+
 async def test_pasted_html_keeps_its_structure_for_the_other_editor(open_as, daphne_server, cast, artifacts):
     alice, bob = await open_pair(open_as, daphne_server, cast)
+    violations = watch_policy(alice, bob)
     logo = f"{daphne_server.url}/static/frontend/favicon.svg"
     # What a browser puts on the clipboard when copying from web pages: GitHub's
     # task list and highlighted code, a Notion-style to-do, a spreadsheet-like
@@ -108,6 +117,7 @@ async def test_pasted_html_keeps_its_structure_for_the_other_editor(open_as, dap
     links = [m["attrs"]["href"] for t in find(tree, "text") for m in t.get("marks", ()) if m["type"] == "link"]
     assert links == ["https://example.com/team"]
     assert "Four nines" in text_of(tree)
+    assert not violations, f"the policy blocked something: {violations}"
     await bob.screenshot(path=artifacts / "rich-paste-html.png", full_page=True)
 
 
@@ -142,8 +152,9 @@ See the note[^1].
 
 async def test_pasted_markdown_text_becomes_structure(open_as, daphne_server, cast):
     alice, bob = await open_pair(open_as, daphne_server, cast)
+    diagram = f"{daphne_server.url}/static/frontend/favicon.svg"
     await pages.editor(alice).click()
-    await pages.paste(alice, text=MARKDOWN)
+    await pages.paste(alice, text=MARKDOWN + f"\n![Diagram]({diagram} \"The plan\")\n")
 
     seen = pages.editor(bob)
     await expect(seen.locator("h1")).to_have_text("Launch plan")
@@ -162,6 +173,7 @@ async def test_pasted_markdown_text_becomes_structure(open_as, daphne_server, ca
     await expect(seen.locator("pre code.language-rust .hljs-keyword").first).to_have_text("fn")
     # GFM has no footnotes: they stay as the text that was pasted.
     await expect(seen).to_contain_text("The note itself.")
+    await expect(seen.get_by_role("img", name="Diagram")).to_have_attribute("src", diagram)
     await expect(seen, "no Markdown syntax is left as text").not_to_contain_text("##")
     await pages.expect_same_content(alice, bob)
 
@@ -175,6 +187,8 @@ async def test_pasted_markdown_text_becomes_structure(open_as, daphne_server, ca
     assert [c["type"] for c in find(tree, "tableRow")[0]["content"]] == ["tableHeader", "tableHeader"]
     [code] = find(tree, "codeBlock")
     assert (code["attrs"]["language"], text_of(code)) == ("rust", "fn main() {}")
+    [picture] = find(tree, "image")
+    assert (picture["attrs"]["src"], picture["attrs"]["alt"], picture["attrs"]["title"]) == (diagram, "Diagram", "The plan")
 
 
 async def test_markdown_pasted_into_a_code_block_stays_as_typed(open_as, daphne_server, cast):
@@ -200,7 +214,8 @@ async def test_a_checkbox_ticked_in_one_browser_is_ticked_in_the_other_but_not_b
     await checkboxes(bob).first.click()
     await expect(task_items(alice).first).to_have_attribute("data-checked", "true")
     await expect(checkboxes(alice).first).to_be_checked()
-    await checkboxes(alice).nth(1).click()
+    # By keyboard, in the item the caret is in.
+    await alice.keyboard.press("Control+Enter")
     await expect(checkboxes(bob).nth(1)).to_be_checked()
 
     carol = await open_as(cast.viewer)
