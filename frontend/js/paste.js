@@ -82,6 +82,8 @@ function isChecked (box) {
  * a "[ ]"/"[x]" text prefix. Returns {checked, remove()} or null.
  */
 function taskMarker (li) {
+  // Google Docs marks a checklist item itself: <li role="checkbox" aria-checked>.
+  if (li.getAttribute('role') === 'checkbox') return { checked: isChecked(li), remove: () => li.removeAttribute('role') }
   const walker = li.ownerDocument.createTreeWalker(li, NodeFilter.SHOW_ELEMENT | NodeFilter.SHOW_TEXT)
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
     if (node.nodeType === Node.TEXT_NODE) {

@@ -59,7 +59,7 @@ async def test_pasted_html_keeps_its_structure_for_the_other_editor(open_as, dap
     violations = watch_policy(alice, bob)
     logo = f"{daphne_server.url}/static/frontend/favicon.svg"
     # What a browser puts on the clipboard when copying from web pages: GitHub's
-    # task list and highlighted code, a Notion-style to-do, a spreadsheet-like
+    # task list and highlighted code, Notion- and Google Docs-style to-dos, a
     # table with a header row, an image, and a definition list the editor has no node for.
     html = f"""<meta charset="utf-8">
 <h4>Release checklist</h4>
@@ -72,6 +72,7 @@ async def test_pasted_html_keeps_its_structure_for_the_other_editor(open_as, dap
 <li class="task-list-item"><input type="checkbox" class="task-list-item-checkbox" disabled> Tag release</li>
 </ul>
 <ul class="to-do-list"><li><div class="checkbox checkbox-on"></div> <span>Book venue</span></li></ul>
+<ul><li role="checkbox" aria-checked="false"><p>Invite press</p></li></ul>
 <div class="highlight highlight-source-python"><pre><span class="pl-k">def</span> <span class="pl-en">ship</span>():
     <span class="pl-k">return</span> <span class="pl-c1">True</span></pre></div>
 <pre><code class="language-javascript">const ok = true</code></pre>
@@ -90,9 +91,9 @@ async def test_pasted_html_keeps_its_structure_for_the_other_editor(open_as, dap
     await expect(image).to_have_attribute("alt", "Team logo")
     await expect(image).to_have_js_property("complete", True)
     assert await image.evaluate("(img) => img.naturalWidth") > 0, "the image is shown, not broken"
-    await pages.expect_texts(bob, TASK_TEXTS, ["Write notes", "Tag release", "Book venue"])
+    await pages.expect_texts(bob, TASK_TEXTS, ["Write notes", "Tag release", "Book venue", "Invite press"])
     await expect(task_items(bob).first).to_have_attribute("data-checked", "true")
-    assert [await box.is_checked() for box in await checkboxes(bob).all()] == [True, False, True]
+    assert [await box.is_checked() for box in await checkboxes(bob).all()] == [True, False, True, False]
     python = seen.locator("pre code.language-python")
     await expect(python).to_have_text("def ship():\n    return True")
     await expect(python.locator(".hljs-keyword").first, "the code is highlighted").to_have_text("def")
@@ -110,8 +111,8 @@ async def test_pasted_html_keeps_its_structure_for_the_other_editor(open_as, dap
     [picture] = find(tree, "image")
     assert (picture["attrs"]["src"], picture["attrs"]["alt"], picture["attrs"]["title"]) == (logo, "Team logo", "Our logo")
     assert [(i["attrs"]["checked"], text_of(i)) for i in find(tree, "taskItem")] == [
-        (True, "Write notes"), (False, "Tag release"), (True, "Book venue")]
-    assert len(find(tree, "taskList")) == 2
+        (True, "Write notes"), (False, "Tag release"), (True, "Book venue"), (False, "Invite press")]
+    assert len(find(tree, "taskList")) == 3
     assert [(c["attrs"]["language"], text_of(c)) for c in find(tree, "codeBlock")] == [
         ("python", "def ship():\n    return True"), ("javascript", "const ok = true")]
     links = [m["attrs"]["href"] for t in find(tree, "text") for m in t.get("marks", ()) if m["type"] == "link"]
