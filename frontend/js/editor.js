@@ -1,7 +1,6 @@
 // The editor page: Tiptap bound to a Yjs document that an unmodified
 // y-websocket WebsocketProvider keeps in sync with the server.
 import { Editor, Extension } from '@tiptap/core'
-import StarterKit from '@tiptap/starter-kit'
 import Link from '@tiptap/extension-link'
 import Collaboration from '@tiptap/extension-collaboration'
 import CollaborationCaret from '@tiptap/extension-collaboration-caret'
@@ -18,6 +17,9 @@ import { SaveTracker } from './save-state.js'
 import { ServerPeer } from './server-peer.js'
 import { bindTitle } from './title.js'
 import { bindToolbar } from './toolbar.js'
+// Rich content (issue 17): the content model beyond StarterKit, and paste that keeps structure.
+import { contentExtensions } from './content.js'
+import { RichPaste } from './paste.js'
 
 // The shared type Tiptap edits by default; the server and exporters read it too.
 const FIELD = 'default'
@@ -85,16 +87,19 @@ const editor = new Editor({
   element: editorElement,
   editable: config.canWrite,
   extensions: [
-    StarterKit.configure({
-      // Yjs keeps the history (per user) instead of ProseMirror's undo.
-      undoRedo: false,
-      // Links are configured below; underline has no shortcut in the export formats.
-      link: false,
-      underline: false,
-      // Would write a trailing paragraph into the shared document from every client.
-      trailingNode: false,
-      heading: { levels: [1, 2, 3] }
+    // StarterKit with headings 1-6 and highlighted code, tables, task lists, images (content.js).
+    ...contentExtensions({
+      starterKit: {
+        // Yjs keeps the history (per user) instead of ProseMirror's undo.
+        undoRedo: false,
+        // Links are configured below; underline has no shortcut in the export formats.
+        link: false,
+        underline: false,
+        // Would write a trailing paragraph into the shared document from every client.
+        trailingNode: false
+      }
     }),
+    RichPaste,
     Link.configure({
       openOnClick: !config.canWrite,
       autolink: true,

@@ -10,6 +10,11 @@ function cleanDocument() {
   copy.querySelectorAll('.collaboration-carets__caret, .ProseMirror-separator, .ProseMirror-trailingBreak')
       .forEach((node) => node.remove());
   copy.querySelectorAll('.collaboration-carets__selection, .ProseMirror-yjs-selection').forEach((node) => node.replaceWith(...node.childNodes));
+  // A selected node (an image just pasted) is this page's selection, not content.
+  copy.querySelectorAll('.ProseMirror-selectednode').forEach((node) => {
+    node.classList.remove('ProseMirror-selectednode');
+    if (!node.classList.length) node.removeAttribute('class');
+  });
   copy.normalize();
   return copy;
 }
@@ -133,3 +138,52 @@ async def record_save_states(page: Page) -> None:
 async def save_states(page: Page) -> list[tuple[float, str]]:
     """(time in ms, text) of each state the save indicator showed since `record_save_states`."""
     return [tuple(entry) for entry in await page.evaluate("window.saveStates")]
+
+
+# Puts each {mime type: text} on the system clipboard as one item (the async clipboard API).
+_WRITE_CLIPBOARD_JS = """async (items) => {
+  const parts = {};
+  for (const [type, value] of Object.entries(items)) parts[type] = new Blob([value], { type });
+  await navigator.clipboard.write([new ClipboardItem(parts)]);
+}"""
+
+
+async def paste(page: Page, *, html: str | None = None, text: str | None = None) -> None:
+    """Copies `html` and/or `text` to the system clipboard and pastes them with Ctrl+V where the caret is,
+    as a person pasting from another page or program does."""
+    origin = "/".join(page.url.split("/", 3)[:3])
+    await page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=origin)
+    items = {}
+    if html is not None:
+        items["text/html"] = html
+    if text is not None:
+        items["text/plain"] = text
+    await page.evaluate(_WRITE_CLIPBOARD_JS, items)
+    await page.keyboard.press("Control+v")
+
+
+async def export_json(page: Page, document_id: str) -> dict:
+    """The document's ProseMirror JSON export, fetched as this page's user."""
+    origin = "/".join(page.url.split("/", 3)[:3])
+    response = await page.request.get(f"{origin}/api/documents/{document_id}/export?format=json")
+    assert response.ok, await response.text()
+    return await response.json()
+
+
+# The cleaned text of every element matching a selector in the document (no carets, no widgets).
+_TEXTS_JS = f"(selector) => {{ {_CLEAN_JS}; return [...cleanDocument().querySelectorAll(selector)].map((e) => e.textContent); }}"
+_SAME_TEXTS_JS = f"""([selector, expected]) => {{
+  {_CLEAN_JS};
+  const texts = [...cleanDocument().querySelectorAll(selector)].map((e) => e.textContent);
+  return JSON.stringify(texts) === JSON.stringify(expected);
+}}"""
+
+
+async def expect_texts(page: Page, selector: str, expected: list[str], timeout: float = 15_000) -> None:
+    """Waits until the elements matching `selector` in the document hold exactly `expected`, in order,
+    as a reader sees them (other people's caret labels are not text of the document)."""
+    try:
+        await page.wait_for_function(_SAME_TEXTS_JS, arg=[selector, expected], timeout=timeout)
+    except Exception:
+        actual = await page.evaluate(_TEXTS_JS, selector)
+        raise AssertionError(f"{selector}: expected {expected}, have {actual}") from None
