@@ -193,8 +193,12 @@ LOGIN_URL = "login"
 # SIGN_IN_FAILURE_LIMIT wrong passwords for one username from one address, that pair is refused
 # (even with the right password) for SIGN_IN_LOCKOUT_MINUTES, counted from the latest failure.
 # Only failures count, and a success clears them.
-# allauth's backend is Django's ModelBackend that also takes an e-mail address for the username.
-AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "allauth.account.auth_backends.AuthenticationBackend"]
+# allauth's backend after Django's: the username field also takes an e-mail address.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
 AXES_FAILURE_LIMIT = int(env_number("SIGN_IN_FAILURE_LIMIT", 10, int))
 AXES_COOLOFF_TIME = timedelta(minutes=env_number("SIGN_IN_LOCKOUT_MINUTES", 15.0))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
