@@ -202,6 +202,8 @@ AUTHENTICATION_BACKENDS = [
 AXES_FAILURE_LIMIT = int(env_number("SIGN_IN_FAILURE_LIMIT", 10, int))
 AXES_COOLOFF_TIME = timedelta(minutes=env_number("SIGN_IN_LOCKOUT_MINUTES", 15.0))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The account named, however it was typed (username in any case, or an e-mail address): accounts/throttle.py.
+AXES_USERNAME_CALLABLE = "accounts.throttle.attempted_account"
 AXES_RESET_ON_SUCCESS = True
 # The connection's address, never a header a client can write (behind a proxy: Daphne's --proxy-headers).
 AXES_CLIENT_IP_CALLABLE = "documents.ratelimit.client_address"

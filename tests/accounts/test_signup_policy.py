@@ -94,3 +94,17 @@ def test_sign_up_can_be_limited_to_e_mail_domains(client, settings):
     assert "Accounts can only be made for addresses at @example.com, @corp.example." in refused.content.decode()
     assert not get_user_model().objects.filter(username="mallory").exists()
     assert sign_up(client, "carol@CORP.example", "carol").status_code == 302
+
+
+def test_wrong_passwords_count_against_the_account_however_it_is_named(client, settings):
+    """Sign-in takes a username in any case or an e-mail address: all are one account's failures."""
+    settings.AXES_FAILURE_LIMIT = 3
+    user = get_user_model().objects.create_user("dora", "dora@example.com", PASSWORD)
+    EmailAddress.objects.create(user=user, email="dora@example.com", verified=True, primary=True)
+    for spelling in ("dora", "DORA", "Dora@Example.com"):
+        assert sign_in(client, spelling, "wrong").status_code in (200, 429)
+    refused = sign_in(client, "dora")
+    assert refused.status_code == 429 and "Too many failed sign-ins" in refused.content.decode()
+    # Another account from the same address is not held up.
+    get_user_model().objects.create_user("eric", password=PASSWORD)
+    assert sign_in(client.__class__(), "eric").status_code == 302
