@@ -108,3 +108,13 @@ def test_wrong_passwords_count_against_the_account_however_it_is_named(client, s
     # Another account from the same address is not held up.
     get_user_model().objects.create_user("eric", password=PASSWORD)
     assert sign_in(client.__class__(), "eric").status_code == 302
+
+
+def test_the_account_pages_render_in_the_products_frame(client):
+    user = get_user_model().objects.create_user("gil", password=PASSWORD)
+    client.force_login(user)
+    for path in ("/accounts/email/", "/accounts/password_change/"):
+        page = client.get(path)
+        assert page.status_code == 200, path
+        assert 'class="appbar"' in page.content.decode() and 'class="input' in page.content.decode(), path
+    assert client.get("/accounts/password/change/")["Location"] == "/accounts/password_change/"

@@ -165,3 +165,18 @@ async def test_too_many_wrong_passwords_hold_the_account_back_with_a_clear_messa
     await page.get_by_label("Password").fill(f"{name}-password")
     await page.get_by_role("button", name="Sign in").click()
     await expect(page.get_by_role("heading", name="Too many failed sign-ins")).to_be_visible()
+
+
+async def test_a_password_is_changed_from_the_account_menu(open_as, daphne_server, cast, artifacts):
+    page = await open_as(cast.viewer, viewport={"width": 390, "height": 800})
+    await page.get_by_label("Account menu").click()
+    await page.get_by_role("link", name="Change password").click()
+    await page.get_by_label("Old password").fill(cast.viewer.password)
+    await page.get_by_label("New password", exact=True).fill(NEW_PASSWORD)
+    await page.get_by_label("New password confirmation").fill(NEW_PASSWORD)
+    await no_sideways_scroll(page, "main")
+    await page.screenshot(path=artifacts / "password-change-390.png")
+    await page.get_by_test_id("change-password").click()
+    await expect(page.get_by_test_id("password-changed")).to_be_visible()
+    await page.context.clear_cookies()
+    await pages.sign_in(page, daphne_server.url, cast.viewer.username, NEW_PASSWORD)
