@@ -118,3 +118,11 @@ def test_the_account_pages_render_in_the_products_frame(client):
         assert page.status_code == 200, path
         assert 'class="appbar"' in page.content.decode() and 'class="input' in page.content.decode(), path
     assert client.get("/accounts/password/change/")["Location"] == "/accounts/password_change/"
+
+
+def test_password_reset_e_mails_are_rate_limited_with_the_products_page(client):
+    get_user_model().objects.create_user("hal", "hal@example.com", PASSWORD)
+    replies = [client.post("/accounts/password/reset/", {"email": "hal@example.com"}) for _ in range(6)]
+    assert [r.status_code for r in replies][:5] == [302] * 5
+    assert replies[-1].status_code == 429 and "Too many requests" in replies[-1].content.decode()
+    assert 'data-testid="error-page" data-status="429"' in replies[-1].content.decode()
