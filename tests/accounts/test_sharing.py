@@ -118,3 +118,18 @@ def test_an_expired_link_stops_working(client, owner, document):
     user = get_user_model().objects.create_user("late")
     assert signed_in(client.__class__, user).get(f"/links/{link.key}/").status_code == 410
     assert client.get("/links/no-such-key/").status_code == 410
+
+
+def test_a_newcomer_signs_up_through_a_link_confirms_and_lands_in_the_document(client, owner, document):
+    link = ShareLink.objects.create(document=document, role="editor", key="n" * 32, created_by=owner)
+    here = f"/links/{link.key}/"
+    welcome = client.get(here).content.decode()
+    assert f'href="/accounts/signup/?next=%2Flinks%2F{link.key}%2F"' in welcome
+    signup = client.post(f"/accounts/signup/?next={here}", {
+        "email": "walker@example.com", "username": "walker", "password1": PASSWORD, "password2": PASSWORD,
+    })
+    assert signup["Location"] == "/accounts/confirm-email/"
+    confirm = re.search(r"http://testserver(/\S+)", mail.outbox[-1].body).group(1)
+    assert client.post(confirm)["Location"] == here
+    assert client.get(here)["Location"] == f"/documents/{document.pk}/"
+    assert document_role(get_user_model().objects.get(username="walker"), document.pk) == Role.EDITOR
