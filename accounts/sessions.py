@@ -15,14 +15,22 @@ def remember_invitation(request, invitation) -> None:
     get_adapter(request).stash_verified_email(request, invitation.email)
 
 
-def invitation_pending(request) -> bool:
+def _pending(request):
     from .models import Invitation
 
     pk = request.session.get(_KEY) if hasattr(request, "session") else None
-    if pk is None:
-        return False
-    invitation = Invitation.objects.filter(pk=pk).first()
-    return invitation is not None and invitation.usable
+    invitation = Invitation.objects.filter(pk=pk).first() if pk is not None else None
+    return invitation if invitation is not None and invitation.usable else None
+
+
+def invitation_pending(request) -> bool:
+    return _pending(request) is not None
+
+
+def invited(request, email: str) -> bool:
+    """Whether the visitor opened a pending invitation sent to `email`."""
+    invitation = _pending(request)
+    return invitation is not None and invitation.email.lower() == email.lower()
 
 
 def forget_invitation(request) -> None:

@@ -46,8 +46,9 @@ def invitation_open(request, key):
         )
     if not request.user.is_authenticated:
         sessions.remember_invitation(request, invitation)
-        inviter = invitation.invited_by.get_full_name() or invitation.invited_by.get_username() \
-            if invitation.invited_by else "Someone"
+        inviter = "Someone"
+        if invitation.invited_by is not None:
+            inviter = invitation.invited_by.get_full_name() or invitation.invited_by.get_username()
         return _welcome(request, heading=f"{inviter} invited you", document=invitation.document,
                         role=invitation.role, signup_open=True)
     try:

@@ -56,6 +56,11 @@ def test_an_invitation_to_a_new_address_is_accepted_through_sign_up(client, owne
 
     welcome = client.get(invite_path)
     assert welcome.status_code == 200 and "olga invited you" in welcome.content.decode()
+    # Sign-up is closed but for the invited address.
+    other = client.post(f"/accounts/signup/?next={invite_path}", {
+        "email": "someone-else@example.com", "username": "else", "password1": PASSWORD, "password2": PASSWORD,
+    })
+    assert "use the address your invitation was sent to" in other.content.decode()
     # The address is proven by the link: sign-up signs in at once, no second e-mail.
     signup = client.post(f"/accounts/signup/?next={invite_path}", {
         "email": "newbie@example.com", "username": "newbie", "password1": PASSWORD, "password2": PASSWORD,
