@@ -194,10 +194,17 @@ LOGIN_URL = "login"
 # SIGN_IN_FAILURE_LIMIT wrong passwords for one username from one address, that pair is refused
 # (even with the right password) for SIGN_IN_LOCKOUT_MINUTES, counted from the latest failure.
 # Only failures count, and a success clears them.
-AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+# allauth's backend after Django's: the username field also takes an e-mail address.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
 AXES_FAILURE_LIMIT = int(env_number("SIGN_IN_FAILURE_LIMIT", 10, int))
 AXES_COOLOFF_TIME = timedelta(minutes=env_number("SIGN_IN_LOCKOUT_MINUTES", 15.0))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The account named, however it was typed (username in any case, or an e-mail address): accounts/throttle.py.
+AXES_USERNAME_CALLABLE = "accounts.throttle.attempted_account"
 AXES_RESET_ON_SUCCESS = True
 # The connection's address, never a header a client can write (behind a proxy: Daphne's --proxy-headers).
 AXES_CLIENT_IP_CALLABLE = "documents.ratelimit.client_address"
@@ -205,6 +212,41 @@ AXES_LOCKOUT_CALLABLE = "frontend.views.sign_in_locked"
 AXES_VERBOSE = False
 LOGIN_REDIRECT_URL = "document-list"
 LOGOUT_REDIRECT_URL = "login"
+
+# --- Accounts: sign-up, e-mail, invitations, share links (accounts/, django-allauth) ---------------
+# Before allauth, whose templates accounts/templates restyles in the product's look.
+_at = INSTALLED_APPS.index("documents")
+INSTALLED_APPS[_at:_at] = ["accounts", "allauth", "allauth.account"]
+TEMPLATES[0]["OPTIONS"]["context_processors"].append("accounts.context_processors.signup")
+MIDDLEWARE.insert(MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+                  "allauth.account.middleware.AccountMiddleware")
+# Anyone may make an account on the sign-up page (SIGNUP_ENABLED=0: only people invited by e-mail);
+# SIGNUP_EMAIL_DOMAINS (comma-separated, e.g. "example.com,example.org") limits new accounts,
+# invitations included, to addresses at those domains. See accounts/policy.py.
+SIGNUP_ENABLED = env_bool("SIGNUP_ENABLED", True)
+SIGNUP_EMAIL_DOMAINS = [d.strip() for d in os.environ.get("SIGNUP_EMAIL_DOMAINS", "").split(",") if d.strip()]
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"username", "email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
+# Mandatory: the domain limit and invitations mean something only for a proven address. Opening an
+# invitation proves it (no second e-mail). Accounts made by an administrator are exempt (accounts/forms.py).
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Coedit] "
+ACCOUNT_PREVENT_ENUMERATION = True
+# Failed sign-ins are django-axes' (above), on the product's and the admin's sign-in pages alike:
+# allauth's own counter for them is off. Its other limits (sign-ups, reset and confirmation e-mails) stay.
+ACCOUNT_RATE_LIMITS = {"login_failed": False}
+# E-mail through Django's backend: printed on the console unless EMAIL_BACKEND says otherwise
+# (e.g. django.core.mail.backends.smtp.EmailBackend with EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER,
+# EMAIL_HOST_PASSWORD, EMAIL_USE_TLS).
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(env_number("EMAIL_PORT", 25, int))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Coedit <coedit@localhost>")
 
 # --- I18N / static ------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

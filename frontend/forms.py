@@ -1,5 +1,8 @@
 from django import forms
 
+from accounts import policy as signup_policy
+from accounts.models import grantable_roles
+from accounts.services import user_by_email
 from documents.models import Document, Role
 
 from . import selectors
@@ -13,7 +16,10 @@ class TitleForm(forms.Form):
 
 
 class ShareAddForm(forms.Form):
-    username = forms.CharField(max_length=150, strip=True)
+    """Share with a username, or with an e-mail address: its account if there is one, else an
+    invitation by e-mail (`cleaned_data["email"]`, with no `user`)."""
+
+    username = forms.CharField(max_length=254, strip=True)
     role = forms.ChoiceField(choices=SHARE_ROLES, initial=Role.EDITOR.value)
 
     def __init__(self, *args, document, **kwargs):
@@ -23,8 +29,16 @@ class ShareAddForm(forms.Form):
     def clean_username(self):
         username = self.cleaned_data["username"]
         user = selectors.user_by_username(username)
+        if user is None and "@" in username:
+            email = forms.EmailField().clean(username)
+            user = user_by_email(email)
+            if user is None:
+                if not signup_policy.domain_allowed(email):
+                    raise forms.ValidationError(f"{signup_policy.domain_refusal()} Cannot invite {email}.")
+                self.cleaned_data["user"], self.cleaned_data["email"] = None, email
+                return username
         if user is None:
-            raise forms.ValidationError(f"There is no user named “{username}”.")
+            raise forms.ValidationError(f"There is no user named “{username}”. To invite someone, enter their e-mail address.")
         if user.pk == self.document.owner_id:
             raise forms.ValidationError("That is the owner of this document.")
         self.cleaned_data["user"] = user
@@ -36,6 +50,23 @@ class ShareChangeForm(forms.Form):
 
     user_id = forms.IntegerField()
     role = forms.ChoiceField(choices=[*SHARE_ROLES, ("", "Remove")], required=False)
+
+
+# How long a new share link works: (value in days, label); 0 is "until turned off".
+LINK_LIFETIMES = [("0", "No expiry"), ("1", "1 day"), ("7", "7 days"), ("30", "30 days")]
+
+
+class ShareLinkForm(forms.Form):
+    role = forms.ChoiceField(choices=grantable_roles)
+    days = forms.TypedChoiceField(choices=LINK_LIFETIMES, coerce=int, initial="0")
+
+
+class ShareLinkRevokeForm(forms.Form):
+    link_id = forms.IntegerField()
+
+
+class InvitationCancelForm(forms.Form):
+    invitation_id = forms.IntegerField()
 
 
 class TokenForm(forms.Form):

@@ -5,6 +5,7 @@ refusal renders a proper error page (403 for a document that is not shared
 with the caller, 404 for one that does not exist) rather than a broken editor.
 """
 
+from datetime import timedelta
 from functools import wraps
 
 from django.contrib import messages
@@ -17,6 +18,10 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts import selectors as sharing_selectors
+from accounts import services as sharing
+from accounts.mail import send_invitation
+from accounts.models import grantable_roles
 from documents import services as document_services
 from documents.models import WRITE_ROLES, ApiToken, Document, Role
 from documents.ratelimit import user_retry_after
@@ -166,14 +171,50 @@ def document_delete(request, document, role):
 
 # --- sharing ------------------------------------------------------------------------
 
+SHARE_LINK_ACTIONS = {"link-create", "link-revoke", "invitation-cancel"}
+
 
 def _share_add(request, document) -> forms.ShareAddForm:
     form = forms.ShareAddForm(request.POST, document=document)
     if form.is_valid():
-        user = form.cleaned_data["user"]
-        document_services.membership_set(document=document, user=user, role=Role(form.cleaned_data["role"]))
-        messages.success(request, f"Shared with {user.get_username()}.")
+        user, role = form.cleaned_data["user"], Role(form.cleaned_data["role"])
+        if user is None:  # an address with no account yet: an invitation by e-mail
+            email = form.cleaned_data["email"]
+            invitation, raw = sharing.invitation_create(document=document, email=email, role=role,
+                                                        invited_by=request.user)
+            send_invitation(request, invitation, raw)
+            messages.success(request, f"Invited {email}: they will get an e-mail with a link.")
+        else:
+            document_services.membership_set(document=document, user=user, role=role)
+            messages.success(request, f"Shared with {user.get_username()}.")
     return form
+
+
+def _share_link(request, document) -> None:
+    """Make a share link, revoke one, or withdraw an invitation (the share dialog's other forms)."""
+    action = request.POST.get("action")
+    if action == "link-create":
+        form = forms.ShareLinkForm(request.POST)
+        if form.is_valid():
+            days = form.cleaned_data["days"]
+            sharing.link_create(document=document, role=Role(form.cleaned_data["role"]), created_by=request.user,
+                                lifetime=timedelta(days=days) if days else None)
+            messages.success(request, "Link created: anyone who signs in through it gets its role.")
+        else:
+            messages.error(request, "Choose a role and how long the link works.")
+    elif action == "link-revoke":
+        form = forms.ShareLinkRevokeForm(request.POST)
+        link = document.share_links.filter(pk=form.cleaned_data["link_id"]).first() if form.is_valid() else None
+        if link is not None:
+            sharing.link_revoke(link=link)
+            messages.success(request, "Link turned off. People who joined through it keep their role.")
+    elif action == "invitation-cancel":
+        form = forms.InvitationCancelForm(request.POST)
+        invitation = (document.invitations.filter(pk=form.cleaned_data["invitation_id"], accepted_at__isnull=True)
+                      .first() if form.is_valid() else None)
+        if invitation is not None:
+            sharing.invitation_cancel(invitation=invitation)
+            messages.success(request, f"Withdrew the invitation to {invitation.email}.")
 
 
 def _share_change(request, document) -> None:
@@ -201,6 +242,8 @@ def document_share(request, document, role):
     if request.method == "POST":
         if request.POST.get("action") == "add":
             add_form = _share_add(request, document)
+        elif request.POST.get("action") in SHARE_LINK_ACTIONS:
+            _share_link(request, document)
         else:
             _share_change(request, document)
         if add_form is not None and add_form.is_valid():
@@ -220,6 +263,11 @@ def _share_context(request, document, add_form=None) -> dict:
         "add_form": add_form or forms.ShareAddForm(document=document),
         "role_choices": forms.SHARE_ROLES,
         "share_url": reverse("document-share", args=[document.pk]),
+        "invitations": sharing_selectors.pending_invitations(document),
+        "links": [(link, request.build_absolute_uri(reverse("share-link-open", args=[link.key])))
+                  for link in sharing_selectors.active_links(document)],
+        "link_roles": grantable_roles(),
+        "link_lifetimes": forms.LINK_LIFETIMES,
     }
 
 

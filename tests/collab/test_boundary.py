@@ -18,7 +18,7 @@ from collab.config import backend
 from collab.store import BaseStorage
 
 COLLAB = Path(collab.__file__).parent
-PROJECT_APPS = ("documents", "frontend", "editor")
+PROJECT_APPS = ("documents", "frontend", "editor", "accounts")
 
 
 def imported_modules(path: Path) -> set[str]:
@@ -52,8 +52,14 @@ def test_collab_imports_nothing_from_the_project():
 def test_documents_imports_neither_the_pages_nor_the_site():
     # documents is the product's model and API; the pages (frontend) and the
     # site (editor) build on it, never the other way round.
-    offending = offending_imports(COLLAB.parent / "documents", ("frontend", "editor"))
+    offending = offending_imports(COLLAB.parent / "documents", ("frontend", "editor", "accounts"))
     assert not offending, f"documents must not depend on the pages or the site: {sorted(offending)}"
+
+
+def test_accounts_builds_on_documents_not_on_the_pages():
+    # Invitations and share links end in documents' memberships; the pages (frontend) use them.
+    offending = offending_imports(COLLAB.parent / "accounts", ("frontend", "editor", "collab"))
+    assert not offending, f"accounts must not depend on the pages, the site or the engine: {sorted(offending)}"
 
 
 def test_the_walk_sees_imports_inside_functions(tmp_path):

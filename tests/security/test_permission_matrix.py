@@ -19,27 +19,30 @@ from tests.support.clients import synced
 
 ROLES = ["anonymous", "no role", "viewer", "editor", "owner", "staff", "superuser"]
 SURFACES = ["ws connect", "ws write", "api list", "api get", "api patch", "api versions", "api version",
-            "api diff", "api name", "api restore", "api export", "api delete", "admin history", "admin restore"]
+            "api diff", "api name", "api restore", "api export", "api delete", "admin history", "admin restore",
+            "make link", "invite", "open link", "open revoked link"]
 
 # What each role may do. ws connect: "open" or the close code; ws write: "kept" or "refused";
 # api list: whether the document is listed; api version / diff / name / restore: one version's detail, its
 # diff with the live document, naming it, restoring it (issue 15); others: the HTTP status ("sign-in": redirected to the
 # sign-in page; "302 done": the restore happened and the admin went back to the versions page).
+# make link / invite: the share dialog's forms (issue 19; "302 done": made); open link: a viewer share link
+# ("200": the page asking to sign in; "302 done": joined, on to the document); a revoked one is 410 for all.
 EXPECTED = {
     "anonymous": ["4401", "refused", "401", "401", "401", "401", "401", "401", "401", "401", "401", "401",
-                  "sign-in", "sign-in"],
+                  "sign-in", "sign-in", "sign-in", "sign-in", "200", "410"],
     "no role": ["4403", "refused", "not listed", "404", "404", "404", "404", "404", "404", "404", "404", "404",
-                "sign-in", "sign-in"],
+                "sign-in", "sign-in", "403", "403", "302 done", "410"],
     "viewer": ["open", "refused", "listed", "200", "403", "200", "200", "200", "403", "403", "200", "403",
-               "sign-in", "sign-in"],
+               "sign-in", "sign-in", "403", "403", "302 done", "410"],
     "editor": ["open", "kept", "listed", "200", "200", "200", "200", "200", "200", "201", "200", "403",
-               "sign-in", "sign-in"],
+               "sign-in", "sign-in", "403", "403", "302 done", "410"],
     "owner": ["open", "kept", "listed", "200", "200", "200", "200", "200", "200", "201", "200", "204",
-              "sign-in", "sign-in"],
+              "sign-in", "sign-in", "302 done", "302 done", "302 done", "410"],
     "staff": ["4403", "refused", "not listed", "404", "404", "404", "404", "404", "404", "404", "404", "404",
-              "200", "403"],
+              "200", "403", "403", "403", "302 done", "410"],
     "superuser": ["4403", "refused", "not listed", "404", "404", "404", "404", "404", "404", "404", "404", "404",
-                  "200", "302 done"],
+                  "200", "302 done", "403", "403", "302 done", "410"],
 }
 PASSWORD = "matrix-password-1"
 
@@ -71,6 +74,10 @@ def world(daphne_server, unique):
         "result = {'doc': str(doc.pk), 'version': snap.pk, 'names': names,\n"
         "    'deletable': {r: str(make('Delete me ' + r).pk) for r in names},\n"
         "    'tokens': {r: token_create(user=u, name='matrix')[1] for r, u in users.items()}}\n"
+        "from accounts.services import link_create, link_revoke\n"
+        "result['link'] = link_create(document=doc, role='viewer', created_by=users['owner'], lifetime=None).key\n"
+        "revoked = link_create(document=doc, role='viewer', created_by=users['owner'], lifetime=None)\n"
+        "link_revoke(link=revoked)\nresult['revoked_link'] = revoked.key\n"
     )
 
 
@@ -129,6 +136,13 @@ def probe_http(server, world, role) -> list[str]:
     cells.append(status_of(web.get(versions)))
     restore = web.post(f"{versions}{world['version']}/restore/")
     cells.append(status_of(restore))
+    share = f"/documents/{doc}/share/"
+    cells.append(status_of(web.post(share, {"action": "link-create", "role": "editor", "days": "0"})))
+    cells.append(status_of(web.post(share, {"action": "add", "username": f"{role.replace(' ', '')}-guest@example.com",
+                                            "role": "editor"})))
+    # Last: it gives the viewer role to whoever has none.
+    cells.append(status_of(web.get(f"/links/{world['link']}/")))
+    cells.append(status_of(web.get(f"/links/{world['revoked_link']}/")))
     return cells
 
 
