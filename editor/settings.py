@@ -6,6 +6,7 @@ production set-up is switched on by DATABASE_URL and REDIS_URL alone. The
 README lists them all.
 """
 
+import json
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -220,6 +221,22 @@ STORAGES = {
         if not DEBUG
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
+}
+
+# --- Images in documents (documents/images.py) ------------------------------------
+# Largest image a person may upload, in bytes (beyond it, 413); PNG, JPEG, GIF and WebP only, by content.
+IMAGES_MAX_BYTES = int(env_number("IMAGES_MAX_BYTES", 10 * 1024 * 1024, int))
+# The HTML export embeds images up to this size as data: URIs (and at most IMAGES_INLINE_TOTAL_BYTES
+# per export), so that the file stands alone; larger ones are linked to their authenticated URL.
+IMAGES_INLINE_MAX_BYTES = int(env_number("IMAGES_INLINE_MAX_BYTES", 512 * 1024, int))
+IMAGES_INLINE_TOTAL_BYTES = int(env_number("IMAGES_INLINE_TOTAL_BYTES", 8 * 1024 * 1024, int))
+# Where the files go: a directory under DATA_DIR, or any Django storage (django-storages: S3, GCS, Azure...)
+# given as IMAGES_STORAGE='{"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {...}}'. Files are never
+# served by the storage's own URL: every request passes the document's access check.
+STORAGES["images"] = json.loads(os.environ["IMAGES_STORAGE"]) if os.environ.get("IMAGES_STORAGE") else {
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {"location": str(DATA_DIR / "images"), "file_permissions_mode": 0o600,
+                "directory_permissions_mode": 0o700},
 }
 
 # --- Security (non-DEBUG) -----------------------------------------------------
