@@ -278,6 +278,11 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
+# Images pasted from other sites are fetched by the editor and uploaded here (frontend/js/images.js):
+# fetch() may reach https sites (which must still allow it by CORS). Scripts remain 'self' only.
+CONTENT_SECURITY_POLICY["DIRECTIVES"]["connect-src"] = [*CONTENT_SECURITY_POLICY["DIRECTIVES"]["connect-src"],
+                                                        "https:"]
+
 # --- Error pages -------------------------------------------------------------------
 # Our own 400/403/404/500 pages (JSON under /api/): editor/views.py.
 CSRF_FAILURE_VIEW = "editor.views.csrf_failure"

@@ -100,3 +100,34 @@ async def test_refusals_are_said_and_other_sites_images_become_links(open_as, da
     await expect(link).to_have_attribute("href", remote)
     await expect(alice.get_by_test_id("image-error")).to_contain_text("kept as a link")
     await expect(bob.locator(SHOWN)).to_have_count(0)
+
+
+# In Alice's page: a document of hers with an image in it (the REST API, her session); its image's src.
+IMAGE_ELSEWHERE_JS = """async (data) => {
+  const headers = { 'X-CSRFToken': document.querySelector('input[name=csrfmiddlewaretoken]').value };
+  const created = await fetch('/api/documents/', {
+    method: 'POST', headers: { ...headers, 'Content-Type': 'application/json' }, body: JSON.stringify({ title: 'Other' })
+  });
+  const form = new FormData();
+  const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+  form.append('file', new File([bytes], 'logo.png', { type: 'image/png' }));
+  const uploaded = await fetch(`/api/documents/${(await created.json()).id}/images`, { method: 'POST', headers, body: form });
+  return (await uploaded.json()).src;
+}"""
+
+
+async def test_an_image_copied_from_another_document_is_copied_into_this_one(open_as, daphne_server, cast):
+    alice = await open_as(cast.owner)
+    bob = await open_as(cast.editor)
+    await asyncio.gather(
+        pages.open_document(alice, daphne_server.url, cast.document_id),
+        pages.open_document(bob, daphne_server.url, cast.document_id),
+    )
+    # Bob has no role on Alice's other document: he could not see its image.
+    elsewhere = await alice.evaluate(IMAGE_ELSEWHERE_JS, base64.b64encode(images.png(16, 12)).decode())
+    await pages.editor(alice).click()
+    await alice.evaluate(PASTE_HTML_JS, f'<p>Logo</p><img src="{elsewhere}" alt="Logo">')
+    await bob.wait_for_function(LOADED_JS, arg=1)
+    [src] = [src.removeprefix(daphne_server.url) for src in await bob.evaluate(ATTRIBUTES_JS, "src")]
+    assert src.startswith(f"/documents/{cast.document_id}/images/") and src != elsewhere
+    assert await bob.evaluate(ATTRIBUTES_JS, "naturalWidth") == [16]
