@@ -56,6 +56,8 @@ ACCEPTED = {
     "WEBP": ("image/webp", "webp"),
 }
 
+_ALSO = {"MPO": ("image/jpeg", "jpg")}
+
 # Unreferenced images younger than this are kept by the clean-up: an upload reaches the document
 # (over the socket) a moment after it is stored, and an undo in an open editor can bring an image back.
 CLEAN_GRACE = timedelta(hours=24)
@@ -108,7 +110,7 @@ def inspect(data: bytes) -> Inspected:
                 kind = probe.format
                 width, height = probe.size
                 probe.verify()  # structure and checksums
-            with PILImage.open(io.BytesIO(data), formats=[kind]) as image:
+            with PILImage.open(io.BytesIO(data), formats=list(ACCEPTED)) as image:
                 image.load()  # and every pixel of the (first) frame decodes
         except UnidentifiedImageError:
             raise ImageRefused(415, f"This file is not an image of an accepted type ({accepted})") from None
@@ -117,7 +119,10 @@ def inspect(data: bytes) -> Inspected:
         except Exception as exc:  # truncated, corrupt: Pillow raises many kinds
             raise ImageRefused(422, f"The {kind or 'image'} file cannot be decoded: it is damaged or "
                                     "incomplete") from exc
-    content_type, extension = ACCEPTED[kind]
+    # A camera's JPEG with several pictures opens as "MPO": a JPEG all the same.
+    content_type, extension = ACCEPTED.get(kind) or _ALSO.get(kind) or (None, None)
+    if content_type is None:
+        raise ImageRefused(415, f"This file is not an image of an accepted type ({accepted})")
     return Inspected(content_type, extension, width, height)
 
 
@@ -244,6 +249,17 @@ def export_src(src, *, inline: bool = False) -> str | None:
         if data_uri is not None:
             return data_uri
     return context.base_url + image_path(document_id, image_id)
+
+
+def inline_image_src(src: str) -> str:
+    """The same for a src already checked and made absolute by the renderer (an `image_src` hook of
+    documents.export.html.render_page): the exported document's small images as data: URIs, any other
+    src as it is."""
+    context = _context.get()
+    ours = parse_src(src)
+    if context is None or ours is None or ours[0] != context.document_id:
+        return src
+    return _data_uri(context, ours[1]) or src
 
 
 def _data_uri(context: ExportContext, image_id) -> str | None:

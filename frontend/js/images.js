@@ -160,6 +160,7 @@ function isForeign (src, documentId) {
 }
 
 function bindButton (button, uploader) {
+  button.hidden = false // the toolbar may render it hidden until uploads are wired
   const input = document.createElement('input')
   input.type = 'file'
   input.accept = ACCEPT

@@ -64,6 +64,7 @@ def test_the_type_comes_from_the_content_not_the_name(daphne_server, cast):
     ("logo.png", "image/png", images.SVG, 415, "SVG"),
     ("broken.png", "image/png", images.noisy_png()[:4000], 422, "damaged"),
     ("empty.png", "image/png", b"", 422, "empty"),
+    ("huge.png", "image/png", images.bomb_png(), 422, "dimensions are too large"),
 ])
 def test_what_is_not_an_accepted_image_is_refused(daphne_server, cast, filename, content_type, data, status, words):
     reply = images.upload(cast["editor"], cast["document"], data, filename=filename, content_type=content_type)

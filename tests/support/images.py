@@ -54,3 +54,17 @@ def upload(client, document_id, data: bytes, *, filename: str = "picture.png", c
 def image_node(src: str, alt: str = "") -> dict:
     """The ProseMirror JSON of an image node, as Tiptap's Image extension writes it."""
     return {"type": "image", "attrs": {"src": src, "alt": alt, "title": None}}
+
+
+def bomb_png(side: int = 20000) -> bytes:
+    """A tiny PNG that claims to be side × side pixels (a "decompression bomb"): its header only, and
+    a little data. Made by hand: Pillow would take seconds to make a real one."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    header = struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0)  # 1-bit greyscale
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + \
+        chunk(b"IEND", b"")
