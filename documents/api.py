@@ -40,7 +40,7 @@ from pydantic import StringConstraints
 from collab.config import CollabConfig
 from collab.live import Unavailable, live_state, state_digest
 
-from . import export, history, importing
+from . import export, history, images, importing
 from .importing.worker import aconvert
 from .people import color_of
 from .api_http import Api, Error, error_response
@@ -478,7 +478,9 @@ async def document_export(
         response = HttpResponseNotModified()
     else:
         # Decoding and walking a large document takes a while: off the event loop the actors share.
-        body = await asyncio.to_thread(renderer.render_state, state, title=document.title)
+        # Image nodes: data: URIs in HTML, absolute URLs in Markdown (documents.images.export_src).
+        with images.export_context(await images.aexport_context_for(request, document.pk)):
+            body = await asyncio.to_thread(renderer.render_state, state, title=document.title)
         response = HttpResponse(body if isinstance(body, bytes) else body.encode("utf-8"),
                                 content_type=renderer.content_type)
         response["Content-Disposition"] = content_disposition(document.title, renderer.extension)
@@ -721,3 +723,9 @@ async def document_import(
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+# --- images (documents/images_http.py: upload here, served at /documents/<uuid>/images/<uuid>) -------------
+from .images_http import router as _images_router  # noqa: E402  (after `api` exists)
+
+api.add_router("", _images_router)

@@ -24,6 +24,12 @@ class DocumentsConfig(AppConfig):
         user_logged_out.connect(signals.on_logout, dispatch_uid="user-signed-out")
         signals.access_changed.connect(signals.tell_engine, dispatch_uid="collab-recheck-sockets")
 
+        # An image's file goes with its row, also when its document is deleted (documents.images).
+        from .images import delete_file_on_commit
+        from .models import Image
+
+        post_delete.connect(delete_file_on_commit, sender=Image, dispatch_uid="image-deleted")
+
         # Restores run inside the document's actor (see documents.history.version_restore).
         from collab import edits
 

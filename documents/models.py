@@ -137,3 +137,38 @@ class ApiToken(models.Model):
     @classmethod
     def new_raw(cls) -> str:
         return cls.PREFIX + secrets.token_urlsafe(32)
+
+
+# --- images (issue 17; the logic is in documents/images.py) -------------------------------------
+
+
+def image_storage():
+    """The storage that holds uploaded images: STORAGES["images"] (a directory under DATA_DIR by default)."""
+    from django.core.files.storage import storages
+
+    return storages["images"]
+
+
+class Image(models.Model):
+    """An image uploaded into a document. Its bytes are in `image_storage()` under `file_name`; it is
+    served at a URL with its random id, to people with a role on `document` only (documents.images_http)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # Deleting the document deletes these rows, and their files once the deletion commits (documents.images).
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="images")
+    file_name = models.CharField(max_length=255, editable=False)
+    # Decided from the content (Pillow), never from the uploaded name or type.
+    content_type = models.CharField(max_length=40, editable=False)
+    size = models.PositiveIntegerField(editable=False)
+    width = models.PositiveIntegerField(editable=False)
+    height = models.PositiveIntegerField(editable=False)
+    sha256 = models.CharField(max_length=64, editable=False)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.content_type} {self.width}×{self.height} in {self.document_id}"

@@ -7,6 +7,7 @@ README lists them all.
 """
 
 import ipaddress
+import json
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -265,6 +266,22 @@ STORAGES = {
     },
 }
 
+# --- Images in documents (documents/images.py) ------------------------------------
+# Largest image a person may upload, in bytes (beyond it, 413); PNG, JPEG, GIF and WebP only, by content.
+IMAGES_MAX_BYTES = int(env_number("IMAGES_MAX_BYTES", 10 * 1024 * 1024, int))
+# The HTML export embeds images up to this size as data: URIs (and at most IMAGES_INLINE_TOTAL_BYTES
+# per export), so that the file stands alone; larger ones are linked to their authenticated URL.
+IMAGES_INLINE_MAX_BYTES = int(env_number("IMAGES_INLINE_MAX_BYTES", 512 * 1024, int))
+IMAGES_INLINE_TOTAL_BYTES = int(env_number("IMAGES_INLINE_TOTAL_BYTES", 8 * 1024 * 1024, int))
+# Where the files go: a directory under DATA_DIR, or any Django storage (django-storages: S3, GCS, Azure...)
+# given as IMAGES_STORAGE='{"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {...}}'. Files are never
+# served by the storage's own URL: every request passes the document's access check.
+STORAGES["images"] = json.loads(os.environ["IMAGES_STORAGE"]) if os.environ.get("IMAGES_STORAGE") else {
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {"location": str(DATA_DIR / "images"), "file_permissions_mode": 0o600,
+                "directory_permissions_mode": 0o700},
+}
+
 # --- Security (non-DEBUG) -----------------------------------------------------
 # Production defaults assume HTTPS in front (a TLS-terminating proxy that sets
 # X-Forwarded-Proto). For a plain-HTTP trial (docker-compose on localhost) set
@@ -303,6 +320,11 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
     },
 }
+
+# Images pasted from other sites are fetched by the editor and uploaded here (frontend/js/images.js):
+# fetch() may reach https sites (which must still allow it by CORS). Scripts remain 'self' only.
+CONTENT_SECURITY_POLICY["DIRECTIVES"]["connect-src"] = [*CONTENT_SECURITY_POLICY["DIRECTIVES"]["connect-src"],
+                                                        "https:"]
 
 # --- Error pages -------------------------------------------------------------------
 # Our own 400/403/404/500 pages (JSON under /api/): editor/views.py.

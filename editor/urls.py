@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from documents.api import api
+from documents.images_http import serve_image
 
 from . import views
 from .health import collab_stats, healthz
@@ -15,6 +16,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # Answers every /api/ path itself, unknown ones with a JSON 404 (documents/api_http.py).
     path("api/", api.urls),
+    # An image in a document, to people with a role on it (documents/images_http.py).
+    path("documents/<uuid:document_id>/images/<uuid:image_id>", serve_image, name="document-image"),
     path("", include("frontend.urls")),
 ]
 

@@ -111,6 +111,8 @@ def _block(node: dict) -> str:
         return f"<pre><code{class_attr}>{_text(_plain_text(node))}</code></pre>"
     if kind == "horizontalRule":
         return "<hr>"
+    if kind == "image":
+        return _image(attrs)
     if kind in ("text", "hardBreak"):  # inline content where a block was expected
         return _inline([node])
     tag = _BLOCK_TAGS.get(kind)
@@ -160,6 +162,20 @@ def _inline(content) -> str:
             out.append(_text(node.get("text", "")))
         elif node["type"] == "hardBreak":
             out.append("<br>")
+        elif node["type"] == "image":
+            out.append(_image(node.get("attrs") or {}))
         else:
             out.append(_inline(node.get("content", ())))  # an unknown inline node: its text
     return "".join(out)
+
+
+def _image(attrs: dict) -> str:
+    """An image node: small images of the document inline as data: URIs, others linked (documents.images)."""
+    from ..images import export_src
+
+    src = export_src(attrs.get("src"), inline=True)
+    alt = str(attrs.get("alt") or "")
+    if src is None:
+        return _text(alt)
+    title = f' title="{_attr(attrs["title"])}"' if attrs.get("title") else ""
+    return f'<img src="{_attr(src)}" alt="{_attr(alt)}"{title}>'

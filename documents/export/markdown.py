@@ -97,6 +97,8 @@ def _block(node: dict, style: str | None = None) -> list[str]:
         return _code_block(text_of(node), attrs.get("language"))
     if kind == "horizontalRule":
         return ["---"]
+    if kind == "image":
+        return [_image(attrs)]
     if kind in _LISTS:
         return _list(node, style or ("-" if kind == "bulletList" else "."))
     if kind in ("text", "hardBreak"):
@@ -363,3 +365,18 @@ def _destination(href: str) -> str:
             out.append(char)
     # A character reference would be decoded in a destination too.
     return _ENTITY_LIKE.sub(r"\\&", "".join(out))
+
+
+def _image(attrs: dict) -> str:
+    """An image node: `![alt](absolute URL)`, its authenticated URL for our images (documents.images)."""
+    from ..images import export_src
+
+    src = export_src(attrs.get("src"))
+    alt = _escape_image_text(str(attrs.get("alt") or ""))
+    if src is None:
+        return alt
+    return f"![{alt}](<{src.replace('<', '%3C').replace('>', '%3E').replace(' ', '%20')}>)"
+
+
+def _escape_image_text(text: str) -> str:
+    return re.sub(r"([\\\[\]])", r"\\\1", " ".join(text.split()))

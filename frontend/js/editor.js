@@ -11,6 +11,7 @@ import { removeAwarenessStates } from 'y-protocols/awareness'
 
 import { ConnectionStatus, refusalMessage, shouldReconnect } from './connection.js'
 import { bindHistory } from './history.js'
+import { ImageNode, ImageUploads } from './images.js'
 import { peopleOnline, renderOnline, safeColor } from './presence.js'
 import { restoreMessage, watchRestores } from './restore-notice.js'
 import { SaveTracker } from './save-state.js'
@@ -110,6 +111,9 @@ const editor = new Editor({
     Placeholder.configure({ placeholder: config.canWrite ? 'Start writing…' : 'This document is empty.' }),
     Collaboration.configure({ fragment: ydoc.getXmlFragment(FIELD) }),
     CollaborationCaret.configure({ provider, user, render: renderCaret }),
+    // Images (frontend/js/images.js): the node, and uploads by the #insert-image button, paste and drop.
+    ImageNode,
+    ImageUploads.configure({ documentId: config.documentId, button: '#insert-image' }),
     EditorShortcuts
   ],
   editorProps: {

@@ -155,6 +155,7 @@ def test_openapi_schema_and_docs(daphne_server):
         "/api/documents/{document_id}/export",
         "/api/documents/{document_id}/content",
         "/api/documents/import",
+        "/api/documents/{document_id}/images",
     }
     assert set(paths["/api/documents/{document_id}/versions/{version_id}/"]) == {"get", "patch"}
     assert set(paths["/api/documents/{document_id}/"]) == {"get", "patch", "delete"}

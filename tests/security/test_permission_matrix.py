@@ -16,33 +16,35 @@ from collab.client import YClient
 from tests.api.client import ApiClient
 from tests.documents.admin_http import AdminSession
 from tests.support.clients import synced
+from tests.support.images import png, upload
 
 ROLES = ["anonymous", "no role", "viewer", "editor", "owner", "staff", "superuser"]
 SURFACES = ["ws connect", "ws write", "api list", "api get", "api patch", "api versions", "api version",
-            "api diff", "api name", "api restore", "api export", "api delete", "admin history", "admin restore",
-            "make link", "invite", "open link", "open revoked link"]
+            "api diff", "api name", "api restore", "api export", "api delete", "img upload", "img get",
+            "admin history", "admin restore", "make link", "invite", "open link", "open revoked link"]
 
 # What each role may do. ws connect: "open" or the close code; ws write: "kept" or "refused";
 # api list: whether the document is listed; api version / diff / name / restore: one version's detail, its
-# diff with the live document, naming it, restoring it (issue 15); others: the HTTP status ("sign-in": redirected to the
+# diff with the live document, naming it, restoring it (issue 15); img upload / get: uploading an image into
+# the document and fetching one of its images (issue 17; with a token; "sign-in": no credentials); others: the HTTP status ("sign-in": redirected to the
 # sign-in page; "302 done": the restore happened and the admin went back to the versions page).
 # make link / invite: the share dialog's forms (issue 19; "302 done": made); open link: a viewer share link
 # ("200": the page asking to sign in; "302 done": joined, on to the document); a revoked one is 410 for all.
 EXPECTED = {
     "anonymous": ["4401", "refused", "401", "401", "401", "401", "401", "401", "401", "401", "401", "401",
-                  "sign-in", "sign-in", "sign-in", "sign-in", "200", "410"],
-    "no role": ["4403", "refused", "not listed", "404", "404", "404", "404", "404", "404", "404", "404", "404",
-                "sign-in", "sign-in", "403", "403", "302 done", "410"],
+                  "401", "sign-in", "sign-in", "sign-in", "sign-in", "sign-in", "200", "410"],
+    "no role": ["4403", "refused", "not listed", "404", "404", "404", "404", "404", "404", "404", "404",
+                "404", "404", "404", "sign-in", "sign-in", "403", "403", "302 done", "410"],
     "viewer": ["open", "refused", "listed", "200", "403", "200", "200", "200", "403", "403", "200", "403",
-               "sign-in", "sign-in", "403", "403", "302 done", "410"],
+               "403", "200", "sign-in", "sign-in", "403", "403", "302 done", "410"],
     "editor": ["open", "kept", "listed", "200", "200", "200", "200", "200", "200", "201", "200", "403",
-               "sign-in", "sign-in", "403", "403", "302 done", "410"],
-    "owner": ["open", "kept", "listed", "200", "200", "200", "200", "200", "200", "201", "200", "204",
-              "sign-in", "sign-in", "302 done", "302 done", "302 done", "410"],
+               "201", "200", "sign-in", "sign-in", "403", "403", "302 done", "410"],
+    "owner": ["open", "kept", "listed", "200", "200", "200", "200", "200", "200", "201", "200", "204", "201",
+              "200", "sign-in", "sign-in", "302 done", "302 done", "302 done", "410"],
     "staff": ["4403", "refused", "not listed", "404", "404", "404", "404", "404", "404", "404", "404", "404",
-              "200", "403", "403", "403", "302 done", "410"],
-    "superuser": ["4403", "refused", "not listed", "404", "404", "404", "404", "404", "404", "404", "404", "404",
-                  "200", "302 done", "403", "403", "302 done", "410"],
+              "404", "404", "200", "403", "403", "403", "302 done", "410"],
+    "superuser": ["4403", "refused", "not listed", "404", "404", "404", "404", "404", "404", "404", "404",
+                  "404", "404", "404", "200", "302 done", "403", "403", "302 done", "410"],
 }
 PASSWORD = "matrix-password-1"
 
@@ -71,7 +73,10 @@ def world(daphne_server, unique):
         "v = Doc(); v.get('default', type=XmlFragment).children.append(XmlElement('paragraph', contents=[XmlText('v1')]))\n"
         "snap = Snapshot.objects.create(document=doc, created_at=doc.created_at, state=v.get_update(),\n"
         "    state_vector=v.get_state(), size=1, preview='v1')\n"
-        "result = {'doc': str(doc.pk), 'version': snap.pk, 'names': names,\n"
+        "import io\nfrom PIL import Image as Picture\nfrom documents.images import store\n"
+        "png = io.BytesIO(); Picture.new('RGB', (4, 4), 'blue').save(png, 'PNG')\n"
+        "image = store(document_id=doc.pk, user=users['owner'], data=png.getvalue())\n"
+        "result = {'doc': str(doc.pk), 'version': snap.pk, 'names': names, 'image': str(image.pk),\n"
         "    'deletable': {r: str(make('Delete me ' + r).pk) for r in names},\n"
         "    'tokens': {r: token_create(user=u, name='matrix')[1] for r, u in users.items()}}\n"
         "from accounts.services import link_create, link_revoke\n"
@@ -128,6 +133,9 @@ def probe_http(server, world, role) -> list[str]:
     ]
     target = world["deletable"].get(role, world["deletable"]["owner"])
     cells.append(status_of(api.request("DELETE", f"/api/documents/{target}/")))
+    cells.append(status_of(upload(api, doc, png())))
+    image = api.request("GET", f"/documents/{doc}/images/{world['image']}")
+    cells.append("sign-in" if image.status == 302 and "/login/" in image.headers["Location"] else str(image.status))
     web = AdminSession(server.url)
     if role != "anonymous":
         signed_in = web.post("/accounts/login/", {"username": world["names"][role], "password": PASSWORD})
