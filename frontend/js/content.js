@@ -125,8 +125,9 @@ export function contentExtensions ({ starterKit = {} } = {}) {
     TaskList,
     CheckableTaskItem.configure({ nested: true }),
     TaskShortcut,
-    // Block images, by URL. Data URIs stay out of the shared document (a pasted
-    // screenshot would be megabytes in every update); images.js uploads files.
-    Image.configure({ inline: false, allowBase64: false })
+    // Block images, by URL. Data URIs are parsed (a paste may carry them) so that
+    // images.js can upload them; they never stay in the shared document (a pasted
+    // screenshot would be megabytes in every update).
+    Image.configure({ inline: false, allowBase64: true })
   ]
 }

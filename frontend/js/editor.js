@@ -11,7 +11,7 @@ import { removeAwarenessStates } from 'y-protocols/awareness'
 
 import { ConnectionStatus, refusalMessage, shouldReconnect } from './connection.js'
 import { bindHistory } from './history.js'
-import { ImageNode, ImageUploads } from './images.js'
+import { ImageUploads } from './images.js'
 import { peopleOnline, renderOnline, safeColor } from './presence.js'
 import { restoreMessage, watchRestores } from './restore-notice.js'
 import { SaveTracker } from './save-state.js'
@@ -111,8 +111,7 @@ const editor = new Editor({
     Placeholder.configure({ placeholder: config.canWrite ? 'Start writing…' : 'This document is empty.' }),
     Collaboration.configure({ fragment: ydoc.getXmlFragment(FIELD) }),
     CollaborationCaret.configure({ provider, user, render: renderCaret }),
-    // Images (frontend/js/images.js): the node, and uploads by the #insert-image button, paste and drop.
-    ImageNode,
+    // Image uploads (frontend/js/images.js) by the #insert-image button, paste and drop; the node is content.js's.
     ImageUploads.configure({ documentId: config.documentId, button: '#insert-image' }),
     EditorShortcuts
   ],

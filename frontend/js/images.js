@@ -9,17 +9,11 @@
 // decoration, local to this browser, so the shared document only ever holds
 // finished images. A refusal (too large, not an image) is said in words.
 import { Extension } from '@tiptap/core'
-import Image from '@tiptap/extension-image'
 import { Fragment, Slice } from '@tiptap/pm/model'
 import { Plugin, PluginKey } from '@tiptap/pm/state'
 import { Decoration, DecorationSet } from '@tiptap/pm/view'
 
 import { csrfToken } from './api.js'
-
-// The image node. The content model's owner (rich) registers the same node
-// (`image`, attrs src/alt/title); at merge one of the two registrations stays.
-// data: URIs are parsed (a paste may carry them) and then uploaded, never kept.
-export const ImageNode = Image.configure({ inline: false, allowBase64: true })
 
 const placeholders = new PluginKey('imageUploadPlaceholders')
 const ACCEPT = 'image/png,image/jpeg,image/gif,image/webp'
