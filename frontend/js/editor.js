@@ -161,7 +161,8 @@ new ConnectionStatus(provider, {
     const lost = offlineRefusal(event)
     if (lost) banner.append(' ', lost)
     if (event.code === NOT_SIGNED_IN && tracker?.unsaved) {
-      // Signing in again clears this device's copies: leave the page to the person, who may copy the text first.
+      // The sign-in page clears this device's copies (local-copies.js): leave the page to the person, who may copy the text first.
+      banner.textContent = 'You have been signed out. Your latest changes are not saved: signing in again removes what this device kept, so copy anything you need from this page first.'
       const link = document.createElement('a')
       link.href = `/accounts/login/?next=${encodeURIComponent(location.pathname)}`
       link.textContent = 'Sign in'
@@ -324,7 +325,7 @@ function offlineRefusal (event) {
   if (!localCopy || !DISCARDING.has(event.code)) return ''
   const pending = tracker.unsaved
   localCopy.discard().catch((error) => console.warn('could not remove the local copy', error))
-  if (event.code === 4404) forgetPageOffline()
+  forgetPageOffline() // a document that is gone, or no longer this person's to open
   return pending ? 'Your latest changes were not saved; copy anything you need from this page before leaving it.' : ''
 }
 
