@@ -157,3 +157,29 @@ async def test_edits_made_offline_after_access_was_removed_are_not_claimed(open_
     owner = await open_as(cast.owner)
     await pages.open_document(owner, daphne_server.url, cast.document_id)
     assert "Typed after losing access" not in await pages.text(owner)
+
+
+async def test_edits_made_offline_by_an_editor_made_viewer_meanwhile_are_said_lost(open_as, daphne_server, cast):
+    bob = await open_as(cast.editor)
+    await pages.open_document(bob, daphne_server.url, cast.document_id)
+    await bob.context.set_offline(True)
+    await expect(pages.connection(bob)).to_have_attribute("data-state", "offline")
+    await pages.editor(bob).click()
+    await bob.keyboard.type("Typed before becoming a viewer")
+    await expect(pages.save_state(bob)).to_have_text("Saved on this device")
+    daphne_server.django(
+        "from django.contrib.auth import get_user_model\n"
+        "from documents.models import Document\nfrom documents.services import membership_set\n"
+        f"membership_set(document=Document.objects.get(pk={cast.document_id!r}), "
+        f"user=get_user_model().objects.get(username={cast.editor.username!r}), role='viewer')"
+    )
+
+    # Back online, the page learns its new role and reloads as a viewer's, which says what was lost.
+    await bob.context.set_offline(False)
+    await expect(bob.get_by_test_id("read-only-badge")).to_have_text("View only", timeout=15_000)
+    await expect(bob.get_by_test_id("notices")).to_contain_text("were not saved: you can now only view it")
+    await bob.wait_for_function(f"async () => ({LOCAL_DATABASES_JS})().then((names) => names.length === 0)")
+    assert "Typed before becoming a viewer" not in await pages.text(bob)
+    owner = await open_as(cast.owner)
+    await pages.open_document(owner, daphne_server.url, cast.document_id)
+    assert "Typed before becoming a viewer" not in await pages.text(owner)

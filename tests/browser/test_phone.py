@@ -84,6 +84,13 @@ async def test_every_page_fits_a_phone(browser, open_as, daphne_server, cast, tm
         assert await control.evaluate(INSIDE_VIEWPORT_JS), "every control of the bar is on screen"
     await shots.check(alice, "editor")
 
+    export = alice.get_by_test_id("export-menu")
+    await export.locator("summary").click()
+    await expect(export.get_by_test_id("export-md")).to_be_visible()
+    assert await export.locator(".menu__panel").evaluate(INSIDE_VIEWPORT_JS), "the export menu fits on screen"
+    await shots.check(alice, "export-menu")
+    await export.locator("summary").click()
+
     await share.click()
     dialog = alice.locator("#share-dialog")
     await expect(dialog).to_be_visible()
@@ -119,7 +126,7 @@ async def test_every_page_fits_a_phone(browser, open_as, daphne_server, cast, tm
     await expect(alice.get_by_role("heading", name="Sign in")).to_be_visible()
     await shots.check(alice, "sign-in")
 
-    assert len(list(tmp_path.glob("*.png"))) == len(shots.taken) == 9
+    assert len(list(tmp_path.glob("*.png"))) == len(shots.taken) == 10
 
 
 async def test_a_first_visit_signed_out_is_a_plain_sign_in_page(browser, daphne_server):
