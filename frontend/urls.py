@@ -3,7 +3,7 @@ from django.urls import include, path
 
 from accounts.forms import SignInForm
 
-from . import views
+from . import offline, views
 
 urlpatterns = [
     path("", views.document_list, name="document-list"),
@@ -14,6 +14,8 @@ urlpatterns = [
     path("documents/<uuid:document_id>/share/", views.document_share, name="document-share"),
     path("account/tokens/", views.token_list, name="token-list"),
     path("account/tokens/<int:token_id>/revoke/", views.token_revoke, name="token-revoke"),
+    # device (issue 19): the offline service worker, at the root so that its scope covers /documents/.
+    path("service-worker.js", offline.service_worker, name="service-worker"),
     # Before Django's own routes, so that a signed-in visitor of the sign-in page goes to their documents.
     path("accounts/login/", auth_views.LoginView.as_view(
         redirect_authenticated_user=True, authentication_form=SignInForm), name="login"),

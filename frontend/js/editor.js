@@ -14,13 +14,16 @@ import { bindHistory } from './history.js'
 import { ImageUploads } from './images.js'
 import { peopleOnline, renderOnline, safeColor } from './presence.js'
 import { restoreMessage, watchRestores } from './restore-notice.js'
-import { SaveTracker } from './save-state.js'
+import { SaveTracker, saveLabel } from './save-state.js'
 import { ServerPeer } from './server-peer.js'
 import { bindTitle } from './title.js'
 import { bindToolbar } from './toolbar.js'
 // Rich content (issue 17): the content model beyond StarterKit, and paste that keeps structure.
 import { contentExtensions } from './content.js'
 import { RichPaste } from './paste.js'
+// device (issue 19): offline copies.
+import { copyName } from './local-copies.js'
+import { LocalCopy, discardLocalCopy, forgetPageOffline, keepPageOffline } from './offline.js'
 
 // The shared type Tiptap edits by default; the server and exporters read it too.
 const FIELD = 'default'
@@ -126,19 +129,15 @@ const SLOW_SAVE_MS = 5000
 let slowTimer = 0
 let unsaved = false
 let connectionState = 'connecting'
+let storedLocally = false
 function showSaveState () {
   if (!saveEl) return
-  let state = 'saved'
-  let label = 'Saved'
-  if (unsaved) {
-    // Offline, nothing can reach the server: say so rather than spin.
-    const reachable = connectionState === 'connected'
-    state = reachable ? 'saving' : 'unsaved'
-    label = reachable ? 'Saving…' : 'Not saved yet'
-  }
+  // Offline, nothing can reach the server: say so rather than spin, and say
+  // whether this device keeps the edits meanwhile (save-state.js).
+  const { state, label, title } = saveLabel({ unsaved, storedLocally, connection: connectionState })
   saveEl.dataset.state = state
   saveEl.querySelector('.save-state__text').textContent = label
-  saveEl.title = state === 'saved' ? 'Every change you made is stored on the server.' : 'Your latest changes are not stored on the server yet.'
+  saveEl.title = title
   // Saving normally takes well under a second; past that, say that it is slow
   // (the server keeps the edits and retries) without pretending otherwise.
   clearTimeout(slowTimer)
@@ -146,7 +145,9 @@ function showSaveState () {
   if (state === 'saving') {
     slowTimer = setTimeout(() => {
       saveEl.dataset.slow = 'true'
-      saveEl.title = 'The server has your changes but could not store them yet; it keeps trying. Keep this tab open.'
+      saveEl.title = storedLocally
+        ? 'The server has your changes but could not store them yet; it keeps trying. This device keeps them meanwhile.'
+        : 'The server has your changes but could not store them yet; it keeps trying. Keep this tab open.'
     }, SLOW_SAVE_MS)
   }
 }
@@ -164,7 +165,17 @@ new ConnectionStatus(provider, {
   onRefused (event) {
     editor.setEditable(false)
     banner.textContent = refusalMessage(event)
-    if (event.code === NOT_SIGNED_IN) {
+    // device (issue 19): what the server refused for good is not kept to be sent again.
+    const lost = offlineRefusal(event)
+    if (lost) banner.append(' ', lost)
+    if (event.code === NOT_SIGNED_IN && tracker?.unsaved) {
+      // The sign-in page clears this device's copies (local-copies.js): leave the page to the person, who may copy the text first.
+      banner.textContent = 'You have been signed out. Your latest changes are not saved: signing in again removes what this device kept, so copy anything you need from this page first.'
+      const link = document.createElement('a')
+      link.href = `/accounts/login/?next=${encodeURIComponent(location.pathname)}`
+      link.textContent = 'Sign in'
+      banner.append(' ', link)
+    } else if (event.code === NOT_SIGNED_IN) {
       const signIn = `/accounts/login/?next=${encodeURIComponent(location.pathname)}`
       const link = document.createElement('a')
       link.href = signIn
@@ -191,16 +202,20 @@ provider.on('sync', (synced) => {
   if (synced) editorElement.setAttribute('aria-busy', 'false')
 })
 
+let tracker = null
 if (config.canWrite) {
-  const tracker = new SaveTracker(ydoc, provider.awareness, (value) => {
-    if (value !== unsaved) {
+  tracker = new SaveTracker(ydoc, provider.awareness, (value) => {
+    const here = tracker?.storedLocally ?? false
+    if (value !== unsaved || here !== storedLocally) {
       unsaved = value
+      storedLocally = here
       showSaveState()
     }
   }, server)
   tracker.check()
   window.addEventListener('beforeunload', (event) => {
-    if (tracker.unsaved && !leaving) event.preventDefault()
+    // Kept on this device, the edits survive the tab: no need to hold it open (device, issue 19).
+    if (tracker.unsaved && !tracker.storedLocally && !leaving) event.preventDefault()
   })
 }
 
@@ -288,3 +303,57 @@ function bindLinkDialog (dialog, editor) {
     }
   }
 }
+
+// --- offline: this device's copy of the document (device, issue 19) ---------------------------
+// An editor keeps the document in IndexedDB, loaded alongside the provider
+// (offline.js), and the page in the service worker's cache, so that edits made
+// offline survive closing the tab and are sent when the connection returns.
+// A viewer keeps nothing that could be sent.
+const copy = copyName(config.user.username, config.documentId)
+let localCopy = null
+if (config.canWrite) {
+  localCopy = new LocalCopy(ydoc, copy, {
+    onChange: () => tracker.check(),
+    // Edits read back from the copy were made under earlier client ids: the server must cover them too.
+    onLoaded: (vector) => tracker.expect(vector)
+  })
+  tracker.keepLocally(localCopy)
+  keepPageOffline()
+} else {
+  forgetPageOffline()
+  const synced = new Promise((resolve) => provider.on('sync', (isSynced) => isSynced && resolve(ydoc)))
+  discardLocalCopy(copy, synced).then((lost) => {
+    if (lost) showNotice('Changes made on this device while you could edit this document were not saved: you can now only view it.')
+  }).catch((error) => console.warn('could not remove the local copy', error))
+}
+
+// Codes after which the server will never take this page's edits: the copy goes, and the page says what was lost.
+const DISCARDING = new Set([4400, 4403, 4404, 4413])
+function offlineRefusal (event) {
+  if (!localCopy || !DISCARDING.has(event.code)) return ''
+  const pending = tracker.unsaved
+  localCopy.discard().catch((error) => console.warn('could not remove the local copy', error))
+  forgetPageOffline() // a document that is gone, or no longer this person's to open
+  return pending ? 'Your latest changes were not saved; copy anything you need from this page before leaving it.' : ''
+}
+
+// A page that went offline (or was reloaded from the cache) may have lost the
+// right to write meanwhile: a viewer's connection is let in and its updates
+// are ignored, so nothing would ever be saved. Ask once per connection while
+// edits are pending; reload with the current role if it changed.
+provider.on('sync', async (isSynced) => {
+  if (!isSynced || !tracker?.unsaved) return
+  try {
+    const response = await fetch(`/api/documents/${config.documentId}/`, { credentials: 'same-origin', headers: { Accept: 'application/json' } })
+    if (!response.ok) return // the socket is closed with the reason (4401, 4403, 4404)
+    const { role } = await response.json()
+    if (!['owner', 'editor'].includes(role)) {
+      banner.textContent = refusalMessage({ code: ROLE_CHANGED })
+      banner.hidden = false
+      editor.setEditable(false)
+      leaveAfterNotice(() => location.reload())
+    }
+  } catch (error) {
+    // Offline again: asked on the next connection.
+  }
+})

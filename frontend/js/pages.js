@@ -1,7 +1,12 @@
 // Small enhancements shared by every page: dialogs, confirmations, menus,
 // forms submitted in place, toasts. Every page works without it, less nicely.
 
+import { bindSignOut } from './local-copies.js'
+
 const $$ = (selector, root = document) => [...root.querySelectorAll(selector)]
+
+// device (issue 19): signing out (and any signed-out page) removes the offline copies.
+bindSignOut()
 
 // --- dialogs -------------------------------------------------------------------------
 document.addEventListener('click', (event) => {
