@@ -2,6 +2,7 @@
 
 import html
 import re
+from urllib.parse import urljoin
 
 # Schemes a reader's click may follow. Anything else with a scheme
 # (javascript:, data:, vbscript:, file:...) is dropped; scheme-less targets
@@ -50,3 +51,10 @@ def safe_image_src(src) -> str | None:
     if scheme == "data" and _DATA_IMAGE.match(src):
         return src
     return None
+
+
+def absolute_src(src: str, base_url: str | None) -> str:
+    """`src` resolved against the export's `base_url` when it is relative (an exported file is read elsewhere)."""
+    if not base_url or url_scheme(src) is not None or src.startswith("//"):
+        return src
+    return urljoin(base_url, src)

@@ -130,9 +130,22 @@ def _inline(children, builder: TreeBuilder) -> None:
             if hostile_link(src) and not safe_image_src(src):
                 raise ImportRefused(f"Refused: the Markdown contains a {hostile_link(src)}: image. "
                                     "Scripts do not run in documents; remove it and import again.")
-            builder.image({"src": src, "alt": child.content, "title": child.attrGet("title") or None})
+            builder.image({"src": src, "alt": alt_text(child), "title": child.attrGet("title") or None})
         elif kind == "html_inline":
             after_checkbox = _html_inline(child.content, builder)
+
+
+def alt_text(image) -> str:
+    """An image's alt text as markdown-it renders it: the text of its description, markup left out."""
+    parts = []
+    for child in image.children or ():
+        if child.type in ("text", "code_inline"):
+            parts.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            parts.append("\n")
+        elif child.type == "image":
+            parts.append(alt_text(child))
+    return "".join(parts)
 
 
 def _html_inline(markup: str, builder: TreeBuilder) -> bool:
