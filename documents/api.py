@@ -478,7 +478,9 @@ async def document_export(
         response = HttpResponseNotModified()
     else:
         # Decoding and walking a large document takes a while: off the event loop the actors share.
-        body = await asyncio.to_thread(renderer.render_state, state, title=document.title)
+        # base_url: the document's relative image addresses, absolute in a file read away from the site.
+        body = await asyncio.to_thread(renderer.render_state, state, title=document.title,
+                                       base_url=request.build_absolute_uri("/"))
         response = HttpResponse(body if isinstance(body, bytes) else body.encode("utf-8"),
                                 content_type=renderer.content_type)
         response["Content-Disposition"] = content_disposition(document.title, renderer.extension)
