@@ -9,9 +9,9 @@ Marks become run formatting (bold, italic, underline, strike, code as a
 monospace font, sub/superscript, highlight); links are real hyperlinks,
 kept only with a safe target (`links.safe_href`), as in the other formats.
 
-Tables are real Word tables ("Table Grid"), merged cells merged, the
-header row marked to repeat on each page, its text bold; a cell's blocks
-are written into it. Task items are list items whose text starts with ☐ or
+Tables are real Word tables ("Table Grid"), merged cells merged, a header
+row marked as Word's header row (repeated on each page; mammoth reads it
+back as <th>); a cell's blocks are written into it. Task items are list items whose text starts with ☐ or
 ☑. Images: a `data:` image (PNG, JPEG, GIF) is embedded, any other is its
 alt text linked to its address (made absolute against `base_url`): the
 server never fetches a URL a document names.
@@ -184,10 +184,6 @@ class _Writer:
             self.blocks(cell.get("content", ()))
         finally:
             self.container, self._cell_paragraph = saved
-        if cell["type"] == "tableHeader":
-            for paragraph in target.paragraphs:
-                for run in paragraph.runs:
-                    run.font.bold = True
 
     def image(self, attrs: dict, style: str | None) -> None:
         src = safe_image_src(attrs.get("src"))

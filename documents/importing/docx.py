@@ -14,7 +14,9 @@ file standing alone as the Word document did; each is read only up to
 declared size is not trusted). Others (EMF, WMF, TIFF...), and images past
 the limits, become an <img> without a source, which the HTML importer
 counts as skipped. Tables (with Word's header rows as <th>), headings 1-6
-and checkboxes in list items come through mammoth's HTML.
+and checkboxes in list items come through mammoth's HTML; a list item
+whose text starts with a ballot box (☐, ☑ or ☒, as the DOCX export writes
+task items) is a task item.
 """
 
 from __future__ import annotations
@@ -58,7 +60,30 @@ def parse_docx(data: bytes, notes: Notes) -> dict:
         raise ImportRefused(f"This .docx file could not be read ({type(exc).__name__}): is it a Word document?") from None
     builder = TreeBuilder(notes, collapse_space=True)
     feed_html(result.value, builder)
-    return builder.finish()
+    return _boxes_to_tasks(builder.finish())
+
+
+# Word has no task lists: the DOCX export (and people) write a list item's box as its first character.
+_BOXES = {"☐": False, "☑": True, "☒": True}
+
+
+def _boxes_to_tasks(tree: dict) -> dict:
+    """List items whose text starts with a ballot box are task items (checked if it is ticked)."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        content = node.get("content") or []
+        stack.extend(child for child in content if isinstance(child, dict))
+        if node.get("type") != "listItem" or not content or content[0].get("type") != "paragraph":
+            continue
+        inline = content[0].get("content") or []
+        first = inline[0] if inline else None
+        if first and first.get("type") == "text" and first["text"][:1] in _BOXES:
+            node["type"], node["attrs"] = "taskItem", {"checked": _BOXES[first["text"][0]]}
+            first["text"] = first["text"][1:].lstrip(" ")
+            if not first["text"]:
+                inline.pop(0)
+    return tree
 
 
 class _ImageReader:
