@@ -461,13 +461,9 @@ def _list_item(kind: str, attrs: dict, content: list, notes: Notes, budget: _Bud
     blocks = _blocks(content, notes, budget)
     if not blocks:
         blocks = [{"type": "paragraph"}]
-    elif blocks[0]["type"] == "heading":
-        # Tiptap's items must start with a paragraph: a heading there keeps its text.
-        first = {"type": "paragraph"}
-        if blocks[0].get("content"):
-            first["content"] = blocks[0]["content"]
-        blocks[0] = first
     elif blocks[0]["type"] != "paragraph":
+        # Tiptap's items must start with a paragraph: an empty one goes before a heading, a table...
+        # (the Markdown export writes an empty first paragraph as nothing, so this reads back the same).
         blocks.insert(0, {"type": "paragraph"})
     if kind == "taskItem":
         return {"type": "taskItem", "attrs": {"checked": attrs.get("checked") is True}, "content": blocks}
