@@ -7,7 +7,6 @@ and what Word cannot (code blocks, rules, linked images) degrades as the DOCX
 docstring says. Hostile input stays inert; a table too large to edit is a 413.
 """
 
-import base64
 import io
 import json
 
@@ -18,44 +17,9 @@ from documents import export, importing
 from documents.export.tree import document_tree
 from documents.importing import ImportRefused
 from documents.importing.schema import MAX_NODES, MAX_TABLE_CELLS, Notes, normalize
-from tests.documents.tiptap import build, bullet_list, heading, link, node, ordered_list, paragraph, text
+from tests.documents.export.rich_sample import DOC, PNG_SRC, RICH, cell, table, task
+from tests.documents.tiptap import build, bullet_list, link, node, ordered_list, paragraph, text
 from tests.support.exports import docx_paragraphs
-
-# A 2×1 PNG, small enough for a data: URI.
-PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAIAAAABCAIAAAB7QOjdAAAADUlEQVR4nGP4zwAE/wEHAAH/4iOeWQAAAABJRU5ErkJggg==")
-PNG_SRC = "data:image/png;base64," + base64.b64encode(PNG).decode()
-
-
-def cell(kind: str, *blocks, **attrs) -> dict:
-    return node(kind, *blocks, colspan=1, rowspan=1, **attrs)
-
-
-def task(checked: bool, *blocks) -> dict:
-    return {"type": "taskItem", "attrs": {"checked": checked}, "content": list(blocks)}
-
-
-def table(*rows) -> dict:
-    return node("table", *(node("tableRow", *cells) for cells in rows))
-
-
-RICH = [
-    heading(1, "Plan"), heading(2, "Two"), heading(3, "Three"), heading(4, "Four"), heading(5, "Five"),
-    heading(6, "Six"),
-    paragraph("Some ", text("bold", "bold"), ", ", text("code", "code"), " and ",
-              text("a link", link("https://example.com/a?b=1")), ".", node("hardBreak"), "After a break."),
-    bullet_list([paragraph("one")], [paragraph("two"), ordered_list([paragraph("nested")])]),
-    ordered_list([paragraph("three")], start=3),
-    node("taskList", task(False, paragraph("Write it")),
-         task(True, paragraph("Ship it"), node("taskList", task(False, paragraph("Tell people"))))),
-    table([cell("tableHeader", paragraph("Name")), cell("tableHeader", paragraph("Role | team"))],
-          [cell("tableCell", paragraph("Ann")), cell("tableCell", paragraph(text("dev", "bold")))]),
-    {"type": "image", "attrs": {"src": "https://example.com/logo.png", "alt": "Logo", "title": "Our logo"}},
-    node("codeBlock", "print(1)", language="python"),
-    node("blockquote", paragraph("quoted")),
-    node("horizontalRule"),
-]
-DOC = {"type": "doc", "content": RICH}
-
 
 def through_yjs(content: dict) -> dict:
     return document_tree(importing.prosemirror_to_doc(content))
