@@ -4,7 +4,7 @@ The expected files are main's output, kept as they were: do not re-run this to "
 tests/documents/export/test_legacy.py, the point is that exports of old documents do not change.
 Run from the repository root: DJANGO_SETTINGS_MODULE=tests.settings python tests/data/legacy/generate.py
 """
-import json, sys
+import json
 from pathlib import Path
 from documents import export
 from tests.documents.tiptap import build, bullet_list, heading, link, node, ordered_list, paragraph, text
