@@ -478,9 +478,11 @@ async def document_export(
         response = HttpResponseNotModified()
     else:
         # Decoding and walking a large document takes a while: off the event loop the actors share.
-        # Image nodes: data: URIs in HTML, absolute URLs in Markdown (documents.images.export_src).
+        # Image nodes: relative addresses made absolute (base_url), the document's small images inline
+        # in HTML (documents.images.export_context, read by inline_image_src).
         with images.export_context(await images.aexport_context_for(request, document.pk)):
-            body = await asyncio.to_thread(renderer.render_state, state, title=document.title)
+            body = await asyncio.to_thread(renderer.render_state, state, title=document.title,
+                                           base_url=request.build_absolute_uri("/"))
         response = HttpResponse(body if isinstance(body, bytes) else body.encode("utf-8"),
                                 content_type=renderer.content_type)
         response["Content-Disposition"] = content_disposition(document.title, renderer.extension)

@@ -17,13 +17,16 @@ class Renderer:
     # The HTTP Content-Type of its output.
     content_type: str = ""
 
-    def render(self, tree: dict, *, title: str) -> str | bytes:
+    def render(self, tree: dict, *, title: str, base_url: str | None = None) -> str | bytes:
         """Render a document given as ProseMirror JSON (see `tree.document_tree`).
 
         Text formats return str (sent as UTF-8), binary ones (PDF, DOCX) bytes.
+        `base_url` (e.g. "https://docs.example/"): where the document's relative
+        image addresses resolve, for formats that write them out (an exported
+        file is read away from the site).
         """
-        raise NotImplementedError(f"{type(self).__name__} must implement render(tree, *, title)")
+        raise NotImplementedError(f"{type(self).__name__} must implement render(tree, *, title, base_url=None)")
 
-    def render_state(self, source: Doc | bytes, *, title: str) -> str | bytes:
+    def render_state(self, source: Doc | bytes, *, title: str, base_url: str | None = None) -> str | bytes:
         """Render a pycrdt Doc or an encoded Yjs state (the full update of a document)."""
-        return self.render(document_tree(source), title=title)
+        return self.render(document_tree(source), title=title, base_url=base_url)

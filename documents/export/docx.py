@@ -9,6 +9,13 @@ Marks become run formatting (bold, italic, underline, strike, code as a
 monospace font, sub/superscript, highlight); links are real hyperlinks,
 kept only with a safe target (`links.safe_href`), as in the other formats.
 
+Tables are real Word tables ("Table Grid"), merged cells merged, a header
+row marked as Word's header row (repeated on each page; mammoth reads it
+back as <th>); a cell's blocks are written into it. Task items are list items whose text starts with ☐ or
+☑. Images: a `data:` image (PNG, JPEG, GIF) is embedded, any other is its
+alt text linked to its address (made absolute against `base_url`): the
+server never fetches a URL a document names.
+
 Approximations: an ordered list's numbering continues across lists (Word
 numbering instances are not created per list) and its `start` is not kept;
 a horizontal rule is a paragraph with a bottom border. Characters XML
@@ -17,19 +24,22 @@ cannot hold (control characters a client may type) are dropped.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import io
 import re
 
 import docx
+import docx.image.exceptions
 from docx.enum.text import WD_COLOR_INDEX
 from docx.opc.constants import RELATIONSHIP_TYPE
 from docx.oxml.ns import qn
 from docx.oxml.parser import OxmlElement
-from docx.shared import RGBColor
+from docx.shared import Inches, RGBColor
 from docx.text.run import Run
 
 from .base import Renderer
-from .links import safe_href
+from .links import absolute_src, safe_href, safe_image_src
 from .registry import register
 
 _LISTS = ("bulletList", "orderedList", "taskList")
@@ -41,6 +51,10 @@ _MONOSPACE = "Courier New"
 _LINK_COLOUR = RGBColor(0x05, 0x63, 0xC1)
 # XML 1.0 allows tab, newline and carriage return among the control characters, nothing else.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_BOXES = {True: "☑ ", False: "☐ "}
+# Raster images python-docx can embed, from a data: URI.
+_EMBEDDABLE = re.compile(r"^data:image/(png|jpeg|gif);base64,(.*)$", re.DOTALL)
+_MAX_IMAGE_WIDTH = Inches(6)
 
 
 @register
@@ -49,10 +63,10 @@ class DocxRenderer(Renderer):
     extension = "docx"
     content_type = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
-    def render(self, tree: dict, *, title: str) -> bytes:
+    def render(self, tree: dict, *, title: str, base_url: str | None = None) -> bytes:
         document = docx.Document()
         document.core_properties.title = _clean(title)
-        _Writer(document).blocks(tree.get("content", ()))
+        _Writer(document, base_url).blocks(tree.get("content", ()))
         out = io.BytesIO()
         document.save(out)
         return out.getvalue()
@@ -63,8 +77,13 @@ def _clean(text: str) -> str:
 
 
 class _Writer:
-    def __init__(self, document):
+    def __init__(self, document, base_url: str | None = None):
         self.document = document
+        self.base_url = base_url
+        # Where paragraphs go: the document, or the table cell being written.
+        self.container = document
+        # A fresh cell comes with an empty paragraph: the cell's first paragraph uses it.
+        self._cell_paragraph = None
         self._style_ids: dict[str, str] = {}
 
     def paragraph(self, style: str | None):
@@ -73,7 +92,10 @@ class _Writer:
         python-docx looks a style name up among all styles on every use (most
         of an export's time): each name is looked up once and set by its id.
         """
-        paragraph = self.document.add_paragraph()
+        if self._cell_paragraph is not None:
+            paragraph, self._cell_paragraph = self._cell_paragraph, None
+        else:
+            paragraph = self.container.add_paragraph()
         if style:
             style_id = self._style_ids.get(style)
             if style_id is None:
@@ -107,6 +129,10 @@ class _Writer:
             style = "List Number" if kind == "orderedList" else "List Bullet"
             for item in content:
                 self.list_item(item, style, depth + 1)
+        elif kind == "table":
+            self.table(node)
+        elif kind == "image":
+            self.image(attrs, self._style(list_style, depth, quote))
         elif kind in ("text", "hardBreak"):
             self.inline(self.paragraph(self._style(list_style, depth, quote)), [node])
         else:  # an unknown node: its content
@@ -115,13 +141,78 @@ class _Writer:
     def list_item(self, item: dict, style: str, depth: int) -> None:
         """The item's first paragraph carries the bullet; what follows it is indented under it."""
         children = list(item.get("content", ())) if item["type"] in _ITEMS else [item]
-        if item.get("attrs", {}).get("checked") is not None and children and children[0]["type"] == "paragraph":
-            box = "☒ " if item["attrs"]["checked"] else "☐ "
-            children[0] = {**children[0], "content": [{"type": "text", "text": box}, *children[0].get("content", ())]}
         if not children or children[0]["type"] != "paragraph":
             children.insert(0, {"type": "paragraph"})
+        if item["type"] == "taskItem":
+            box = _BOXES[(item.get("attrs") or {}).get("checked") is True]
+            children[0] = {**children[0], "content": [{"type": "text", "text": box}, *children[0].get("content", ())]}
         self.inline(self.paragraph(self._style(style, depth, False)), children[0].get("content", ()))
         self.blocks(children[1:], list_style=None, depth=depth, quote=False)
+
+    def table(self, node: dict) -> None:
+        from .markdown import table_grid  # the grid of merged cells, as every format lays it out
+
+        grid = table_grid(node)
+        if not grid or not grid[0]:
+            return
+        table = self.container.add_table(rows=len(grid), cols=len(grid[0]))
+        table.style = self.document.styles["Table Grid"]
+        merged: set[tuple[int, int]] = set()
+        for r, row in enumerate(grid):
+            for c, cell in enumerate(row):
+                if cell is None:
+                    continue
+                attrs = cell.get("attrs") or {}
+                colspan = attrs.get("colspan") if isinstance(attrs.get("colspan"), int) else 1
+                rowspan = attrs.get("rowspan") if isinstance(attrs.get("rowspan"), int) else 1
+                last_r, last_c = min(r + max(rowspan, 1), len(grid)) - 1, min(c + max(colspan, 1), len(row)) - 1
+                target = table.cell(r, c)
+                if (last_r, last_c) != (r, c) and not any((rr, cc) in merged for rr in range(r, last_r + 1)
+                                                          for cc in range(c, last_c + 1)):
+                    target = target.merge(table.cell(last_r, last_c))
+                    merged.update((rr, cc) for rr in range(r, last_r + 1) for cc in range(c, last_c + 1))
+                self.cell(target, cell)
+        if all(cell is not None and cell["type"] == "tableHeader" for cell in grid[0]):
+            # Word repeats a header row on every page the table runs onto.
+            header = table.rows[0]._tr.get_or_add_trPr()
+            header.append(OxmlElement("w:tblHeader"))
+
+    def cell(self, target, cell: dict) -> None:
+        saved = self.container, self._cell_paragraph
+        self.container, self._cell_paragraph = target, target.paragraphs[0]
+        try:
+            self.blocks(cell.get("content", ()))
+        finally:
+            self.container, self._cell_paragraph = saved
+
+    def image(self, attrs: dict, style: str | None) -> None:
+        src = safe_image_src(attrs.get("src"))
+        alt = _clean(attrs.get("alt")) if isinstance(attrs.get("alt"), str) else ""
+        embeddable = _EMBEDDABLE.match(src) if src else None
+        if embeddable:
+            paragraph = self.paragraph(style)
+            try:
+                picture = io.BytesIO(base64.b64decode(embeddable.group(2), validate=True))
+                run = paragraph.add_run()
+                shape = run.add_picture(picture)
+                if shape.width > _MAX_IMAGE_WIDTH:
+                    shape.height = int(shape.height * _MAX_IMAGE_WIDTH / shape.width)
+                    shape.width = _MAX_IMAGE_WIDTH
+                return
+            except (binascii.Error, ValueError, docx.image.exceptions.UnrecognizedImageError):
+                # Not an image python-docx can read after all: its alt text, as for any image it cannot show.
+                if alt:
+                    paragraph.add_run(alt)
+                return
+        if src is None or src.startswith("data:"):
+            if alt:
+                self.paragraph(style).add_run(alt)
+            return
+        href = absolute_src(src, self.base_url)
+        paragraph = self.paragraph(style)
+        run = _hyperlink_run(paragraph, href)
+        run.text = alt or href
+        _format(run, {}, linked=True)
 
     def _style(self, list_style: str | None, depth: int, quote: bool) -> str | None:
         if list_style:

@@ -4,19 +4,28 @@ Everything from the document is escaped; links keep only safe targets
 (`links.safe_href`: `javascript:` and the like are dropped, their text
 kept); the page forbids scripts with its own Content-Security-Policy.
 Markup follows Tiptap's own `getHTML()` (list items hold paragraphs, code
-blocks are <pre><code class="language-x">).
+blocks are <pre><code class="language-x">, task items are
+<li data-type="taskItem" data-checked> with a disabled checkbox and their
+content in a <div>, tables are <table><tbody> with <th>/<td> carrying
+colspan/rowspan), so that pasting an export into the editor gives the same
+document. Images are <img src alt title>: only a safe source
+(`links.safe_image_src`), a relative one made absolute against `base_url`
+when given, and `image_src` (a hook: the caller may put the image's bytes
+inline as a data: URI) has the last word on it.
 """
 
 from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
+from contextvars import ContextVar
 
 from pycrdt import Doc
 
 from .base import Renderer
 from .inline import steps
-from .links import safe_href
+from .links import absolute_src, safe_href, safe_image_src
 from .registry import register
 from .tree import document_tree
 
@@ -32,6 +41,12 @@ _MARK_TAGS = {
     "highlight": "mark",
 }
 _LANGUAGE = re.compile(r"[^A-Za-z0-9_+#.\-]")
+_CELL_TAGS = {"tableHeader": "th", "tableCell": "td"}
+# Where an image's source goes: (src after the safety check, made absolute) -> the src to write.
+ImageSrc = Callable[[str], str]
+_ALIGNMENTS = ("left", "center", "right")
+# (base_url, image_src hook) of the render under way, for the image blocks deep in the walk.
+_IMAGES: ContextVar[tuple[str | None, ImageSrc | None]] = ContextVar("html_images", default=(None, None))
 
 PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:"
 
@@ -43,15 +58,34 @@ blockquote { border-left: 3px solid #d2d2d7; margin-left: 0; padding-left: 1rem;
 hr { border: 0; border-top: 1px solid #d2d2d7; }
 """.strip()
 
+# Only on pages that have these nodes: a document without them exports byte for byte as it did before them.
+_RICH_STYLE = """
+table { border-collapse: collapse; margin: 1rem 0; }
+th, td { border: 1px solid #d2d2d7; padding: .25rem .5rem; vertical-align: top; }
+th { background: #f5f5f7; }
+th > p, td > p { margin: 0; }
+img { max-width: 100%; height: auto; }
+ul[data-type="taskList"] { list-style: none; padding-left: .25rem; }
+li[data-type="taskItem"] { display: flex; gap: .5rem; }
+li[data-type="taskItem"] > div > p { margin: 0; }
+""".strip()
 
-def render_fragment(source: Doc | bytes | dict) -> str:
+
+def render_fragment(source: Doc | bytes | dict, *, base_url: str | None = None,
+                    image_src: ImageSrc | None = None) -> str:
     """Body markup of a document (a pycrdt Doc, its encoded state, or its ProseMirror JSON)."""
     tree = source if isinstance(source, dict) else document_tree(source)
-    return "\n".join(_block(node) for node in tree.get("content", ()))
+    token = _IMAGES.set((base_url, image_src))
+    try:
+        return "\n".join(_block(node) for node in tree.get("content", ()))
+    finally:
+        _IMAGES.reset(token)
 
 
-def render_page(source: Doc | bytes | dict, *, title: str) -> str:
+def render_page(source: Doc | bytes | dict, *, title: str, base_url: str | None = None,
+                image_src: ImageSrc | None = None) -> str:
     """A complete, standalone HTML document."""
+    tree = source if isinstance(source, dict) else document_tree(source)
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en">\n'
@@ -60,11 +94,11 @@ def render_page(source: Doc | bytes | dict, *, title: str) -> str:
         f'<meta http-equiv="Content-Security-Policy" content="{PAGE_CSP}">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{_text(title)}</title>\n"
-        f"<style>\n{_STYLE}\n</style>\n"
+        f"<style>\n{_STYLE}\n{_RICH_STYLE + chr(10) if _is_rich(tree) else ''}</style>\n"
         "</head>\n"
         "<body>\n"
         "<article>\n"
-        f"{render_fragment(source)}\n"
+        f"{render_fragment(tree, base_url=base_url, image_src=image_src)}\n"
         "</article>\n"
         "</body>\n"
         "</html>\n"
@@ -77,8 +111,20 @@ class HtmlRenderer(Renderer):
     extension = "html"
     content_type = "text/html; charset=utf-8"
 
-    def render(self, tree: dict, *, title: str) -> str:
-        return render_page(tree, title=title)
+    def render(self, tree: dict, *, title: str, base_url: str | None = None) -> str:
+        from ..images import inline_image_src  # the document's small images as data: URIs (export_context)
+
+        return render_page(tree, title=title, base_url=base_url, image_src=inline_image_src)
+
+
+def _is_rich(tree: dict) -> bool:
+    stack = list(tree.get("content", ()))
+    while stack:
+        node = stack.pop()
+        if node["type"] in ("table", "taskList", "image"):
+            return True
+        stack.extend(node.get("content", ()))
+    return False
 
 
 def _text(value: str) -> str:
@@ -111,6 +157,20 @@ def _block(node: dict) -> str:
         return f"<pre><code{class_attr}>{_text(_plain_text(node))}</code></pre>"
     if kind == "horizontalRule":
         return "<hr>"
+    if kind == "taskList":
+        return f'<ul data-type="taskList">{_children(node)}</ul>'
+    if kind == "taskItem":
+        checked = attrs.get("checked") is True
+        return (f'<li data-type="taskItem" data-checked="{"true" if checked else "false"}"><label>'
+                f'<input type="checkbox" disabled{" checked" if checked else ""}></label>'
+                f"<div>{_children(node)}</div></li>")
+    if kind == "table":
+        return f"<table><tbody>{_children(node)}</tbody></table>"
+    if kind == "tableRow":
+        return f"<tr>{_children(node)}</tr>"
+    if kind in _CELL_TAGS:
+        tag = _CELL_TAGS[kind]
+        return f"<{tag}{_cell_attrs(attrs)}>{_children(node)}</{tag}>"
     if kind == "image":
         return _image(attrs)
     if kind in ("text", "hardBreak"):  # inline content where a block was expected
@@ -119,6 +179,36 @@ def _block(node: dict) -> str:
     if tag is None:
         return _children(node)  # an unknown node: keep its content, not its markup
     return f"<{tag}>{_children(node)}</{tag}>"
+
+
+def _cell_attrs(attrs: dict) -> str:
+    out = ""
+    for key in ("colspan", "rowspan"):
+        value = attrs.get(key)
+        if isinstance(value, int) and not isinstance(value, bool) and value > 1:
+            out += f' {key}="{value}"'
+    if attrs.get("align") in _ALIGNMENTS:
+        # The attribute, not a style: the admin shows this markup under a CSP that forbids inline styles.
+        out += f' align="{attrs["align"]}"'
+    return out
+
+
+def _image(attrs: dict) -> str:
+    """<img src alt title>; an image whose source may not be loaded is its alt text, if it has one."""
+    src = safe_image_src(attrs.get("src"))
+    alt = attrs.get("alt") if isinstance(attrs.get("alt"), str) else None
+    if src is None:
+        return f"<p>{_text(alt)}</p>" if alt else ""
+    base_url, hook = _IMAGES.get()
+    src = absolute_src(src, base_url)
+    if hook is not None:
+        src = hook(src)
+    out = f'<img src="{_attr(src)}"'
+    if alt is not None:
+        out += f' alt="{_attr(alt)}"'
+    if isinstance(attrs.get("title"), str) and attrs["title"]:
+        out += f' title="{_attr(attrs["title"])}"'
+    return out + ">"
 
 
 def _level(value) -> int:
@@ -167,15 +257,3 @@ def _inline(content) -> str:
         else:
             out.append(_inline(node.get("content", ())))  # an unknown inline node: its text
     return "".join(out)
-
-
-def _image(attrs: dict) -> str:
-    """An image node: small images of the document inline as data: URIs, others linked (documents.images)."""
-    from ..images import export_src
-
-    src = export_src(attrs.get("src"), inline=True)
-    alt = str(attrs.get("alt") or "")
-    if src is None:
-        return _text(alt)
-    title = f' title="{_attr(attrs["title"])}"' if attrs.get("title") else ""
-    return f'<img src="{_attr(src)}" alt="{_attr(alt)}"{title}>'

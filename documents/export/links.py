@@ -2,6 +2,7 @@
 
 import html
 import re
+from urllib.parse import urljoin
 
 # Schemes a reader's click may follow. Anything else with a scheme
 # (javascript:, data:, vbscript:, file:...) is dropped; scheme-less targets
@@ -31,3 +32,29 @@ def safe_href(href) -> str | None:
     if scheme is not None and scheme not in SAFE_SCHEMES:
         return None
     return href.strip()
+
+
+# Schemes an image may be loaded from. `data:` only as a raster image (an SVG can carry scripts when opened
+# on its own, and nothing else belongs in an <img>), base64-encoded as browsers and editors write them.
+IMAGE_SCHEMES = frozenset({"http", "https"})
+_DATA_IMAGE = re.compile(r"^data:image/(?:png|jpeg|gif|webp|avif);base64,[A-Za-z0-9+/]*={0,2}$")
+
+
+def safe_image_src(src) -> str | None:
+    """The image address if loading it is harmless (http(s), relative, or a raster `data:` image), else None."""
+    if not isinstance(src, str) or not src.strip():
+        return None
+    src = src.strip()
+    scheme = url_scheme(src)
+    if scheme is None or scheme in IMAGE_SCHEMES:
+        return src
+    if scheme == "data" and _DATA_IMAGE.match(src):
+        return src
+    return None
+
+
+def absolute_src(src: str, base_url: str | None) -> str:
+    """`src` resolved against the export's `base_url` when it is relative (an exported file is read elsewhere)."""
+    if not base_url or url_scheme(src) is not None or src.startswith("//"):
+        return src
+    return urljoin(base_url, src)

@@ -1,8 +1,15 @@
-"""Markdown: CommonMark, plus GFM's ~~strikethrough~~ for struck text.
+"""Markdown: CommonMark, plus GFM's ~~strikethrough~~, tables and task lists.
 
 The output parses back (e.g. with markdown-it-py, `commonmark` preset with
-`strikethrough` enabled) to the same structure: same blocks, same text, same
-marks. What Markdown cannot say is approximated: whitespace at the edges
+`strikethrough` and `table` enabled and mdit-py-plugins' tasklists) to the
+same structure: same blocks, same text, same marks. Task items are
+`- [ ] ` / `- [x] `, images `![alt](src "title")` (a relative `src` made
+absolute against `base_url` when one is given), tables GFM pipe tables.
+A GFM table always has a header row: the first row is written as one
+(whatever its cells are), a column's alignment is its first cell's; a cell
+is one line, so its blocks are joined by `<br>` (as are its hard breaks),
+and a merged cell is written in its first grid cell, the others it covers
+left empty. What Markdown cannot say is approximated: whitespace at the edges
 of a marked run moves outside the mark (`** a**` would not parse),
 whitespace at the end of a line and a paragraph's trailing hard break are
 dropped, a hard break in a heading and a line break in inline code become
@@ -15,16 +22,19 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from .base import Renderer
 from .inline import steps
-from .links import safe_href
+from .links import absolute_src, safe_href, safe_image_src
 from .registry import register
 from .tree import text_of
 
 _DELIMITERS = {"bold": "**", "italic": "*", "strike": "~~"}
-_LISTS = ("bulletList", "orderedList")
+_LISTS = ("bulletList", "orderedList", "taskList")
+# Lists that follow each other must differ in marker to stay apart; a task list is a bullet list there.
+_MARKER_FAMILY = {"bulletList": "bullet", "taskList": "bullet", "orderedList": "ordered"}
 
 # Characters that may start inline markup anywhere in a line.
 _INLINE_SPECIAL = re.compile(r"[\\`*_\[\]<~]")
@@ -33,6 +43,8 @@ _ENTITY_LIKE = re.compile(r"&(?=#[0-9]{1,7};|#[xX][0-9a-fA-F]{1,6};|[A-Za-z][A-Z
 # At the start of a line these would start a block (heading, quote, list, setext underline).
 _BLOCK_START = re.compile(r"^(?:(\d{1,9})([.)])|([#>+=\-]))")
 _MAX_ORDERED_START = 999_999_999  # CommonMark allows at most nine digits
+# The export's base URL, for the blocks deep in the walk that write an image (one render per thread/task).
+_BASE_URL: ContextVar[str | None] = ContextVar("markdown_base_url", default=None)
 
 
 @register
@@ -41,8 +53,12 @@ class MarkdownRenderer(Renderer):
     extension = "md"
     content_type = "text/markdown; charset=utf-8"
 
-    def render(self, tree: dict, *, title: str) -> str:
-        lines = _blocks(tree.get("content", ()))
+    def render(self, tree: dict, *, title: str, base_url: str | None = None) -> str:
+        token = _BASE_URL.set(base_url)
+        try:
+            lines = _blocks(tree.get("content", ()))
+        finally:
+            _BASE_URL.reset(token)
         return "\n".join(lines) + "\n" if lines else ""
 
 
@@ -59,17 +75,18 @@ def _blocks(nodes, *, tight: bool = False) -> list[str]:
     previous: tuple[str, str] | None = None  # (list type, marker style) of the block just written
     for node in nodes:
         style = None
-        if node["type"] in _LISTS:
+        family = _MARKER_FAMILY.get(node["type"])
+        if family:
             # Two lists in a row must differ in marker, or they merge into one.
-            first, second = ("-", "*") if node["type"] == "bulletList" else (".", ")")
-            style = second if previous == (node["type"], first) else first
+            first, second = ("-", "*") if family == "bullet" else (".", ")")
+            style = second if previous == (family, first) else first
         block = _block(node, style)
         if not block:
             continue
         if lines and not (tight and style is not None and _may_interrupt_paragraph(node, block)):
             lines.append("")
         lines.extend(block)
-        previous = (node["type"], style) if style else None
+        previous = (family, style) if style else None
     return lines
 
 
@@ -100,7 +117,11 @@ def _block(node: dict, style: str | None = None) -> list[str]:
     if kind == "image":
         return [_image(attrs)]
     if kind in _LISTS:
-        return _list(node, style or ("-" if kind == "bulletList" else "."))
+        return _list(node, style or ("." if kind == "orderedList" else "-"))
+    if kind == "image":
+        return _image_block(attrs)
+    if kind == "table":
+        return _table(node)
     if kind in ("text", "hardBreak"):
         return _inline([node])
     return _blocks(content)  # an unknown node: its content
@@ -115,16 +136,24 @@ def _list(node: dict, style: str) -> list[str]:
     ordered = node["type"] == "orderedList"
     start = _ordered_start(node) if ordered else 0
     items: list[list[str]] = []
+    task = node["type"] == "taskList"
     for index, item in enumerate(node.get("content", ())):
         marker = f"{start + index}{style}" if ordered else style
         body = _blocks(item.get("content", ()), tight=True)
+        indent = " " * (len(marker) + 1)
+        if task:
+            box = "[x]" if (item.get("attrs") or {}).get("checked") is True else "[ ]"
+            if not _first_paragraph_lines(item):
+                # A task item's box needs text after it: a space said as a character reference (it is
+                # trimmed on the way back in, as is the space after the box).
+                body = ["&#32;", *([""] if body else []), *body]
+            body[0] = f"{box} {body[0]}"
         if not body:
             items.append([marker])
             continue
         first = body[0]
         if not ordered and first == "---" and style == "-":
             first = "***"  # "- ---" would be one thematic break, not an item holding one
-        indent = " " * (len(marker) + 1)
         items.append([f"{marker} {first}"] + [f"{indent}{line}" if line else "" for line in body[1:]])
     # A blank line inside any item makes the list loose: then separate every item.
     loose = any("" in item for item in items)
@@ -134,6 +163,105 @@ def _list(node: dict, style: str) -> list[str]:
             lines.append("")
         lines.extend(item)
     return lines
+
+
+def _first_paragraph_lines(item: dict) -> list[str]:
+    """The lines of an item's first paragraph (none if it has no visible text, or starts otherwise)."""
+    content = item.get("content") or ()
+    return _block(content[0]) if content and content[0]["type"] == "paragraph" else []
+
+
+def _image_block(attrs: dict) -> list[str]:
+    """A paragraph holding the image alone, which reads back as the image block."""
+    image = _image(attrs)
+    return [image] if image else []
+
+
+def _image(attrs: dict) -> str:
+    """`![alt](src "title")`; an image whose address may not be followed is its alt text."""
+    src = safe_image_src(attrs.get("src"))
+    alt = attrs.get("alt") if isinstance(attrs.get("alt"), str) else ""
+    if src is None:
+        return _escape(alt.strip(), block_start=True) if alt.strip() else ""
+    src = absolute_src(src, _BASE_URL.get())
+    title = attrs.get("title")
+    title_part = ""
+    if isinstance(title, str) and title:
+        escaped = _ENTITY_LIKE.sub(r"\\&", title.replace("\\", "\\\\").replace('"', '\\"'))
+        title_part = ' "' + _escape_space(escaped) + '"'
+    return f"![{_escape(alt).strip()}]({_destination(src)}{title_part})"
+
+
+def _table(node: dict) -> list[str]:
+    """A GFM pipe table: the first row as its header, merged cells spread over the grid (see the docstring)."""
+    grid = table_grid(node)
+    if not grid or not grid[0]:
+        return []
+    width = len(grid[0])
+    aligns = []
+    for cell in grid[0]:
+        align = ((cell or {}).get("attrs") or {}).get("align")
+        aligns.append({"left": ":---", "center": ":---:", "right": "---:"}.get(align, "---"))
+    lines = [_table_row(grid[0]), "| " + " | ".join(aligns) + " |"]
+    lines.extend(_table_row(row) for row in grid[1:])
+    return lines if width else []
+
+
+def _table_row(cells: list) -> str:
+    return "| " + " | ".join(_cell_text(cell) if cell else "" for cell in cells) + " |"
+
+
+def _cell_text(cell: dict) -> str:
+    """A cell as one line: its blocks' text joined by <br>, pipes escaped (even in code: GFM splits first)."""
+    parts: list[str] = []
+    for block in _cell_lines(cell.get("content") or ()):
+        if block:
+            parts.append(block)
+    return "<br>".join(parts).replace("|", "\\|")
+
+
+def _cell_lines(blocks) -> list[str]:
+    lines: list[str] = []
+    for block in blocks:
+        kind = block["type"]
+        if kind in ("paragraph", "heading"):
+            lines.extend(_inline(block.get("content", ()), cell=True))
+        elif kind == "codeBlock":
+            lines.extend(_code_span(line) for line in text_of(block).split("\n") if line)
+        elif kind == "image":
+            lines.append(_image(block.get("attrs") or {}))
+        elif kind in ("text", "hardBreak"):
+            lines.extend(_inline([block], cell=True))
+        elif kind != "horizontalRule":
+            lines.extend(_cell_lines(block.get("content") or ()))  # lists, quotes, tables: their text
+    return lines
+
+
+def table_grid(node: dict) -> list[list[dict | None]]:
+    """The table's rows as a rectangular grid: a cell at its first position, None where a merged cell
+    spans or a short row ends."""
+    rows = [row.get("content") or [] for row in node.get("content") or () if row.get("type") == "tableRow"]
+    grid: list[list[dict | None]] = [[] for _ in rows]
+    taken: set[tuple[int, int]] = set()
+    for r, cells in enumerate(rows):
+        c = 0
+        for cell in cells:
+            while (r, c) in taken:
+                c += 1
+            attrs = cell.get("attrs") or {}
+            colspan = attrs.get("colspan") if isinstance(attrs.get("colspan"), int) and attrs["colspan"] > 0 else 1
+            rowspan = attrs.get("rowspan") if isinstance(attrs.get("rowspan"), int) and attrs["rowspan"] > 0 else 1
+            for dr in range(min(rowspan, len(rows) - r)):
+                for dc in range(colspan):
+                    taken.add((r + dr, c + dc))
+            row = grid[r]
+            row.extend([None] * (c + 1 - len(row)))
+            row[c] = cell
+            c += colspan
+    width = max((c + 1 for _r, c in taken), default=0)
+    for row in grid:
+        row.extend([None] * (width - len(row)))
+    return grid
 
 
 def _code_block(text: str, language) -> list[str]:
@@ -154,9 +282,10 @@ def _keep_mark(mark: dict) -> dict | None:
     return mark if mark["type"] in _DELIMITERS or mark["type"] == "code" else None
 
 
-def _inline(content, *, heading: bool = False) -> list[str]:
-    """The lines of a paragraph (hard breaks end all but the last with a backslash)."""
-    writer = _InlineWriter(heading)
+def _inline(content, *, heading: bool = False, cell: bool = False) -> list[str]:
+    """The lines of a paragraph (hard breaks end all but the last with a backslash; in a table cell
+    a hard break is a <br> and all is one line)."""
+    writer = _InlineWriter(heading, cell)
     for step in steps(content, _keep_mark):
         for mark in step.close:
             writer.close(mark)
@@ -185,8 +314,9 @@ class _InlineWriter:
     are made recognisable when each line is joined (`_join`).
     """
 
-    def __init__(self, heading: bool):
+    def __init__(self, heading: bool, cell: bool = False):
         self.heading = heading
+        self.cell = cell
         self.lines: list[list[_Piece]] = [[]]
         self.pending = ""
         self.deferred: list[dict] = []
@@ -225,6 +355,9 @@ class _InlineWriter:
             self.pending += " "
             return
         self.pending = ""  # invisible before a line break, and parsers disagree on keeping it
+        if self.cell:
+            self._write(_OTHER, "<br>")
+            return
         self._write(_OTHER, "\\")
         self.lines.append([])
 
@@ -365,18 +498,3 @@ def _destination(href: str) -> str:
             out.append(char)
     # A character reference would be decoded in a destination too.
     return _ENTITY_LIKE.sub(r"\\&", "".join(out))
-
-
-def _image(attrs: dict) -> str:
-    """An image node: `![alt](absolute URL)`, its authenticated URL for our images (documents.images)."""
-    from ..images import export_src
-
-    src = export_src(attrs.get("src"))
-    alt = _escape_image_text(str(attrs.get("alt") or ""))
-    if src is None:
-        return alt
-    return f"![{alt}](<{src.replace('<', '%3C').replace('>', '%3E').replace(' ', '%20')}>)"
-
-
-def _escape_image_text(text: str) -> str:
-    return re.sub(r"([\\\[\]])", r"\\\1", " ".join(text.split()))

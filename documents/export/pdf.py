@@ -11,9 +11,10 @@ deeper than `PRINT_MAX_DEPTH` (no person nests quotes or lists that deep,
 and each level indents the page further) is flattened into a paragraph
 holding its text, so that any document prints.
 
-Nothing is fetched while rendering: the export holds no images or
-stylesheets of its own, and a document must never be able to make the
-server request a URL, so every fetch is refused.
+Nothing is fetched while rendering: a document must never be able to make
+the server request a URL, so every fetch is refused except a `data:` URL,
+which is read from the page itself (an image inlined in the HTML export
+prints; one at an http(s) address shows its alt text).
 """
 
 from __future__ import annotations
@@ -51,12 +52,13 @@ class PdfRenderer(Renderer):
     extension = "pdf"
     content_type = "application/pdf"
 
-    def render(self, tree: dict, *, title: str) -> bytes:
+    def render(self, tree: dict, *, title: str, base_url: str | None = None) -> bytes:
         # Imported here: loading WeasyPrint loads Pango, which only the PDF export needs.
         from weasyprint import CSS, HTML, URLFetcher
 
-        fetcher = URLFetcher(allowed_protocols=())  # no scheme allowed: nothing is ever fetched
-        page = HTML(string=render_page(_shallow(tree), title=title), url_fetcher=fetcher)
+        # Only data: (decoded in process, no request made): nothing is ever fetched.
+        fetcher = URLFetcher(allowed_protocols=("data",))
+        page = HTML(string=render_page(_shallow(tree), title=title, base_url=base_url), url_fetcher=fetcher)
         return page.write_pdf(stylesheets=[CSS(string=PRINT_STYLE, url_fetcher=fetcher)])
 
 

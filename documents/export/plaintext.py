@@ -1,18 +1,26 @@
 """Plain text: what a person would type to write the document in an e-mail.
 
 Headings are underlined (= for level 1, - for level 2), list items get "-"
-or their number, quotes "> ", code blocks are indented by four spaces, and a
-link shows its target in brackets after its text when that says something
-the text does not. Blocks are separated by a blank line; lists are tight.
+or their number, task items "- [ ]" or "- [x]", quotes "> ", code blocks
+are indented by four spaces, and a link shows its target in brackets after
+its text when that says something the text does not. An image is its alt
+text and its address in brackets (a `data:` image its alt text alone), a
+table its rows with the cells padded into columns and " | " between them,
+a line of dashes under the first row when it is a header row. Blocks are
+separated by a blank line; lists are tight.
 """
 
 from __future__ import annotations
 
 from .base import Renderer
-from .links import safe_href
+import unicodedata
+from contextvars import ContextVar
+
+from .links import absolute_src, safe_href, safe_image_src
 from .registry import register
 
-_LIST_TYPES = ("bulletList", "orderedList")
+_LIST_TYPES = ("bulletList", "orderedList", "taskList")
+_BASE_URL: ContextVar[str | None] = ContextVar("plaintext_base_url", default=None)
 
 
 @register
@@ -21,8 +29,12 @@ class PlainTextRenderer(Renderer):
     extension = "txt"
     content_type = "text/plain; charset=utf-8"
 
-    def render(self, tree: dict, *, title: str) -> str:
-        lines = _blocks(tree.get("content", ()))
+    def render(self, tree: dict, *, title: str, base_url: str | None = None) -> str:
+        token = _BASE_URL.set(base_url)
+        try:
+            lines = _blocks(tree.get("content", ()))
+        finally:
+            _BASE_URL.reset(token)
         return "\n".join(lines) + "\n" if lines else ""
 
 
@@ -63,14 +75,53 @@ def _block(node: dict) -> list[str]:
         lines = []
         for index, item in enumerate(node.get("content", ())):
             marker = "-" if kind == "bulletList" else f"{start + index}."
-            body = _blocks(item.get("content", ()), tight=True) or [""]
             indent = " " * (len(marker) + 1)
+            if kind == "taskList":
+                marker = "- [x]" if (item.get("attrs") or {}).get("checked") is True else "- [ ]"
+                indent = "  "
+            body = _blocks(item.get("content", ()), tight=True) or [""]
             lines.append(f"{marker} {body[0]}".rstrip())
             lines.extend(f"{indent}{line}" if line else "" for line in body[1:])
         return lines
+    if kind == "image":
+        return _image(attrs)
+    if kind == "table":
+        return _table(node)
     if kind in ("text", "hardBreak"):
         return _inline([node]).split("\n")
     return _blocks(node.get("content", ()))  # an unknown node: its content
+
+
+def _image(attrs: dict) -> list[str]:
+    alt = attrs.get("alt").strip() if isinstance(attrs.get("alt"), str) else ""
+    src = safe_image_src(attrs.get("src"))
+    if src is None or src.startswith("data:"):
+        return [alt] if alt else []
+    src = absolute_src(src, _BASE_URL.get())
+    return [f"{alt} ({src})" if alt else src]
+
+
+def _table(node: dict) -> list[str]:
+    from .markdown import table_grid  # the same grid of merged cells as the Markdown table
+
+    grid = table_grid(node)
+    if not grid or not grid[0]:
+        return []
+    texts = [[" ".join(" ".join(_blocks([cell])).split()) if cell else "" for cell in row] for row in grid]
+    widths = [max(_width(row[c]) for row in texts) for c in range(len(grid[0]))]
+    lines = [" | ".join(_pad(text, widths[c]) for c, text in enumerate(row)).rstrip() for row in texts]
+    if all(cell is not None and cell["type"] == "tableHeader" for cell in grid[0]) and len(grid) > 1:
+        lines.insert(1, "-+-".join("-" * width for width in widths))
+    return lines
+
+
+def _width(text: str) -> int:
+    """Columns the text takes in a monospace font (East Asian wide characters take two)."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _width(text))
 
 
 def _inline(content) -> str:

@@ -18,7 +18,8 @@ class ProseMirrorJsonRenderer(Renderer):
     extension = "json"
     content_type = "application/json"
 
-    def render(self, tree: dict, *, title: str) -> str:
+    def render(self, tree: dict, *, title: str, base_url: str | None = None) -> str:
+        # As stored: image addresses too (data for an editor on this site).
         if not tree.get("content"):
             tree = {"type": "doc", "content": [{"type": "paragraph"}]}
         return json.dumps(tree, ensure_ascii=False)

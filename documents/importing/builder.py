@@ -4,7 +4,7 @@ The Markdown and HTML importers both say "a list starts", "a paragraph
 starts", "text with these marks", "it ends"; this class turns that into
 nested JSON nodes, which `schema.normalize` then fits to the editor. It
 forgives: text outside any paragraph opens one, a block inside a paragraph
-closes it, and containers nested deeper than `schema.MAX_DEPTH` add no more
+closes it, and containers (quotes, lists, tables, their rows and cells) nested deeper than `schema.MAX_DEPTH` add no more
 levels (their content goes into the deepest one), so that hostile nesting
 cannot make the tree deep.
 """
@@ -29,7 +29,6 @@ class TreeBuilder:
         self.textblock: dict | None = None
         self.code: dict | None = None  # the open code block, whose text is kept as it is
         self.marks: list[dict] = []
-        self.cells = 0  # cells written in the current table row
         self.skipped_inline = False  # an inline object (image) of the open textblock was left out
         self._deep_noted = False
 
@@ -77,7 +76,6 @@ class TreeBuilder:
                 _trim(self.textblock["content"])
             self.skipped_inline = False
             self.textblock = None
-            self.cells = 0
 
     def leaf(self, kind: str) -> None:
         """A block without content (horizontalRule)."""
@@ -150,20 +148,33 @@ class TreeBuilder:
                 del self.marks[index]
                 return
 
-    # --- table rows (the schema has no tables: a row is a paragraph, its cells separated by " | ") ----
+    # --- rich nodes -------------------------------------------------------------------
 
-    def row(self) -> None:
-        self.open_textblock()
-        self.cells = 0
+    def image(self, attrs: dict) -> None:
+        """An image where it stands: in the open paragraph (`schema.normalize` splits it there, Tiptap's
+        image being a block) or as a block of its own. Its address is checked by `normalize`."""
+        node = {"type": "image", "attrs": {key: value for key, value in attrs.items() if value is not None}}
+        if self.code is not None:
+            return
+        if self.textblock is not None:
+            self.textblock["content"].append(node)
+        else:
+            self._parent()["content"].append(node)
 
-    def cell(self) -> None:
-        if self.textblock is None:
-            self.row()
-        if self.cells:
-            saved, self.marks = self.marks, []
-            self.textblock["content"].append({"type": "text", "text": " | "})
-            self.marks = saved
-        self.cells += 1
+    def task_item(self, checked: bool) -> None:
+        """The innermost open list item is a task item (`normalize` makes a run of them a task list)."""
+        for node in reversed(self.containers):
+            if node is None:
+                continue
+            if node["type"] in ("listItem", "taskItem"):
+                node["type"] = "taskItem"
+                node["attrs"] = {"checked": checked}
+            return
+
+    def in_item(self) -> bool:
+        """Whether the innermost open container is a list item (where a checkbox makes a task)."""
+        parent = self._parent()
+        return parent["type"] in ("listItem", "taskItem")
 
     def finish(self) -> dict:
         self.close_textblock()
@@ -174,7 +185,7 @@ def _last_char(content: list[dict]) -> str | None:
     if not content:
         return None
     last = content[-1]
-    if last["type"] == "hardBreak":
+    if last["type"] != "text":  # a hard break, or an image (where the paragraph will be split)
         return "\n"
     return last["text"][-1:] or None
 

@@ -8,12 +8,20 @@ A .docx is a zip archive, so it is checked before mammoth opens it:
   refused (413) before a byte is inflated. Python's zipfile stops at the
   declared size (and fails the CRC check) if a member lies about it;
 - no part may declare a DTD: entity expansion ("billion laughs") is refused.
-Images are not read at all (the schema has none): mammoth is given an image
-converter that emits an empty <img>, which the HTML importer counts as skipped.
+Images of raster types (PNG, JPEG, GIF, WebP) become `data:` images, the
+file standing alone as the Word document did; each is read only up to
+`MAX_IMAGE_BYTES` and all of them up to `MAX_IMAGES_BYTES` (a zip member's
+declared size is not trusted). Others (EMF, WMF, TIFF...), and images past
+the limits, become an <img> without a source, which the HTML importer
+counts as skipped. Tables (with Word's header rows as <th>), headings 1-6
+and checkboxes in list items come through mammoth's HTML; a list item
+whose text starts with a ballot box (☐, ☑ or ☒, as the DOCX export writes
+task items) is a task item.
 """
 
 from __future__ import annotations
 
+import base64
 import io
 import zipfile
 
@@ -25,6 +33,10 @@ from .schema import ImportRefused, Notes
 
 MAX_XML_BYTES = 16 * 1024 * 1024
 MAX_MEMBERS = 10_000
+# Images carried into the document as data: URIs (they live in its Yjs state, which has a size limit).
+MAX_IMAGE_BYTES = 1024 * 1024
+MAX_IMAGES_BYTES = 4 * 1024 * 1024
+_RASTER_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
 _XML_SUFFIXES = (".xml", ".rels")
 
 # Word's own title styles have no mapping in mammoth's defaults.
@@ -40,7 +52,7 @@ def parse_docx(data: bytes, notes: Notes) -> dict:
         result = mammoth.convert_to_html(
             io.BytesIO(data),
             style_map=STYLE_MAP,
-            convert_image=mammoth.images.img_element(lambda image: {}),
+            convert_image=mammoth.images.img_element(_ImageReader()),
         )
     except ImportRefused:
         raise
@@ -48,7 +60,48 @@ def parse_docx(data: bytes, notes: Notes) -> dict:
         raise ImportRefused(f"This .docx file could not be read ({type(exc).__name__}): is it a Word document?") from None
     builder = TreeBuilder(notes, collapse_space=True)
     feed_html(result.value, builder)
-    return builder.finish()
+    return _boxes_to_tasks(builder.finish())
+
+
+# Word has no task lists: the DOCX export (and people) write a list item's box as its first character.
+_BOXES = {"☐": False, "☑": True, "☒": True}
+
+
+def _boxes_to_tasks(tree: dict) -> dict:
+    """List items whose text starts with a ballot box are task items (checked if it is ticked)."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        content = node.get("content") or []
+        stack.extend(child for child in content if isinstance(child, dict))
+        if node.get("type") != "listItem" or not content or content[0].get("type") != "paragraph":
+            continue
+        inline = content[0].get("content") or []
+        first = inline[0] if inline else None
+        if first and first.get("type") == "text" and first["text"][:1] in _BOXES:
+            node["type"], node["attrs"] = "taskItem", {"checked": _BOXES[first["text"][0]]}
+            first["text"] = first["text"][1:].lstrip(" ")
+            if not first["text"]:
+                inline.pop(0)
+    return tree
+
+
+class _ImageReader:
+    """mammoth's image converter: a raster image within the limits as a data: URI, any other without a source."""
+
+    def __init__(self):
+        self.left = MAX_IMAGES_BYTES
+
+    def __call__(self, image) -> dict:
+        attrs = {"alt": image.alt_text} if getattr(image, "alt_text", None) else {}
+        if image.content_type not in _RASTER_TYPES:
+            return attrs
+        with image.open() as stream:
+            data = stream.read(min(MAX_IMAGE_BYTES, self.left) + 1)
+        if len(data) > min(MAX_IMAGE_BYTES, self.left):
+            return attrs
+        self.left -= len(data)
+        return {**attrs, "src": f"data:{image.content_type};base64,{base64.b64encode(data).decode('ascii')}"}
 
 
 def check_archive(data: bytes) -> None:

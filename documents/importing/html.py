@@ -2,18 +2,23 @@
 
 Three passes over the markup:
 1. `scan`: a page that carries a script, an event handler attribute
-   (onclick=...) or a `javascript:`/`vbscript:` URL (or a `data:` link) is
-   refused (ImportRefused, 422) and nothing is stored: its author meant it to
-   run, and the caller should know that it will not. Images, frames and other
-   embedded objects are counted (they are skipped, with a note).
+   (onclick=...) or a `javascript:`/`vbscript:` URL (or a `data:` link, or a
+   `data:` source other than a raster image's) is refused (ImportRefused,
+   422) and nothing is stored: its author meant it to run, and the caller
+   should know that it will not. Frames and other embedded objects, and
+   form controls other than a task item's checkbox, are counted (they are
+   skipped, with a note).
 2. nh3 (ammonia) sanitizes what is left down to the tags below, with their
    content for most and without it for style sheets, templates, SVG and the
    like; the result is well-formed, so the mapping never sees a tag soup.
 3. Mapping with the standard library's event parser onto `TreeBuilder`, as
    Tiptap's own parseHTML rules would: <p>, <h1>-<h6>, lists, <blockquote>,
    <pre><code class="language-x">, <hr>, <br>, <strong>/<b>, <em>/<i>,
-   <s>/<del>/<strike>, <code>, <a href>. Other containers (div, section...)
-   are transparent; a table becomes a paragraph per row.
+   <s>/<del>/<strike>, <code>, <a href>, <img src alt title>, tables (<th>
+   cells are headers; colspan, rowspan and text-align kept), and task lists
+   as Tiptap writes them (<li data-type="taskItem" data-checked>) or as
+   GitHub does (a list item holding an <input type="checkbox">). Other
+   containers (div, section...) are transparent.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from html.parser import HTMLParser
 
 import nh3
 
-from ..export.links import SAFE_SCHEMES, url_scheme
+from ..export.links import SAFE_SCHEMES, safe_image_src, url_scheme
 from .builder import TreeBuilder
 from .schema import ImportRefused, Notes
 
@@ -32,26 +37,34 @@ MARK_TAGS = {"strong": "bold", "b": "bold", "em": "italic", "i": "italic", "s": 
              "strike": "strike", "code": "code"}
 # Formatting the editor has no mark for: the text stays, the formatting goes (with a note).
 UNSUPPORTED_MARK_TAGS = frozenset({"u", "ins", "mark", "sub", "sup"})
-CONTAINERS = {"blockquote": "blockquote", "ul": "bulletList", "ol": "orderedList", "li": "listItem"}
+CONTAINERS = {"blockquote": "blockquote", "ul": "bulletList", "ol": "orderedList", "li": "listItem",
+              "table": "table", "tr": "tableRow", "td": "tableCell", "th": "tableHeader"}
 TEXTBLOCKS = frozenset({"p", "dt", "dd", "figcaption", "caption", "summary", "address"}) | set(HEADINGS)
 # Block-level elements with no node of their own: they end a paragraph, their content flows on.
 TRANSPARENT_BLOCKS = frozenset({"div", "section", "article", "header", "footer", "main", "aside", "nav", "figure",
-                                "dl", "details", "table", "thead", "tbody", "tfoot", "center", "body", "html"})
+                                "dl", "details", "thead", "tbody", "tfoot", "center", "body", "html", "picture"})
 
 ALLOWED_TAGS = (
     set(HEADINGS) | set(MARK_TAGS) | UNSUPPORTED_MARK_TAGS | set(CONTAINERS) | TEXTBLOCKS | TRANSPARENT_BLOCKS
-    | {"pre", "hr", "br", "a", "tr", "th", "td", "span", "small", "big", "abbr", "cite", "q", "kbd", "samp", "tt",
-       "var", "dfn", "time", "label"}
+    | {"pre", "hr", "br", "a", "span", "small", "big", "abbr", "cite", "q", "kbd", "samp", "tt", "var", "dfn",
+       "time", "label", "img", "input"}
 )
 # Dropped with everything inside them: not text a reader sees.
 DROPPED_WITH_CONTENT = {"script", "style", "template", "svg", "math", "iframe", "object", "noscript", "textarea",
                         "select", "title", "head", "canvas", "video", "audio", "applet", "frameset", "noembed",
                         "noframes", "button", "datalist", "map"}
-ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}, "code": {"class"}, "pre": {"class"}}
+_CELL_ATTRIBUTES = {"colspan", "rowspan", "align", "style"}
+ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}, "code": {"class"}, "pre": {"class"},
+              "img": {"src", "alt", "title", "width", "height"}, "input": {"type", "checked"},
+              "ul": {"data-type"}, "li": {"data-type", "data-checked"}, "td": _CELL_ATTRIBUTES, "th": _CELL_ATTRIBUTES}
+# Of a style attribute (table cells), only the alignment is read.
+STYLE_PROPERTIES = {"text-align"}
 
-IMAGES = frozenset({"img", "picture", "image"})
+# Images the editor cannot show: an SVG's <image>.
+IMAGES = frozenset({"image"})
 EMBEDS = frozenset({"iframe", "frame", "object", "embed", "video", "audio", "canvas", "svg", "math", "applet"})
 FORM_CONTROLS = frozenset({"input", "select", "textarea", "button"})
+_ALIGN = re.compile(r"text-align:\s*(left|center|right)")
 
 # Attributes holding a URL that a browser follows or loads.
 _LINK_ATTRIBUTES = frozenset({"href", "xlink:href", "action", "formaction"})
@@ -89,7 +102,9 @@ def sanitize(markup: str) -> str:
         tags=ALLOWED_TAGS,
         clean_content_tags=DROPPED_WITH_CONTENT,
         attributes=ATTRIBUTES,
-        url_schemes=set(SAFE_SCHEMES),
+        filter_style_properties=STYLE_PROPERTIES,
+        # data: for images (`scan` refused it anywhere else; `normalize` keeps raster images only).
+        url_schemes=set(SAFE_SCHEMES) | {"data"},
         strip_comments=True,
         link_rel=None,
     )
@@ -114,6 +129,8 @@ def hostile_reason(tag: str, attrs: list[tuple[str, str | None]]) -> str | None:
         scheme = url_scheme(value) if name in _LINK_ATTRIBUTES | _SOURCE_ATTRIBUTES else None
         if scheme in SCRIPT_SCHEMES or (scheme == "data" and name in _LINK_ATTRIBUTES):
             return f"a {scheme}: URL in {name}="
+        if scheme == "data" and not (tag == "img" and name == "src" and safe_image_src(value)):
+            return f"a data: URL in {name}= that is not a raster image"
     return None
 
 
@@ -144,8 +161,8 @@ class _Scanner(HTMLParser):
             self.counts["image"] += 1
         elif tag in EMBEDS:
             self.counts["embed"] += 1
-        elif tag in FORM_CONTROLS:
-            self.counts["form"] += 1
+        elif tag in FORM_CONTROLS and not (tag == "input" and (dict(attrs).get("type") or "").lower() == "checkbox"):
+            self.counts["form"] += 1  # a checkbox is a task item's (or noted where it is not)
 
     handle_startendtag = handle_starttag
 
@@ -173,12 +190,30 @@ class _Mapper(HTMLParser):
         if tag == "hr":
             b.leaf("horizontalRule")
             return
+        if tag == "img":
+            if attributes.get("src"):
+                b.image({key: attributes.get(key) for key in ("src", "alt", "title", "width", "height")})
+            else:
+                b.notes.add("image")  # nothing to show (a Word image of a type browsers lack, or too large)
+                b.skip_inline()
+            return
+        if tag == "input":
+            if (attributes.get("type") or "").lower() == "checkbox":
+                if b.in_item():
+                    b.task_item("checked" in attributes)
+                else:
+                    b.notes.add("form")
+            return
         if tag in CONTAINERS:
             container_attrs = None
             if tag == "ol":
                 start = attributes.get("start")
                 container_attrs = {"start": int(start)} if start and start.strip().isdigit() else {"start": 1}
+            elif tag in ("td", "th"):
+                container_attrs = _cell_attrs(attributes)
             b.open_container(CONTAINERS[tag], container_attrs)
+            if tag == "li" and attributes.get("data-type") == "taskItem":
+                b.task_item(attributes.get("data-checked") == "true")
             action = "container"
         elif tag == "pre":
             b.code_block(_language(attributes.get("class")))
@@ -191,11 +226,6 @@ class _Mapper(HTMLParser):
         elif tag in TEXTBLOCKS:
             b.open_textblock()
             action = "textblock"
-        elif tag == "tr":
-            b.row()
-            action = "textblock"
-        elif tag in ("td", "th"):
-            b.cell()
         elif tag == "a":
             href = attributes.get("href")
             if href:
@@ -207,8 +237,6 @@ class _Mapper(HTMLParser):
         elif tag in UNSUPPORTED_MARK_TAGS:
             b.notes.add("mark")
         elif tag in TRANSPARENT_BLOCKS:
-            if tag == "table":
-                b.notes.add("table")
             b.close_textblock()
         self.open.append((tag, action))
 
@@ -235,6 +263,16 @@ class _Mapper(HTMLParser):
 
     def handle_data(self, data):
         self.b.text(data)
+
+
+def _cell_attrs(attributes: dict) -> dict:
+    """colspan and rowspan as written (`normalize` checks them), alignment from align= or style=."""
+    attrs = {"colspan": attributes.get("colspan") or 1, "rowspan": attributes.get("rowspan") or 1}
+    align = (attributes.get("align") or "").lower()
+    match = _ALIGN.search((attributes.get("style") or "").lower())
+    if match or align in ("left", "center", "right"):
+        attrs["align"] = match.group(1) if match else align
+    return attrs
 
 
 def _language(css_class: str | None) -> str | None:

@@ -1,14 +1,15 @@
 """Markdown import: CommonMark with GFM's strikethrough, tables and task lists (markdown-it-py).
 
-markdown-it's token stream maps onto `TreeBuilder` one token at a time.
-What the editor cannot hold degrades: a table becomes a paragraph per row
-(cells separated by " | "), a task item a list item starting with "[ ] " or
-"[x] ", an image is skipped, a heading deeper than 3 becomes a level 3.
-Raw HTML goes through the HTML importer's checks: an HTML block is
-sanitized and mapped, inline tags for formatting and line breaks become
-marks and hard breaks, other inline tags are dropped. A `javascript:` link
-(or `data:`) link or a script in raw HTML refuses the whole import, as in
-HTML.
+markdown-it's token stream maps onto `TreeBuilder` one token at a time:
+headings 1-6, lists, task items ("- [ ] x", "- [x] x": the item is a task,
+a run of them a task list), tables (the header row's cells are
+`tableHeader`s, a column's alignment each cell's `align`), images
+(`![alt](src "title")`, a block in the editor: a paragraph is split around
+one). Raw HTML goes through the HTML importer's checks: an HTML block is
+sanitized and mapped, inline tags for formatting, line breaks and images
+become marks, hard breaks and images, other inline tags are dropped. A
+`javascript:` (or `data:`) link or image, or a script in raw HTML, refuses
+the whole import, as in HTML (`data:` images of raster types are kept).
 
 Every link target is accepted by the parser (markdown-it's own check would
 keep a `javascript:` link as literal text, hiding it) so that this module
@@ -18,6 +19,7 @@ their text (schema.normalize).
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 
 from markdown_it import MarkdownIt
@@ -26,9 +28,12 @@ from mdit_py_plugins.tasklists import tasklists_plugin
 
 from .builder import TreeBuilder
 from .html import MARK_TAGS, feed_html, hostile_link, hostile_reason
+from ..export.links import safe_image_src
 from .schema import ImportRefused, Notes
 
 _BLOCK_MARKS = {"strong": "bold", "em": "italic", "s": "strike"}
+# markdown-it writes a table column's alignment as style="text-align:left".
+_ALIGN = re.compile(r"text-align:\s*(left|center|right)")
 
 
 def _parser() -> MarkdownIt:
@@ -50,7 +55,7 @@ def parse_markdown(text: str, notes: Notes) -> dict:
             builder.open_textblock()
         elif kind == "heading_open":
             builder.open_textblock("heading", {"level": int(token.tag[1])})
-        elif kind in ("paragraph_close", "heading_close", "tr_close"):
+        elif kind in ("paragraph_close", "heading_close"):
             builder.close_textblock()
         elif kind == "inline":
             _inline(token.children or [], builder)
@@ -77,20 +82,29 @@ def parse_markdown(text: str, notes: Notes) -> dict:
             feed_html(token.content, builder)
             builder.close_textblock()
         elif kind == "table_open":
-            notes.add("table")
+            builder.open_container("table")
         elif kind == "tr_open":
-            builder.row()
+            builder.open_container("tableRow")
         elif kind in ("th_open", "td_open"):
-            builder.cell()
-        # thead/tbody/th/td closes and table_close change nothing.
+            attrs = {"colspan": 1, "rowspan": 1}
+            align = _ALIGN.search(str(token.attrGet("style") or ""))
+            if align:
+                attrs["align"] = align.group(1)
+            builder.open_container("tableHeader" if kind == "th_open" else "tableCell", attrs)
+        elif kind in ("table_close", "tr_close", "th_close", "td_close"):
+            builder.close_container()
+        # thead/tbody change nothing.
     return builder.finish()
 
 
 def _inline(children, builder: TreeBuilder) -> None:
+    after_checkbox = False
     for child in children:
         kind = child.type
         if kind == "text":
-            builder.text(child.content)
+            # The task list plugin leaves the space after "[ ]" at the start of the item's text.
+            builder.text(child.content.lstrip(" \t") if after_checkbox else child.content)
+            after_checkbox = False
         elif kind == "softbreak":
             builder.text(" ")
         elif kind == "hardbreak":
@@ -112,22 +126,39 @@ def _inline(children, builder: TreeBuilder) -> None:
         elif kind == "link_close":
             builder.pop_mark("link")
         elif kind == "image":
-            builder.notes.add("image")
-            builder.skip_inline()
+            src = child.attrGet("src") or ""
+            if hostile_link(src) and not safe_image_src(src):
+                raise ImportRefused(f"Refused: the Markdown contains a {hostile_link(src)}: image. "
+                                    "Scripts do not run in documents; remove it and import again.")
+            builder.image({"src": src, "alt": alt_text(child), "title": child.attrGet("title") or None})
         elif kind == "html_inline":
-            _html_inline(child.content, builder)
+            after_checkbox = _html_inline(child.content, builder)
 
 
-def _html_inline(markup: str, builder: TreeBuilder) -> None:
-    if "task-list-item-checkbox" in markup:
-        # The task list plugin's checkbox: the schema has no task items, so it stays text.
-        builder.notes.add("task")
-        builder.text("[x]" if "checked" in markup else "[ ]")
-        return
+def alt_text(image) -> str:
+    """An image's alt text as markdown-it renders it: the text of its description, markup left out."""
+    parts = []
+    for child in image.children or ():
+        if child.type in ("text", "code_inline"):
+            parts.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            parts.append("\n")
+        elif child.type == "image":
+            parts.append(alt_text(child))
+    return "".join(parts)
+
+
+def _html_inline(markup: str, builder: TreeBuilder) -> bool:
+    """Maps one inline HTML tag; True if it was the task list plugin's checkbox."""
+    if markup.startswith('<input class="task-list-item-checkbox"'):
+        # The task list plugin's checkbox. The same text written as raw HTML at an item's start makes it a
+        # task too, which is what it says; elsewhere `task_item` finds no list item and does nothing.
+        builder.task_item('checked="checked"' in markup)
+        return True
     tag = _InlineTag.read(markup)
     if tag is None:
         builder.notes.add("html")
-        return
+        return False
     name, attrs, closing = tag
     reason = hostile_reason(name, attrs)
     if reason is not None:
@@ -143,11 +174,13 @@ def _html_inline(markup: str, builder: TreeBuilder) -> None:
         # Encoded as markdown-it encodes a Markdown link's target, so that the exported link reads back the same.
         builder.push_mark({"type": "link", "attrs": {"href": PARSER.normalizeLink(dict(attrs)["href"])}})
     else:
-        if name in ("img", "picture"):
-            builder.notes.add("image")
-            builder.skip_inline()
+        if name == "img" and not closing:
+            found = dict(attrs)
+            builder.image({"src": found.get("src") or "", "alt": found.get("alt"), "title": found.get("title"),
+                           "width": found.get("width"), "height": found.get("height")})
         else:
             builder.notes.add("html")
+    return False
 
 
 class _InlineTag(HTMLParser):

@@ -3,14 +3,15 @@
 The JSON is checked for depth before anything walks it (any depth is easy
 to send), then `schema.normalize` keeps what the editor has: unknown nodes
 become their content, unknown marks are dropped, each with a note. A link
-to a `javascript:` (or similar) URL refuses the import, as it does in HTML
-and Markdown.
+or image at a `javascript:` (or similar) URL refuses the import, as it does
+in HTML and Markdown.
 """
 
 from __future__ import annotations
 
 import json
 
+from ..export.links import safe_image_src
 from .html import hostile_link
 from .schema import MAX_DEPTH, ImportRefused, count_depth
 
@@ -49,6 +50,11 @@ def _refuse_script_links(tree: dict) -> None:
             if isinstance(href, str) and hostile_link(href):
                 raise ImportRefused(f"Refused: the JSON contains a {hostile_link(href)}: link. "
                                     "Scripts do not run in documents; remove it and import again.")
+        attrs = node.get("attrs") if isinstance(node.get("attrs"), dict) else {}
+        src = attrs.get("src") if node.get("type") == "image" else None
+        if isinstance(src, str) and hostile_link(src) and not safe_image_src(src):
+            raise ImportRefused(f"Refused: the JSON contains a {hostile_link(src)}: image. "
+                                "Scripts do not run in documents; remove it and import again.")
         content = node.get("content")
         if isinstance(content, list):
             stack.extend(content)

@@ -6,10 +6,22 @@ Tiptap loads as it is and that survives a trip through Yjs unchanged
 (`ydoc.prosemirror_to_doc`, then `export.tree.document_tree`):
 
 - only the nodes and marks the editor has (frontend/js/editor.js: StarterKit
-  without underline, plus Link; headings 1 to 3);
-- `listItem` starts with a paragraph (Tiptap: `paragraph block*`), lists and
-  quotes are never empty, `codeBlock` holds unmarked text only and its
-  language is one word;
+  without underline, plus Link, headings 1 to 6, and Tiptap's Table,
+  TaskList/TaskItem and Image extensions with their default names and attrs);
+- `listItem` and `taskItem` start with a paragraph (Tiptap: `paragraph
+  block*`; task items nest), lists and quotes are never empty, `codeBlock`
+  holds unmarked text only and its language is one word;
+- a `table` holds `tableRow`s only, a row holds `tableCell`/`tableHeader`s
+  only (anything else there is wrapped in one), a cell holds blocks (at
+  least a paragraph) and always says its `colspan` and `rowspan`, as the
+  editor writes them; a row or cell found outside a table gets one. A table
+  spans at most `MAX_TABLE_CELLS` grid cells (rows times columns): beyond
+  that the import is refused (413), as prosemirror-tables lays the grid out
+  in the browser;
+- `image` is a block (Tiptap's default): one found inside a paragraph splits
+  it there. Its `src` must be http(s), relative, or a `data:` URI of a
+  raster image (`links.safe_image_src`), or the image is dropped with a note;
+- `taskItem` always says `checked` (a boolean), as the editor writes it;
 - text nodes are never empty, adjacent ones with the same marks are merged,
   marks come in the export's canonical order (`tree.mark_rank`);
 - one link per text (the innermost); `code` stands alone (Tiptap's code
@@ -27,7 +39,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from ..export.links import safe_href
+from ..export.links import safe_href, safe_image_src
 from ..export.tree import mark_rank
 
 
@@ -44,12 +56,16 @@ class ImportRefused(ValueError):
         return (type(self), (self.detail, self.status))
 
 
-BLOCKS = frozenset({"paragraph", "heading", "bulletList", "orderedList", "blockquote", "codeBlock",
-                    "horizontalRule"})
+BLOCKS = frozenset({"paragraph", "heading", "bulletList", "orderedList", "taskList", "blockquote", "codeBlock",
+                    "horizontalRule", "table", "image"})
 TEXTBLOCKS = frozenset({"paragraph", "heading"})
-LISTS = frozenset({"bulletList", "orderedList"})
+LISTS = frozenset({"bulletList", "orderedList", "taskList"})
+ITEMS = frozenset({"listItem", "taskItem"})
+CELLS = frozenset({"tableCell", "tableHeader"})
 MARKS = frozenset({"link", "bold", "italic", "strike", "code"})
-HEADING_LEVELS = (1, 2, 3)  # editor.js: heading: { levels: [1, 2, 3] }
+HEADING_LEVELS = (1, 2, 3, 4, 5, 6)  # editor.js: heading: { levels: [1, 2, 3, 4, 5, 6] }
+# Tiptap's cell alignment attribute (text-align), kept when it is one of these.
+ALIGNMENTS = frozenset({"left", "center", "right"})
 
 # Deepest block nesting an importer builds; deeper content is flattened into
 # its ancestor at this depth. Well below the export's own cap (tree.MAX_DEPTH).
@@ -57,15 +73,18 @@ MAX_DEPTH = 64
 # Nodes in one imported document: beyond it the import is refused (413), as a
 # document that large could not be edited anyway.
 MAX_NODES = 300_000
+# Grid cells (rows times columns, merged cells counted by their span) in one table. prosemirror-tables
+# maps a table's whole grid in the browser on every change: 100 x 100 is already slow to edit.
+MAX_TABLE_CELLS = 10_000
+# A merged cell spans at most this many columns (the grid limit above bounds the rest).
+MAX_SPAN = 1_000
 
 # The note for each kind of thing dropped or simplified, by count.
 _NOTES = {
     "image": ("1 image skipped", "{n} images skipped"),
+    "image-src": ("1 image with an unsupported address skipped", "{n} images with an unsupported address skipped"),
     "embed": ("1 embedded object skipped", "{n} embedded objects skipped"),
-    "table": ("1 table turned into text (a paragraph per row)", "{n} tables turned into text (a paragraph per row)"),
-    "task": ("1 task list item kept as a list item with [ ] or [x] text",
-             "{n} task list items kept as list items with [ ] or [x] text"),
-    "heading": ("1 heading deeper than level 3 became level 3", "{n} headings deeper than level 3 became level 3"),
+    "heading": ("1 heading deeper than level 6 became level 6", "{n} headings deeper than level 6 became level 6"),
     "link": ("1 link with an unsupported target kept as text", "{n} links with an unsupported target kept as text"),
     "html": ("1 raw HTML tag dropped", "{n} raw HTML tags dropped"),
     "mark": ("1 kind of formatting the editor lacks dropped (its text kept)",
@@ -133,7 +152,7 @@ def _blocks(nodes: list, notes: Notes, budget: _Budget) -> list[dict]:
 
     def flush():
         if inline:
-            out.append(_textblock("paragraph", None, inline, notes, budget))
+            out.extend(_textblocks("paragraph", None, inline, notes, budget))
             inline.clear()
 
     for node in nodes:
@@ -145,30 +164,191 @@ def _blocks(nodes: list, notes: Notes, budget: _Budget) -> list[dict]:
             continue
         flush()
         content = node.get("content") or []
+        if not isinstance(content, list):
+            content = []
         attrs = node.get("attrs") if isinstance(node.get("attrs"), dict) else {}
         budget.spend()
         if kind in TEXTBLOCKS:
-            block = _textblock(kind, attrs, content, notes, budget)
-            if block.get("content") or not (budget.drop_empty and kind == "paragraph"):
-                out.append(block)
+            for block in _textblocks(kind, attrs, content, notes, budget):
+                if block.get("content") or not (budget.drop_empty and block["type"] == "paragraph"):
+                    out.append(block)
         elif kind == "codeBlock":
             out.append(_code_block(attrs, content))
         elif kind == "horizontalRule":
             out.append({"type": "horizontalRule"})
+        elif kind == "image":
+            image = _image(attrs, notes)
+            if image:
+                out.append(image)
         elif kind == "blockquote":
             out.append({"type": "blockquote", "content": _blocks(content, notes, budget) or [{"type": "paragraph"}]})
         elif kind in LISTS:
-            listed = _list(kind, attrs, content, notes, budget)
-            if listed:
-                out.append(listed)
-        elif kind == "listItem":
+            out.extend(_list(kind, attrs, content, notes, budget))
+        elif kind in ITEMS:
             # An item outside a list: its blocks.
             out.extend(_blocks(content, notes, budget))
+        elif kind == "table":
+            table = _table(content, notes, budget)
+            if table:
+                out.append(table)
+        elif kind == "tableRow":
+            # A row outside a table: a table of its own (and a cell outside a row, below, a row of its own).
+            table = _table([node], notes, budget)
+            if table:
+                out.append(table)
+        elif kind in CELLS:
+            out.append(_table([{"type": "tableRow", "content": [node]}], notes, budget))
         else:
             notes.add("node")
             out.extend(_blocks(content, notes, budget))
     flush()
     return out
+
+
+def _textblocks(kind: str, attrs: dict | None, content: list, notes: Notes, budget: _Budget) -> list[dict]:
+    """The textblock, split around any image in its content (Tiptap's image is a block of its own)."""
+    if not any(isinstance(node, dict) and node.get("type") == "image" for node in content):
+        return [_textblock(kind, attrs, content, notes, budget)]
+    out: list[dict] = []
+    piece: list = []
+    for node in [*content, None]:
+        if node is not None and not (isinstance(node, dict) and node.get("type") == "image"):
+            piece.append(node)
+            continue
+        block = _textblock(kind, attrs, piece, notes, budget)
+        _trim_edges(block)
+        if block.get("content"):
+            out.append(block)
+        piece = []
+        if node is not None:
+            image = _image(node.get("attrs") if isinstance(node.get("attrs"), dict) else {}, notes)
+            if image:
+                budget.spend()
+                out.append(image)
+    return out
+
+
+def _trim_edges(block: dict) -> None:
+    """Whitespace where a paragraph was split around an image: invisible, and what separated it from the image."""
+    content = block.get("content") or []
+    if content and content[0]["type"] == "text":
+        content[0]["text"] = content[0]["text"].lstrip()
+    if content and content[-1]["type"] == "text":
+        content[-1]["text"] = content[-1]["text"].rstrip()
+    content[:] = [node for node in content if node["type"] != "text" or node["text"]]
+    if not content:
+        block.pop("content", None)
+
+
+def _image(attrs: dict, notes: Notes) -> dict | None:
+    src = safe_image_src(attrs.get("src"))
+    if src is None:
+        notes.add("image-src")
+        return None
+    kept: dict = {"src": src}
+    for key in ("alt", "title"):
+        if isinstance(attrs.get(key), str):
+            kept[key] = attrs[key]
+    for key in ("width", "height"):
+        size = _integer(attrs.get(key))
+        if size is not None and 0 < size <= 100_000:
+            kept[key] = size
+    return {"type": "image", "attrs": kept}
+
+
+def _integer(value) -> int | None:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) < 10:
+        value = int(value.strip())
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _table(content: list, notes: Notes, budget: _Budget) -> dict | None:
+    """A table of rows of cells; what else is found in it is wrapped into a cell of a row of its own."""
+    rows: list[dict] = []
+    stray: list = []  # cells or blocks directly in the table, which make a row together
+
+    def flush():
+        if stray:
+            row = _row(list(stray), notes, budget)
+            if row:
+                rows.append(row)
+            stray.clear()
+
+    for child in content:
+        if not isinstance(child, dict):
+            continue
+        if child.get("type") == "tableRow":
+            flush()
+            budget.spend()
+            row = _row(child.get("content") if isinstance(child.get("content"), list) else [], notes, budget)
+            if row:
+                rows.append(row)
+        elif child.get("type") in ("thead", "tbody", "tfoot"):
+            flush()
+            inner = _table(child.get("content") if isinstance(child.get("content"), list) else [], notes, budget)
+            rows.extend(inner["content"] if inner else [])
+        else:
+            stray.append(child)
+    flush()
+    if not rows:
+        return None
+    _fit_spans(rows)
+    return {"type": "table", "content": rows}
+
+
+def _row(content: list, notes: Notes, budget: _Budget) -> dict | None:
+    cells: list[dict] = []
+    loose: list = []  # blocks between cells: a cell of their own
+
+    def flush():
+        if loose:
+            budget.spend()
+            cells.append(_cell("tableCell", {}, list(loose), notes, budget))
+            loose.clear()
+
+    for child in content:
+        if not isinstance(child, dict):
+            continue
+        if child.get("type") in CELLS:
+            flush()
+            budget.spend()
+            attrs = child.get("attrs") if isinstance(child.get("attrs"), dict) else {}
+            cells.append(_cell(child["type"], attrs, child.get("content") if isinstance(child.get("content"), list)
+                               else [], notes, budget))
+        else:
+            loose.append(child)
+    flush()
+    return {"type": "tableRow", "content": cells} if cells else None
+
+
+def _cell(kind: str, attrs: dict, content: list, notes: Notes, budget: _Budget) -> dict:
+    span = {}
+    for key in ("colspan", "rowspan"):
+        value = _integer(attrs.get(key))
+        span[key] = min(value, MAX_SPAN) if value is not None and value >= 1 else 1
+    colwidth = attrs.get("colwidth")
+    if isinstance(colwidth, list) and colwidth:
+        widths = [_integer(width) for width in colwidth]
+        if len(widths) == span["colspan"] and all(w is not None and 0 < w <= 100_000 for w in widths):
+            span["colwidth"] = widths
+    if attrs.get("align") in ALIGNMENTS:
+        span["align"] = attrs["align"]
+    return {"type": kind, "attrs": span, "content": _blocks(content, notes, budget) or [{"type": "paragraph"}]}
+
+
+def _fit_spans(rows: list[dict]) -> None:
+    """Row spans end at the table's last row; refuse a grid larger than MAX_TABLE_CELLS."""
+    width = 0
+    for index, row in enumerate(rows):
+        left = len(rows) - index
+        for cell in row["content"]:
+            cell["attrs"]["rowspan"] = min(cell["attrs"]["rowspan"], left)
+        width = max(width, sum(cell["attrs"]["colspan"] for cell in row["content"]))
+    if width * len(rows) > MAX_TABLE_CELLS:
+        raise ImportRefused(f"A table is too large to import: {len(rows)} rows by {width} columns, more than "
+                            f"{MAX_TABLE_CELLS} cells", 413)
 
 
 def _textblock(kind: str, attrs: dict | None, content: list, notes: Notes, budget: _Budget) -> dict:
@@ -218,54 +398,75 @@ def _plain_text(content: list) -> str:
     return "".join(parts)
 
 
-def _list(kind: str, attrs: dict, content: list, notes: Notes, budget: _Budget) -> dict | None:
-    items = []
+def _list(kind: str, attrs: dict, content: list, notes: Notes, budget: _Budget) -> list[dict]:
+    """The list, as one or more lists: a run of task items in a bullet or ordered list is a task list
+    of its own (Markdown's "- [ ] x" marks items, not lists), a run of plain items in a task list a bullet list."""
+    items: list[dict] = []
     loose: list = []  # blocks between items, which join the item before them
 
     for child in content:
         if not isinstance(child, dict):
             continue
-        if child.get("type") == "listItem":
+        if child.get("type") in ITEMS:
             if loose and items:
                 items[-1]["content"].extend(_blocks(loose, notes, budget))
             elif loose:
-                items.append(_list_item(loose, notes, budget))
+                items.append(_list_item(_item_kind(kind, None), {}, loose, notes, budget))
             loose = []
-            items.append(_list_item(child.get("content") or [], notes, budget))
+            attrs_in = child.get("attrs") if isinstance(child.get("attrs"), dict) else {}
+            item_content = child.get("content") if isinstance(child.get("content"), list) else []
+            items.append(_list_item(_item_kind(kind, child), attrs_in, item_content, notes, budget))
         else:
             loose.append(child)
     if loose:
         if items:
             items[-1]["content"].extend(_blocks(loose, notes, budget))
         else:
-            items.append(_list_item(loose, notes, budget))
-    if not items:
-        return None
-    node: dict = {"type": kind}
-    if kind == "orderedList":
-        start = attrs.get("start", 1)
-        if isinstance(start, float) and start.is_integer():
-            start = int(start)
-        if not isinstance(start, int) or isinstance(start, bool) or not 0 <= start <= 999_999_999:
-            start = 1
-        node["attrs"] = {"start": start}
-    node["content"] = items
-    return node
+            items.append(_list_item(_item_kind(kind, None), {}, loose, notes, budget))
+    out: list[dict] = []
+    index = 0
+    for item in items:
+        item_list = "taskList" if item["type"] == "taskItem" else (kind if kind != "taskList" else "bulletList")
+        if not out or out[-1]["type"] != item_list:
+            out.append({"type": item_list, "content": []})
+            if item_list == "orderedList":
+                out[-1]["attrs"] = {"start": _start(attrs) + index}
+        out[-1]["content"].append(item)
+        index += 1
+    # A JSON "attrs" key comes before "content", as in the export.
+    return [({"type": node["type"], "attrs": node["attrs"], "content": node["content"]} if "attrs" in node else node)
+            for node in out]
 
 
-def _list_item(content: list, notes: Notes, budget: _Budget) -> dict:
+def _item_kind(list_kind: str, child: dict | None) -> str:
+    """A task list's items are task items; elsewhere an item is what it says it is."""
+    if list_kind == "taskList":
+        return "taskItem"
+    if child is not None and child.get("type") == "taskItem":
+        return "taskItem"
+    return "listItem"
+
+
+def _start(attrs: dict) -> int:
+    start = attrs.get("start", 1)
+    if isinstance(start, float) and start.is_integer():
+        start = int(start)
+    if not isinstance(start, int) or isinstance(start, bool) or not 0 <= start <= 999_999_999:
+        start = 1
+    return start
+
+
+def _list_item(kind: str, attrs: dict, content: list, notes: Notes, budget: _Budget) -> dict:
     budget.spend()
     blocks = _blocks(content, notes, budget)
     if not blocks:
         blocks = [{"type": "paragraph"}]
-    elif blocks[0]["type"] == "heading":
-        # Tiptap's listItem must start with a paragraph: a heading there keeps its text.
-        first = {"type": "paragraph"}
-        if blocks[0].get("content"):
-            first["content"] = blocks[0]["content"]
-        blocks[0] = first
     elif blocks[0]["type"] != "paragraph":
+        # Tiptap's items must start with a paragraph: an empty one goes before a heading, a table...
+        # (the Markdown export writes an empty first paragraph as nothing, so this reads back the same).
         blocks.insert(0, {"type": "paragraph"})
+    if kind == "taskItem":
+        return {"type": "taskItem", "attrs": {"checked": attrs.get("checked") is True}, "content": blocks}
     return {"type": "listItem", "content": blocks}
 
 

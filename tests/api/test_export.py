@@ -14,6 +14,7 @@ import pytest
 from pycrdt import XmlText
 
 from collab.client import YClient
+from documents.export.tree import document_tree
 from tests.api.client import ApiClient, wait_for_version
 from tests.documents.export import markdown_structure
 from tests.support.exports import docx_paragraphs, pdf_text
@@ -253,3 +254,30 @@ async def test_pdf_and_docx_export_live_and_at_a_version_with_etags_and_roles(da
     for name in ("pdf", "docx"):
         reply = await stranger.aexport(document, name)
         assert reply.status == 404 and reply.json() == {"detail": "No such document"}
+
+
+async def test_a_rich_document_built_over_a_socket_exports_with_absolute_image_addresses(daphne_server, owned):
+    from tests.documents.export.rich_sample import DOC, RICH
+
+    document, token, api = owned
+    url = daphne_server.document_ws(document)
+    relative = {"type": "image", "attrs": {"src": f"/api/documents/{document}/images/1", "alt": "Chart"}}
+    async with synced(YClient(url, token=token), YClient(url, token=token)) as (writer, observer):
+        with writer.doc.transaction():
+            write(writer.fragment, RICH + [relative, paragraph()])
+        # Compared as trees: the XML string of an element with several attributes (a cell's colspan and
+        # rowspan) lists them in whatever order each Doc keeps its map in.
+        await observer.wait_for(lambda o: document_tree(o.doc) == document_tree(writer.doc))
+        replies = {name: await api.aexport(document, name) for name in ("md", "txt", "html", "json", "docx")}
+    assert all(reply.status == 200 for reply in replies.values()), {n: r.status for n, r in replies.items()}
+
+    assert replies["json"].json() == {"type": "doc", "content": DOC["content"] + [relative]}
+    absolute = f"{daphne_server.url}/api/documents/{document}/images/1"
+    assert f"![Chart]({absolute})\n" in replies["md"].text
+    assert "- [ ] Write it\n- [x] Ship it\n" in replies["md"].text and "| Name | Role \\| team |\n" in replies["md"].text
+    assert f'<img src="{absolute}" alt="Chart">' in replies["html"].text
+    assert '<input type="checkbox" disabled checked>' in replies["html"].text
+    assert "<th><p>Name</p></th>" in replies["html"].text
+    assert f"Chart ({absolute})" in replies["txt"].text
+    table = docx.Document(io.BytesIO(replies["docx"].body)).tables[0]
+    assert [[c.text for c in row.cells] for row in table.rows] == [["Name", "Role | team"], ["Ann", "dev"]]

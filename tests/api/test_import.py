@@ -5,6 +5,7 @@ POST /api/documents/import takes a multipart upload; POST /api/documents/ takes
 list is the same before and after.
 """
 
+import base64
 import io
 import json
 import uuid
@@ -109,22 +110,25 @@ def test_each_format_imports_to_the_same_document(api):
         paragraph("first line", node("hardBreak"), "second line"), paragraph("# no heading"))
 
 
-def test_a_word_file_imports_like_its_markdown_with_a_note_for_its_picture(api):
+def test_a_word_file_imports_like_its_markdown_with_its_picture_inline(api):
     reply = upload(api, "Quarterly plan.docx", word_file())
     assert reply.status == 201, reply.text
     created = reply.json()
     assert created["title"] == "Quarterly plan"
-    assert created["notes"] == ["1 image skipped"]
+    assert created["notes"] == []
 
     markdown = api.post("/api/documents/", {"title": "From Markdown", "format": "md",
                                             "content": "# Plan\n\nSome **bold** and *italic*\n\n- one\n- two\n"})
     assert markdown.status == 201, markdown.text
-    assert exported_json(api, created["id"]) == exported_json(api, markdown.json()["id"])
+    from_word = exported_json(api, created["id"])
+    # The picture is the document's own, as a data: image (the Word file stands alone, so does the document).
+    picture = {"type": "image", "attrs": {"src": "data:image/png;base64," + base64.b64encode(_PNG).decode()}}
+    assert from_word["content"] == exported_json(api, markdown.json()["id"])["content"] + [picture]
 
 
 def test_content_on_create_is_imported_and_the_document_is_live_at_once(daphne_server, api):
-    reply = api.post("/api/documents/", {"title": "Seeded", "content": "<h2>Hi</h2><p>there <img src=x.png></p>",
-                                         "format": "html"})
+    reply = api.post("/api/documents/", {"title": "Seeded", "format": "html",
+                                         "content": "<h2>Hi</h2><p>there <img src=ftp://x/a.png></p>"})
     assert reply.status == 201, reply.text
     created = reply.json()
     assert (created["title"], created["notes"]) == ("Seeded", ["1 image skipped"])
@@ -235,3 +239,20 @@ def test_a_malformed_multipart_body_is_a_json_4xx(api):
         assert 400 <= reply.status < 500, (body, reply.status)
         assert reply.headers["Content-Type"] == "application/json", (body, reply.status, reply.body)
         assert reply.json()["detail"], body
+
+
+def test_rich_markdown_imports_with_every_node_and_a_huge_table_is_a_413(api):
+    from tests.documents.export.rich_sample import DOC
+    from documents.export import get
+
+    reply = upload(api, "rich.md", get("md").render(DOC, title="rich"))
+    assert reply.status == 201, reply.text
+    assert reply.json()["notes"] == []
+    assert exported_json(api, reply.json()["id"]) == DOC
+
+    before = document_ids(api)
+    rows = "".join("|" + "x|" * 100 + "\n" for _ in range(101))
+    reply = upload(api, "sheet.md", "|" + "h|" * 100 + "\n|" + "-|" * 100 + "\n" + rows)
+    assert reply.status == 413, reply.text
+    assert "A table is too large to import: 102 rows by 100 columns" in reply.json()["detail"]
+    assert document_ids(api) == before

@@ -8,7 +8,7 @@ from playwright.async_api import expect
 from tests.api.test_import import word_file
 from tests.browser import pages
 
-MARKDOWN = "# Launch plan\n\nShip **on Monday**.\n\n- write notes\n- tell the team\n\n![diagram](d.png)\n"
+MARKDOWN = "# Launch plan\n\nShip **on Monday**.\n\n- write notes\n- tell the team\n\n![diagram](ftp://example.com/d.png)\n"
 
 # Drops a file on the page as a person dragging it from their desktop does.
 DROP_JS = """
@@ -40,7 +40,7 @@ async def test_a_markdown_file_chosen_on_the_list_opens_as_a_new_document(open_a
     await expect(editor.locator("p strong")).to_have_text("on Monday")
     await expect(editor.locator("ul > li")).to_have_text(["write notes", "tell the team"])
     # What did not fit is said once, on the new document's page.
-    await expect(page.get_by_test_id("import-notes")).to_contain_text("1 image skipped")
+    await expect(page.get_by_test_id("import-notes")).to_contain_text("1 image with an unsupported address skipped")
     await page.screenshot(path=artifacts / "import-markdown.png")
     await page.reload()
     await pages.expect_connected(page)
@@ -62,7 +62,8 @@ async def test_a_word_file_dropped_on_the_list_opens_as_a_new_document(open_as, 
     await expect(editor.locator("p").first).to_have_text("Some bold and italic")
     await expect(editor.locator("p strong")).to_have_text("bold")
     await expect(editor.locator("ul > li")).to_have_text(["one", "two"])
-    await expect(page.get_by_test_id("import-notes")).to_contain_text("1 image skipped")
+    # Its picture is kept (as an image of the document's own), so nothing is said to be skipped.
+    await expect(page.get_by_test_id("import-notes")).to_have_count(0)
     await page.screenshot(path=artifacts / "import-docx.png")
 
 

@@ -119,31 +119,33 @@ def test_plain_text_is_paragraphs_and_line_breaks_and_nothing_else():
     )
 
 
-def test_what_the_editor_cannot_hold_degrades_to_text_with_notes():
+def test_tables_task_lists_images_and_deep_headings_are_kept_not_flattened():
     imported = importing.parse(
-        "#### Deep\n\n- [ ] todo\n- [x] done\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n![logo](logo.png) text\n\n"
+        "#### Deep\n\n- [ ] todo\n- [x] done\n\n| a | b |\n|---|--:|\n| 1 | 2 |\n\n![logo](logo.png) text\n\n"
         "[`f()`](https://example.com)\n", "md")
+    cells = lambda kind, *texts, **attrs: [node(kind, paragraph(t), colspan=1, rowspan=1, **attrs) for t in texts]
     assert imported.content == doc(
-        heading(3, "Deep"),
-        bullet_list([paragraph("[ ] todo")], [paragraph("[x] done")]),
-        paragraph("a | b"),
-        paragraph("1 | 2"),
+        heading(4, "Deep"),
+        node("taskList", node("taskItem", paragraph("todo"), checked=False),
+             node("taskItem", paragraph("done"), checked=True)),
+        node("table", node("tableRow", *cells("tableHeader", "a"), *cells("tableHeader", "b", align="right")),
+             node("tableRow", *cells("tableCell", "1"), *cells("tableCell", "2", align="right"))),
+        node("image", src="logo.png", alt="logo"),
         paragraph("text"),
         paragraph(text("f()", link("https://example.com"))),
     )
-    assert imported.notes == [
-        "1 image skipped",
-        "1 table turned into text (a paragraph per row)",
-        "2 task list items kept as list items with [ ] or [x] text",
-        "1 heading deeper than level 3 became level 3",
-        "1 code span inside a link kept as link text",
-    ]
+    assert imported.notes == ["1 code span inside a link kept as link text"]
+
+
+def test_what_the_editor_cannot_hold_degrades_to_text_with_notes():
     html = importing.parse('<p><u>under</u> <img src="a.png"> <iframe src="https://x"></iframe>'
-                           '<a href="ftp://files/x">ftp</a></p>', "html")
-    assert html.content == doc(paragraph("under ftp"))
+                           '<a href="ftp://files/x">ftp</a> <img src="ftp://files/y.png"></p>', "html")
+    assert html.content == doc(paragraph("under"), node("image", src="a.png"), paragraph("ftp"))
     assert html.notes == ["1 image skipped", "1 embedded object skipped",
                           "1 link with an unsupported target kept as text",
                           "1 kind of formatting the editor lacks dropped (its text kept)"]
+    deep = importing.parse(json.dumps(doc(node("heading", "Seven", level=7))), "json")
+    assert (deep.content, deep.notes) == (doc(heading(6, "Seven")), ["1 heading deeper than level 6 became level 6"])
 
 
 @pytest.mark.parametrize("data, name", [
@@ -365,8 +367,11 @@ def test_markdown_it_xss_cases_are_refused_or_import_nothing_that_runs():
         hrefs = [mark["attrs"]["href"] for node in _walk(content) for mark in node.get("marks", ())
                  if mark["type"] == "link"]
         assert all(importing.schema.safe_href(href) == href for href in hrefs), (title, hrefs)
+        srcs = [node["attrs"]["src"] for node in _walk(content) if node["type"] == "image"]
+        assert all(importing.schema.safe_image_src(src) == src for src in srcs), (title, srcs)
     print(f"markdown-it XSS cases: {dict(outcomes)}")
-    assert outcomes == {"refused": 6, "imported": 7}
+    # Refused: script and data: links, and an image at a javascript: address; a data: GIF is an image.
+    assert outcomes == {"refused": 7, "imported": 6}
 
 
 def _walk(node: dict):
@@ -380,9 +385,9 @@ def _walk(node: dict):
 async def test_the_worker_process_converts_and_refuses_as_parse_does():
     from documents.importing.worker import aconvert
 
-    state, notes = await aconvert(COMMON_MD + "\n![logo](logo.png)\n", "md", 1_000_000)
+    state, notes = await aconvert(COMMON_MD + "\n![logo](ftp://x/logo.png)\n", "md", 1_000_000)
     assert document_tree(state) == doc(*COMMON)
-    assert notes == ["1 image skipped"]
+    assert notes == ["1 image with an unsupported address skipped"]
     for data, name, limit, status in (("x" * 100, "txt", 10, 413), ("<script>x</script>", "html", 1000, 422),
                                       (b"zip?", "docx", 1000, 422)):
         with pytest.raises(ImportRefused) as refused:

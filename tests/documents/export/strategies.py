@@ -84,3 +84,71 @@ def blocks(depth: int = 2):
 
 
 documents = st.lists(blocks(), min_size=1, max_size=5).map(lambda content: {"type": "doc", "content": content})
+
+
+# --- rich content: task lists, tables, images (Tiptap's extensions, default names and attrs) --------------
+
+IMAGE_SRCS = st.sampled_from(["https://example.com/a.png", "/api/documents/x/images/1", "img/a b(1).png",
+                              "data:image/png;base64,iVBORw0KGgo="])
+IMAGE_TEXT = st.text(ALPHABET.filter(lambda c: c not in "\n\t"), max_size=8)
+
+
+@st.composite
+def images(draw):
+    attrs = {"src": draw(IMAGE_SRCS)}
+    alt = draw(IMAGE_TEXT)
+    if alt.strip():
+        attrs["alt"] = alt.strip()
+    title = draw(IMAGE_TEXT)
+    if title.strip():
+        attrs["title"] = title.strip()
+    return {"type": "image", "attrs": attrs}
+
+
+@st.composite
+def task_lists(draw, inner):
+    items = []
+    for _ in range(draw(st.integers(1, 3))):
+        rest = draw(st.lists(inner, max_size=2))
+        items.append({"type": "taskItem", "attrs": {"checked": draw(st.booleans())},
+                      "content": [draw(paragraphs), *rest]})
+    return {"type": "taskList", "content": items}
+
+
+@st.composite
+def tables(draw):
+    """Rectangular tables of paragraphs (what a GFM table holds), a header row or not, a column aligned or not."""
+    columns = draw(st.integers(1, 3))
+    header = draw(st.booleans())
+    aligns = [draw(st.sampled_from([None, "left", "center", "right"])) for _ in range(columns)]
+    rows = []
+    for r in range(draw(st.integers(1, 3))):
+        cells = []
+        for c in range(columns):
+            attrs = {"colspan": 1, "rowspan": 1}
+            if aligns[c]:
+                attrs["align"] = aligns[c]
+            content = draw(st.lists(paragraphs, min_size=1, max_size=2))
+            cells.append({"type": "tableHeader" if header and r == 0 else "tableCell", "attrs": attrs,
+                          "content": content})
+        rows.append({"type": "tableRow", "content": cells})
+    return {"type": "table", "content": rows}
+
+
+def rich_blocks(depth: int = 2):
+    leaves = st.one_of(paragraphs, headings, code_blocks, rules, images(), tables())
+    if depth == 0:
+        return leaves
+    inner = rich_blocks(depth - 1)
+    item = st.builds(lambda p, rest: {"type": "listItem", "content": [p, *rest]}, paragraphs,
+                     st.lists(inner, max_size=2))
+    return st.one_of(
+        leaves,
+        st.lists(inner, min_size=1, max_size=3).map(lambda content: {"type": "blockquote", "content": content}),
+        st.lists(item, min_size=1, max_size=3).map(lambda content: {"type": "bulletList", "content": content}),
+        task_lists(inner),
+    )
+
+
+rich_documents = st.lists(rich_blocks(), min_size=1, max_size=5).map(
+    lambda content: {"type": "doc", "content": content})

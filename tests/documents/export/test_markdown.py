@@ -80,3 +80,11 @@ def test_edge_cases(nodes, expected):
 def test_any_document_parses_back_to_itself(tree):
     output = export.get("md").render(tree, title="")
     assert markdown_structure.parse(output) == markdown_structure.expected(tree), output
+
+
+@settings(max_examples=250, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+@given(strategies.rich_documents)
+def test_any_rich_document_parses_back_to_itself(tree):
+    """Task lists, tables and images too: GFM with markdown-it-py's table and mdit-py-plugins' tasklists."""
+    output = export.get("md").render(tree, title="", base_url="https://docs.example/")
+    assert markdown_structure.parse(output) == markdown_structure.expected(tree, "https://docs.example/"), output

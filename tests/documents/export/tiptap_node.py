@@ -11,11 +11,20 @@ FRONTEND = Path(__file__).resolve().parents[3] / "frontend"
 
 # Loads each document with Tiptap's own setContent path (createNodeFromContent
 # with errorOnInvalidContent, which also runs ProseMirror's check()) against
-# the schema of the editor's extensions, and prints what Tiptap made of it.
+# the schema of the editor's extensions (StarterKit, headings 1-6, and the
+# rich-content ones with their default names: Table, TaskList/TaskItem with
+# nesting, block Image), and prints what Tiptap made of it.
 TIPTAP_LOAD = """
 import { getSchema, createNodeFromContent } from "@tiptap/core";
 import StarterKit from "@tiptap/starter-kit";
-const schema = getSchema([StarterKit]);
+import { Table, TableRow, TableHeader, TableCell } from "@tiptap/extension-table";
+import { TaskList, TaskItem } from "@tiptap/extension-list";
+import Image from "@tiptap/extension-image";
+const schema = getSchema([
+  StarterKit.configure({ heading: { levels: [1, 2, 3, 4, 5, 6] } }),
+  Table, TableRow, TableHeader, TableCell, TaskList, TaskItem.configure({ nested: true }),
+  Image.configure({ allowBase64: true }),
+]);
 let input = "";
 for await (const chunk of process.stdin) input += chunk;
 const results = JSON.parse(input).map((doc) => {
@@ -30,8 +39,10 @@ process.stdout.write(JSON.stringify(results));
 
 
 def tiptap_load(documents: list[dict]) -> list[dict]:
-    if shutil.which("node") is None or not (FRONTEND / "node_modules" / "@tiptap" / "core").is_dir():
-        missing("node and frontend/node_modules (npm ci in frontend/)")
+    modules = FRONTEND / "node_modules" / "@tiptap"
+    if shutil.which("node") is None or not all((modules / name).is_dir() for name in (
+            "core", "starter-kit", "extension-table", "extension-list", "extension-image")):
+        missing("node and frontend/node_modules with Tiptap's table, list and image extensions (npm ci in frontend/)")
     proc = subprocess.run(
         ["node", "--input-type=module", "-e", TIPTAP_LOAD],
         cwd=FRONTEND, input=json.dumps(documents), capture_output=True, text=True, timeout=60,
@@ -50,8 +61,9 @@ def shape(node):
     if node.get("marks"):
         out["marks"] = sorted((m["type"], (m.get("attrs") or {}).get("href")) for m in node["marks"])
     attrs = node.get("attrs") or {}
-    for key in ("level", "start", "language"):
-        if attrs.get(key) not in (None, "", 1) or (key == "level" and key in attrs):
+    for key in ("level", "start", "language", "checked", "colspan", "rowspan", "colwidth", "align", "src", "alt",
+                "title"):
+        if attrs.get(key) not in (None, "", 1) or (key in ("level", "checked") and key in attrs):
             out[key] = attrs[key]
     if node.get("content"):
         out["content"] = shape(node["content"])
