@@ -224,37 +224,11 @@ async def aexport_context_for(request, document_id) -> ExportContext:
                          images=images)
 
 
-def export_src(src, *, inline: bool = False) -> str | None:
-    """The `src` an exported image node gets; None if it has none worth keeping.
-
-    One of this document's images: with `inline` (the HTML export), a data: URI when it is small
-    enough (IMAGES_INLINE_MAX_BYTES, within the export's IMAGES_INLINE_TOTAL_BYTES), so the file stands
-    alone; otherwise its absolute URL, which asks the reader to sign in. Another site's image: its URL
-    as it is (only http and https). Anything else (javascript:, data: from a client): None.
-    """
-    if not isinstance(src, str) or not src.strip():
-        return None
-    src = src.strip()
-    context = _context.get()
-    ours = parse_src(src)
-    if ours is None:
-        from .export.links import url_scheme
-
-        return src if url_scheme(src) in ("http", "https") else None
-    document_id, image_id = ours
-    if context is None:
-        return image_path(document_id, image_id)
-    if inline and document_id == context.document_id:
-        data_uri = _data_uri(context, image_id)
-        if data_uri is not None:
-            return data_uri
-    return context.base_url + image_path(document_id, image_id)
-
-
 def inline_image_src(src: str) -> str:
-    """The same for a src already checked and made absolute by the renderer (an `image_src` hook of
-    documents.export.html.render_page): the exported document's small images as data: URIs, any other
-    src as it is."""
+    """The `image_src` hook of documents.export.html.render_page, for a src the renderer already checked
+    and made absolute: the exported document's own small images as data: URIs (IMAGES_INLINE_MAX_BYTES,
+    within the export's IMAGES_INLINE_TOTAL_BYTES), so the file stands alone; any other src as it is (its
+    URL asks the reader to sign in; another document's image is never inlined: its readers may differ)."""
     context = _context.get()
     ours = parse_src(src)
     if context is None or ours is None or ours[0] != context.document_id:

@@ -1,4 +1,4 @@
-"""How exports write image nodes' sources (documents.images.export_src / inline_image_src), in process."""
+"""How exports write image nodes' sources (documents.images.inline_image_src, the HTML export's hook), in process."""
 
 import base64
 import uuid
@@ -30,24 +30,21 @@ def test_own_small_images_inline_others_linked(exported):
     context, image, data = exported
     path = images.image_path(context.document_id, image.pk)
     data_uri = f"data:image/png;base64,{base64.b64encode(data).decode()}"
-    assert images.export_src(path, inline=True) == data_uri
     assert images.inline_image_src("https://docs.example" + path) == data_uri
-    assert images.export_src(path) == "https://docs.example" + path  # Markdown: the authenticated URL
     # Another document's image is never inlined (its readers may differ): linked.
     other = images.image_path(uuid.uuid4(), image.pk)
-    assert images.export_src(other, inline=True) == "https://docs.example" + other
     assert images.inline_image_src("https://docs.example" + other) == "https://docs.example" + other
-    assert images.export_src("https://elsewhere.example/a.png", inline=True) == "https://elsewhere.example/a.png"
-    assert images.export_src("javascript:alert(1)") is None
+    assert images.inline_image_src("https://elsewhere.example/a.png") == "https://elsewhere.example/a.png"
 
 
 def test_inlining_stops_at_the_size_limits(exported, settings):
     context, image, data = exported
     path = images.image_path(context.document_id, image.pk)
+    url = "https://docs.example" + path
     settings.IMAGES_INLINE_MAX_BYTES = len(data) - 1
-    assert images.export_src(path, inline=True) == "https://docs.example" + path
+    assert images.inline_image_src(url) == url
     settings.IMAGES_INLINE_MAX_BYTES = len(data)
     context.inline_budget = len(data) * 2
-    assert images.export_src(path, inline=True).startswith("data:")
-    assert images.export_src(path, inline=True).startswith("data:")
-    assert images.export_src(path, inline=True) == "https://docs.example" + path  # the export's budget is spent
+    assert images.inline_image_src(url).startswith("data:")
+    assert images.inline_image_src(url).startswith("data:")
+    assert images.inline_image_src(url) == url  # the export's budget is spent
