@@ -5,10 +5,11 @@ from django.urls import include, path
 from documents.api import api
 
 from . import views
-from .health import collab_stats, healthz
+from .health import collab_stats, healthz, readyz
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
     path("healthz/collab", collab_stats, name="collab-stats"),
     path("admin/", admin.site.urls),
     # Answers every /api/ path itself, unknown ones with a JSON 404 (documents/api_http.py).
