@@ -36,6 +36,8 @@ NGINX_CONF = ROOT / "deploy" / "nginx.conf"
 # The address compose's app processes listen on, as the upstream names it (Docker's DNS gives every replica).
 COMPOSE_UPSTREAM = re.compile(r"^(\s*)server app:8000( [^;]*)?;$", re.M)
 COMPOSE_LISTEN = re.compile(r"^(\s*)listen 80;$", re.M)
+# A Daphne process starts in seconds, but on a machine shared by many test runs it has taken over 30 s.
+STARTUP_TIMEOUT = 120.0
 HTTP_BLOCK = re.compile(r"^http \{$", re.M)
 
 
@@ -143,10 +145,14 @@ def status(url: str, timeout: float = 3.0) -> int | None:
         return None
 
 
-def wait_ready(server: LiveServer, timeout: float = 30.0) -> None:
+# Readiness, as the Dockerfile's HEALTHCHECK and compose's proxy probe it (tests/topology/test_compose.py).
+READY_PATH = "/readyz"
+
+
+def wait_ready(server: LiveServer, timeout: float = 60.0) -> None:
     """Until the process's /readyz answers 200 (blocking; run it in a thread beside clients)."""
     deadline = time.monotonic() + timeout
-    while status(f"{server.url}/readyz") != 200:
+    while status(server.url + READY_PATH) != 200:
         if time.monotonic() > deadline:
             raise AssertionError(f"{server.url}/readyz not ready within {timeout}s:\n{server.log()}")
         time.sleep(0.1)  # a readiness probe, as an orchestrator polls it
@@ -179,9 +185,7 @@ def collected_static(data_dir: Path, env: dict) -> None:
 
 
 def app_environment(database: Database, proxy_origin: str, secret_dir: Path) -> dict[str, str]:
-    """docker-compose.yml's app environment, with only the addresses and the shared key's path made local.
-
-    COLLAB_LEASE_TTL is shortened (compose: 5 s) so that takeovers after a kill are quick."""
+    """docker-compose.yml's app environment, with only the addresses and the shared key's path made local."""
     env = compose.app_environment()
     local = {
         "DATABASE_URL": database.url,
@@ -189,7 +193,6 @@ def app_environment(database: Database, proxy_origin: str, secret_dir: Path) -> 
         "SECRET_KEY_FILE": str(secret_dir / "secret_key"),
         # compose's default is its published origin, http://localhost:8080; here the proxy's own.
         "CSRF_TRUSTED_ORIGINS": proxy_origin,
-        "COLLAB_LEASE_TTL": "2",
     }
     assert local.keys() <= env.keys(), f"docker-compose.yml no longer sets {sorted(local.keys() - env.keys())}"
     return {**env, **local}
@@ -215,7 +218,7 @@ class Topology:
             # DEBUG is off, as in compose: static files are served from the collected, hashed copies.
             collected_static(Path(self.database.env["DATA_DIR"]), {**self.database.env, **self.env})
             for server in self.servers:
-                server.start()
+                server.start(timeout=STARTUP_TIMEOUT)
                 wait_ready(server)
             self.proxy = Nginx([s.port for s in self.servers], self.proxy_port).start()
         except BaseException:
@@ -239,5 +242,5 @@ class Topology:
         """A rolling deploy's step: SIGTERM (the process saves its documents and releases their leases),
         start again on the same port, wait until /readyz says ready. Blocking."""
         server.stop(signal.SIGTERM)
-        server.start()
+        server.start(timeout=STARTUP_TIMEOUT)
         wait_ready(server)

@@ -9,7 +9,7 @@ PostgreSQL, Redis or nginx skips locally and fails under CI=true.
 import pytest
 
 from tests.support.node import node_runner
-from tests.support.proxy import Topology, wait_ready
+from tests.support.proxy import STARTUP_TIMEOUT, Topology, wait_ready
 from tests.support.server import ServiceMissing
 from tests.support.services import missing
 
@@ -30,7 +30,7 @@ def running_topology():
 def topology(running_topology):
     for server in running_topology.servers:
         if server.process is None or server.process.poll() is not None:
-            server.start()
+            server.start(timeout=STARTUP_TIMEOUT)
         wait_ready(server)
     return running_topology
 

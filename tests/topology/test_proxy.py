@@ -150,7 +150,7 @@ async def test_a_killed_process_s_documents_move_on_and_clients_converge_through
     typing = [asyncio.create_task(t.run(stop)) for t in typists]
     await clients[0].wait_for(lambda c: len(c.fragment.children) >= 20)
     killed_at = time.monotonic()
-    owner.kill()  # no snapshot, no lease released: the lease expires (2 s here)
+    owner.kill()  # no snapshot, no lease released: the lease expires (COLLAB_LEASE_TTL, 5 s in compose)
     new_owner = await wait_until(lambda: (lease_owner_port(topology.servers, document) or owner.port) != owner.port,
                                  timeout=30, what="a surviving process to take the document over")
     await clients[0].wait_for(lambda c: len(c.fragment.children) >= 60, timeout=30)
