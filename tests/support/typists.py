@@ -77,17 +77,6 @@ class Typist:
         return max(self.gaps, default=0.0)
 
 
-async def saved(client: YClient, timeout: float = 30.0) -> None:
-    """Until the server's awareness entry says it has stored every edit of `client` (reconnecting, as
-    y-websocket does, if the document moves meanwhile)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            return await client.wait_for(lambda c: c.saved_covers_own_edits(), max(0.1, deadline - time.monotonic()))
-        except ConnectionError:
-            await client.reconnect(timeout=max(1.0, deadline - time.monotonic()))
-
-
 def lost_or_doubled(content: str, typists: list[Typist]) -> list[str]:
     """Paragraphs the typists wrote that `content` (a fragment's XML) lacks or holds more than once."""
     counts: dict[str, int] = {}
