@@ -11,13 +11,17 @@ import asyncio
 import json
 import time
 
+import pytest
+
 from tests.support.clients import converge, open_synced
 from tests.support.typists import TimedYClient, Typist, lost_or_doubled
 from tests.support.waits import wait_until
 
 DOCUMENTS = 10
 PACE = 0.5  # seconds between two paragraphs of one client: 40 edits/s over the cluster
-SANITY_BOUND = 30.0  # seconds; a stall, not a slow deploy, would pass it
+# Seconds. Only a stall should pass it: on a machine shared by many test runs one restart has taken a
+# minute and a client 40 s without its peer's edits.
+SANITY_BOUND = 120.0
 
 
 async def everyone_hears_their_peer(typists) -> None:
@@ -27,6 +31,8 @@ async def everyone_hears_their_peer(typists) -> None:
                      timeout=SANITY_BOUND, what="every client to receive its peer's edits")
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(900)  # three restarts, each a process's start-up: minutes on a loaded machine
 async def test_a_rolling_restart_of_every_process_loses_nothing_while_twenty_clients_type(topology):
     users = ["roll-a", "roll-b"]
     seed = topology.servers[0].seed(users=users, documents=[{"owner": "roll-a", "roles": {"roll-b": "editor"}}]
@@ -45,7 +51,7 @@ async def test_a_rolling_restart_of_every_process_loses_nothing_while_twenty_cli
         await everyone_hears_their_peer(typists)  # the cluster is serving again before the next step
         began = time.monotonic()
         await asyncio.to_thread(topology.restart, server)
-        restarts.append(time.monotonic() - began)
+        restarts.append((began - started, time.monotonic() - began))
     await everyone_hears_their_peer(typists)
     stop.set()
     await asyncio.gather(*runs)
@@ -69,9 +75,14 @@ async def test_a_rolling_restart_of_every_process_loses_nothing_while_twenty_cli
     cut_off = max(t.longest_gap for t in typists)
     silence = max(t.client.longest_silence(started, stopped) for t in typists)
     typed = sum(len(t.written) for t in typists)
-    print(f"\nrolling deploy of {len(topology.servers)} processes (restarts {', '.join(f'{r:.1f}' for r in restarts)} s)"
+    print(f"\nrolling deploy of {len(topology.servers)} processes (restarts at {', '.join(f'{a:.1f}+{r:.1f}' for a, r in restarts)} s)"
           f" while {len(typists)} clients typed {typed} paragraphs in {DOCUMENTS} documents: nothing lost or doubled;"
           f" longest cut-off {cut_off:.2f} s, longest time without a peer's edit {silence:.2f} s"
           f" (typing pace {PACE} s), reconnects {sum(len(t.gaps) for t in typists)}")
+    worst = max(typists, key=lambda t: t.client.longest_silence(started, stopped))
+    times = [started, *(t for t in worst.client.received_at if started < t < stopped), stopped]
+    gap_at = max(zip(times, times[1:]), key=lambda p: p[1] - p[0])
+    print(f"  worst: {worst.tag} heard nothing from {gap_at[0] - started:.1f} s to {gap_at[1] - started:.1f} s;"
+          f" its cut-offs {[round(g, 2) for g in worst.gaps]}")
     assert silence < SANITY_BOUND
     await asyncio.gather(*(t.client.close() for t in typists))
