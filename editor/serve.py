@@ -226,27 +226,6 @@ class CollabServer(Server):
         super().__init__(*args, **kwargs)
         self._attention: set = set()  # protocols the next application sweep must look at
         self._wheel: dict[int, set] = collections.defaultdict(set)  # slot -> protocols to check then
-        self._ports: list = []
-
-    def run(self):
-        reactor.addSystemEventTrigger("before", "shutdown", self.begin_shutdown)
-        super().run()
-
-    def listen_success(self, port):
-        super().listen_success(port)
-        self._ports.append(port)
-
-    def begin_shutdown(self):
-        """At SIGTERM, before the open documents are saved: say "not ready" (/readyz, editor/lifecycle.py)
-        and stop accepting connections. A proxy then sends new ones to another process at once (nginx:
-        proxy_next_upstream error) rather than to this one, which would only tell them to try again
-        until it exits (in a rolling deploy, clients waited out the whole save)."""
-        from twisted.internet import defer
-
-        from editor import lifecycle
-
-        lifecycle.stopping.set()
-        return defer.DeferredList([defer.maybeDeferred(port.stopListening) for port in self._ports])
 
     def protocol_connected(self, protocol):
         super().protocol_connected(protocol)
@@ -547,6 +526,10 @@ def main(argv: list[str]) -> None:
     _reason_phrases()
     _raw_request_bodies()
     _listen_backlog()
+    # From SIGTERM on, /readyz says "not ready" while the documents are saved (editor/lifecycle.py).
+    from editor import lifecycle
+
+    reactor.addSystemEventTrigger("before", "shutdown", lifecycle.stopping.set)
     CollabCommandLine().run(args)
 
 
