@@ -24,11 +24,17 @@ PACE = 0.5  # seconds between two paragraphs of one client: 40 edits/s over the 
 SANITY_BOUND = 120.0
 
 
-async def everyone_hears_their_peer(typists) -> None:
-    """Until every client has received a few more of its peer's edits (across reconnects, hence polled)."""
+async def everyone_hears_their_peer(typists, runs) -> None:
+    """Until every client has received a few more of its peer's edits (across reconnects, hence polled);
+    a client that could not reconnect fails the test with its own error."""
     seen = [len(t.client.received_at) for t in typists]
-    await wait_until(lambda: all(len(t.client.received_at) > n + 2 for t, n in zip(typists, seen)),
-                     timeout=SANITY_BOUND, what="every client to receive its peer's edits")
+
+    def heard():
+        for run in runs:
+            if run.done():
+                run.result()  # raises what stopped that client
+        return all(len(t.client.received_at) > n + 2 for t, n in zip(typists, seen))
+    await wait_until(heard, timeout=SANITY_BOUND, what="every client to receive its peer's edits")
 
 
 @pytest.mark.slow
@@ -48,11 +54,11 @@ async def test_a_rolling_restart_of_every_process_loses_nothing_while_twenty_cli
     runs = [asyncio.create_task(t.run(stop)) for t in typists]
     restarts = []
     for server in topology.servers:
-        await everyone_hears_their_peer(typists)  # the cluster is serving again before the next step
+        await everyone_hears_their_peer(typists, runs)  # the cluster is serving again before the next step
         began = time.monotonic()
         await asyncio.to_thread(topology.restart, server)
         restarts.append((began - started, time.monotonic() - began))
-    await everyone_hears_their_peer(typists)
+    await everyone_hears_their_peer(typists, runs)
     stop.set()
     await asyncio.gather(*runs)
     stopped = time.monotonic()
