@@ -20,6 +20,10 @@ COPY --from=bundle /app/frontend/static/frontend/build ./frontend/static/fronten
 # Static files are collected at build time and served by WhiteNoise.
 RUN SECRET_KEY=build-only python manage.py collectstatic --noinput --verbosity 0
 EXPOSE 8000
+# Readiness (/readyz): the database and Redis are reachable and the process is not shutting down.
+# Compose starts the proxy once the app is healthy. /healthz is liveness only (the process answers):
+# probe that one where an unhealthy container is restarted (Kubernetes' livenessProbe), never
+# /readyz, or a database outage would restart every process and drop the edits they keep for it.
 HEALTHCHECK --interval=10s --timeout=3s --retries=3 \
-    CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2)"
+    CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/readyz', timeout=2)"
 CMD ["python", "-m", "editor.serve"]

@@ -31,6 +31,7 @@ class Registry:
         self.cluster = cluster
         self._actors: dict[str, DocumentActor] = {}
         self._loading: dict[str, asyncio.Future] = {}
+        self.closing = False  # set by stop_all: the process is shutting down
 
     def actors(self) -> list[DocumentActor]:
         return list(self._actors.values())
@@ -48,6 +49,8 @@ class Registry:
         for _ in range(ATTEMPTS):
             actor = self._actors.get(key)
             if actor is None:
+                if self.closing:
+                    raise Unavailable("this process is shutting down; try again")
                 actor = await self._spawn(key, document_id)
             if actor.state is State.RUNNING:
                 return actor
@@ -178,8 +181,20 @@ class Registry:
         return None
 
     async def stop_all(self) -> None:
-        """Stop every actor (process shutdown), each with a final snapshot, and release leases."""
-        await asyncio.gather(*(actor.stop() for actor in self.actors()), return_exceptions=True)
+        """Stop every actor (process shutdown), each with a final snapshot, and release leases.
+
+        From here on no actor starts in this process (`get` refuses): a socket that
+        reaches it while it shuts down (a proxy still sends some until the port
+        closes) is closed with "try again" and reconnects elsewhere, instead of
+        taking a just-released lease into a process about to exit (its clients
+        would then wait out the lease's TTL).
+        """
+        self.closing = True
+        for _ in range(ATTEMPTS):  # actors that were loading when the shutdown began stop too
+            await asyncio.gather(*(asyncio.shield(f) for f in list(self._loading.values())), return_exceptions=True)
+            if not self._actors:
+                break
+            await asyncio.gather(*(actor.stop() for actor in self.actors()), return_exceptions=True)
         if self.cluster is not None:
             for lease in list(self.cluster.leases.values()):
                 await self.cluster.release(lease)

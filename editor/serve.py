@@ -526,6 +526,10 @@ def main(argv: list[str]) -> None:
     _reason_phrases()
     _raw_request_bodies()
     _listen_backlog()
+    # From SIGTERM on, /readyz says "not ready" while the documents are saved (editor/lifecycle.py).
+    from editor import lifecycle
+
+    reactor.addSystemEventTrigger("before", "shutdown", lifecycle.stopping.set)
     CollabCommandLine().run(args)
 
 

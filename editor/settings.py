@@ -290,7 +290,8 @@ if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
     CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
-    SECURE_REDIRECT_EXEMPT = [r"^healthz", r"^metrics$"]  # container healthchecks and scrapers speak plain HTTP
+    # Container healthchecks and scrapers speak plain HTTP.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz", r"^readyz", r"^metrics$"]
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = int(env_number("SECURE_HSTS_SECONDS", 31536000, int))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)

@@ -6,11 +6,12 @@ from documents.api import api
 from documents.images_http import serve_image
 
 from . import views
-from .health import collab_stats, healthz
+from .health import collab_stats, healthz, readyz
 from .metrics import metrics
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
     path("healthz/collab", collab_stats, name="collab-stats"),
     path("metrics", metrics, name="metrics"),  # Prometheus, per process (editor/metrics.py)
     path("admin/", admin.site.urls),

@@ -158,8 +158,8 @@ async def test_exports_embed_or_link_the_images(daphne_server, own_cast):
     assert f'src="{external}"' in html
     assert "javascript" not in html
     markdown = exported("md")
-    assert f"![A \\[chart\\]](<{daphne_server.url}{small}>)" in markdown
-    assert f"![A \\[chart\\]](<{external}>)" in markdown
+    assert f"![A \\[chart\\]]({daphne_server.url}{small})" in markdown
+    assert f"![A \\[chart\\]]({external})" in markdown
 
 
 def image_files(server) -> list[Path]:

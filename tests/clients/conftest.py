@@ -6,14 +6,13 @@ installed by scripts/test (`npm ci`).
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.support.services import missing
+from tests.support.node import node_runner
 
 HERE = Path(__file__).resolve().parent
 
@@ -21,15 +20,7 @@ HERE = Path(__file__).resolve().parent
 @pytest.fixture
 def node():
     """run(script, *args, env={}) -> CompletedProcess, for a script in this directory."""
-    if shutil.which("node") is None:
-        missing("node (Node.js)")
-    if not (HERE / "node_modules" / "y-websocket").is_dir():
-        missing("tests/clients/node_modules: run scripts/test, or npm ci in tests/clients")
-
-    def run(script, *args, env=None, timeout=120):
-        return subprocess.run(["node", script, *args], cwd=HERE, env={**os.environ, **(env or {})},
-                              capture_output=True, text=True, timeout=timeout)
-    return run
+    return node_runner()
 
 
 @pytest.fixture

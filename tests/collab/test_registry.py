@@ -98,3 +98,16 @@ async def test_a_join_follows_an_actor_that_stops_fewer_times_than_the_bound(sto
     actor = await registry.join(document_id, Subscriber())
     assert actor.subscriber_count == 1
     await registry.stop_all()
+
+
+async def test_a_process_shutting_down_starts_no_actor_and_stops_those_it_had(store_with_document):
+    # A socket that reaches a process during its shutdown must not take the document's
+    # just-released lease into a process about to exit: it is told to try again (elsewhere).
+    store, document_id = store_with_document
+    registry = Registry(store, CONFIG)
+    first = await registry.join(document_id, Subscriber())
+    await registry.stop_all()
+    assert registry.actors() == [] and first.state.value == "stopped"
+    with pytest.raises(Unavailable, match="shutting down"):
+        await registry.join(document_id, Subscriber())
+    assert registry.actors() == []

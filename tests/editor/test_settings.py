@@ -1,11 +1,11 @@
 """Settings: the production configuration passes Django's deployment checks."""
 
-import re
 import secrets
 import subprocess
 
 import pytest
 
+from tests.support import compose
 from tests.support.server import PYTHON, ROOT, _env, manage
 
 
@@ -46,22 +46,9 @@ def test_bad_collab_settings_fail_the_system_checks(tmp_path):
     assert result.returncode != 0 and "collab.E002" in result.stderr
 
 
-def compose_app_environment() -> dict:
-    """docker-compose.yml's x-app-env with its ${NAME:-default}s at their defaults (no YAML parser in the suite)."""
-    text = (ROOT / "docker-compose.yml").read_text()
-    block = text.split("x-app-env: &app-env\n", 1)[1].split("\n\n", 1)[0]
-    env = {}
-    for line in block.splitlines():
-        match = re.fullmatch(r"\s+([A-Z_]+):\s*(.*)", line)
-        if match:
-            value = re.sub(r"\$\{[A-Z_]+:-([^}]*)\}", r"\1", match.group(2)).strip('"')
-            env[match.group(1)] = value
-    return env
-
-
 def test_docker_compose_defaults_start_on_a_non_loopback_address(tmp_path):
     # The containers listen on 0.0.0.0 (Dockerfile): their default key must not be a development key.
-    env = {**compose_app_environment(), "DATA_DIR": str(tmp_path)}
+    env = {**compose.app_environment(), "DATA_DIR": str(tmp_path)}
     assert env["DEBUG"] == "0" and env["REDIS_URL"]
     env["SECRET_KEY_FILE"] = str(tmp_path / "secret" / "secret_key")  # the shared volume, here
     code = "import django; django.setup(); from editor.serve import check_exposure; check_exposure('0.0.0.0')"
