@@ -37,7 +37,7 @@ def render(config: str, upstreams: list[int], port: int, prefix: Path) -> str:
     config, listens = re.subn(r"listen\s+80\s*;", f"listen 127.0.0.1:{port};", config)
     if not listens:
         raise ValueError(f"{CONFIG} has no `listen 80;` to move to a loopback port")
-    config = re.sub(r"events\s*\{\s*\}", f"events {{ worker_connections {WORKER_CONNECTIONS}; }}", config)
+    config = re.sub(r"events\s*\{[^}]*\}", f"events {{ worker_connections {WORKER_CONNECTIONS}; }}", config)
     temp = "".join(f"    {kind}_temp_path {prefix / kind};\n" for kind in
                    ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
     config = config.replace("http {", "http {\n    access_log off;\n" + temp, 1)
