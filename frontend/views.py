@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from documents import search, titles
 from documents import services as document_services
 from documents.models import WRITE_ROLES, ApiToken, Document, Role
 from documents.ratelimit import user_retry_after
@@ -119,13 +120,21 @@ DOCUMENTS_PER_PAGE = 50
 @require_GET
 @login_required
 def document_list(request):
-    documents = documents_visible_to(request.user).order_by("-updated_at", "-pk")
+    query = request.GET.get("q", "").replace("\x00", "").strip()[:200]
+    if query:
+        documents = search.matching(request.user, query)
+    else:
+        documents = documents_visible_to(request.user).order_by("-updated_at", "-pk")
     page = Paginator(documents, DOCUMENTS_PER_PAGE).get_page(request.GET.get("page"))
+    rows = selectors.document_rows(request.user, page.object_list)
+    if query:
+        found = search.snippets(query, rows)
+        for row in rows:
+            row.snippet = found.get(row.pk, ())
     return render(
         request,
         "frontend/document_list.html",
-        {"documents": selectors.document_rows(request.user, page.object_list), "page": page,
-         "me": person(request.user)},
+        {"documents": rows, "page": page, "me": person(request.user), "query": query},
     )
 
 
@@ -148,7 +157,7 @@ def document_rename(request, document, role):
             return JsonResponse({"errors": form.errors}, status=400)
         messages.error(request, "A title can have at most %d characters." % forms.TITLE_MAX)
         return redirect(_next_or(request, reverse("document-list")))
-    document = document_services.document_rename(document=document, title=form.cleaned_data["title"])
+    document = titles.rename(document, form.cleaned_data["title"])
     if _wants_fragment(request):
         return JsonResponse({"title": document.title})
     messages.success(request, f"Renamed to “{document.title}”.")
