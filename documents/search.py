@@ -79,7 +79,7 @@ def store_body(document_id, text: str, at: int) -> None:
 
 def store_title(document_id, title: str) -> None:
     """The document's (new) title; makes its row if it has none yet."""
-    _, created = SearchText.objects.update_or_create(document_id=document_id, defaults={"title": clean(title)})
+    SearchText.objects.update_or_create(document_id=document_id, defaults={"title": clean(title)})
     if _postgres():
         _revector(SearchText.objects.filter(document_id=document_id))
 
@@ -104,7 +104,7 @@ class _FtsRank(Func):
 class _FtsHit(Func):
     """Does the FTS5 query match this SearchText row? (expressions: [the row's id, the query])"""
 
-    template = f"(%(expressions)s))"
+    template = "(%(expressions)s))"
     arg_joiner = f" IN (SELECT rowid FROM {FTS} WHERE {FTS} MATCH "
     output_field = BooleanField()
     conditional = True

@@ -42,7 +42,7 @@ def backfill(apps, schema_editor):
     """A SearchText row for every document: its title, and the text of its stored state."""
     from documents import search
     from documents.content import preview_text
-    from pycrdt import Doc, merge_updates
+    from pycrdt import merge_updates
 
     Document = apps.get_model("documents", "Document")
     Snapshot = apps.get_model("documents", "Snapshot")

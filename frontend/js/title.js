@@ -54,9 +54,16 @@ export function bindTitle ({ element, renameUrl, apiUrl, server, provider, onTit
 
   let heard = null
   server.awareness.on('update', () => {
-    const notice = server.state()?.renamed?.n
-    if (typeof notice !== 'string' || notice === heard) return
-    heard = notice
+    const renamed = server.state()?.renamed
+    if (typeof renamed?.n !== 'string' || renamed.n === heard) return
+    const first = heard === null
+    heard = renamed.n
+    // Shown at once; then confirmed by the committed title, in case two renames were announced
+    // out of order. The first notice a connection hears may be old news: only confirmed.
+    if (!first && typeof renamed.title === 'string' && renamed.title !== saved) {
+      latest++
+      show(renamed.title)
+    }
     refresh()
   })
   provider.on('status', ({ status }) => {
