@@ -26,6 +26,7 @@ from .config import CollabConfig
 from .messages import (
     Abandon,
     ActorStopped,
+    Announce,
     ApplyUpdate,
     Edit,
     EditWritten,
@@ -234,6 +235,8 @@ class DocumentActor:
                 self._on_edit_written(message)
             case Inspect():
                 self._answer(message, self.inspect)
+            case Announce(notice=notice):
+                self._answer(message, self._announce, notice)
             case Abandon(code, reason):
                 self._abandon(code, reason)
             case Shutdown():
@@ -385,6 +388,11 @@ class DocumentActor:
             return
         if frame is not None:
             self._broadcast(frame, exclude=subscriber.sid)
+
+    def _announce(self, notice: dict) -> None:
+        frame = self._presence.announce(notice)
+        if self._subscribers:
+            self._broadcast(frame, exclude=None)
 
     def _publish_saved(self, now: float) -> None:
         """Our awareness entry tells clients which state is durably stored."""

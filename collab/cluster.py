@@ -173,7 +173,7 @@ class Lease:
 
 # Request classes that may travel between processes, by name.
 _REQUESTS = {cls.__name__: cls for cls in (messages.GetState, messages.ApplyUpdate, messages.TakeSnapshot,
-                                          messages.Edit, messages.Flush, messages.Inspect)}
+                                          messages.Edit, messages.Flush, messages.Inspect, messages.Announce)}
 
 
 class Cluster:

@@ -21,13 +21,13 @@ import resource
 from pycrdt import Doc
 
 from .cluster import RemoteError
-from .messages import ApplyUpdate, Edit, Flush, GetState, Inspect, StateChanged, TakeSnapshot, Unavailable, state_digest
+from .messages import Announce, ApplyUpdate, Edit, Flush, GetState, Inspect, StateChanged, TakeSnapshot, Unavailable, state_digest
 from .registry import get_registry
 from .store import DocumentGone
 
 __all__ = [
     "DocumentGone", "RemoteError", "StateChanged", "TooLarge", "Unavailable",
-    "live_state", "apply_update", "edit", "versioned_edit", "state_digest", "flush", "take_snapshot",
+    "live_state", "apply_update", "announce", "edit", "versioned_edit", "state_digest", "flush", "take_snapshot",
     "open_documents", "process_stats",
 ]
 
@@ -119,6 +119,15 @@ async def versioned_edit(document_id, change: str, *args, author: str = "", labe
     """
     request = Edit(change=change, args=tuple(args), author=author, label=label, kind=kind, notice=notice)
     return await (await get_registry()).ask(document_id, request)
+
+
+async def announce(document_id, notice: dict) -> None:
+    """Merge `notice` into the server's awareness entry of the document, if it is open anywhere.
+
+    Everyone who has it open hears it at once (a rename: the project's fields); a document open
+    nowhere has no one to tell, and nothing is spawned for it.
+    """
+    await (await get_registry()).ask_if_open(document_id, Announce(notice=dict(notice)))
 
 
 async def flush(document_id) -> None:

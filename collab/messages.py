@@ -128,6 +128,17 @@ class TakeSnapshot(Request):
 
 
 @dataclass(frozen=True, slots=True)
+class Announce(Request):
+    """Merge `notice` into the server's awareness entry, for everyone who has the document open.
+
+    Answered with None. For news about the document that is not its content (a new title): the
+    project says what the fields mean; clients believe them only from the server's own entry.
+    """
+
+    notice: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
 class Inspect(Request):
     """Answered with a dict describing the actor (subscribers, unsaved bytes...)."""
 

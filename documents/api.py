@@ -40,7 +40,7 @@ from pydantic import StringConstraints
 from collab.config import CollabConfig
 from collab.live import Unavailable, live_state, state_digest
 
-from . import export, history, images, importing
+from . import export, history, images, importing, search, titles
 from .importing.worker import aconvert
 from .people import color_of
 from .api_http import Api, Error, error_response
@@ -48,7 +48,7 @@ from .auth import BearerTokenAuth, SessionAuth
 from .models import WRITE_ROLES, Document, Role, Snapshot
 from .selectors import NoSuchDocument, document_role, documents_visible_to, roles_for
 from .ratelimit import UserRate, unauthenticated_retry_after
-from .services import document_create, document_delete, document_rename
+from .services import document_create, document_delete
 
 User = get_user_model()
 READ_ROLES = frozenset(Role)
@@ -101,6 +101,17 @@ class DocumentOut(Schema):
     @staticmethod
     def resolve_owner(document: Document) -> str:
         return document.owner.username
+
+
+class SnippetPart(Schema):
+    text: str = Field(description="Plain text of the document (not HTML: escape it to show it)")
+    match: bool = Field(description="Whether this part matches the query (show it highlighted)")
+
+
+class DocumentFound(DocumentOut):
+    snippet: list[SnippetPart] | None = Field(
+        None, description="With `q`: the text around the match, in parts, the matching ones marked; "
+                          "null without `q` (or when the document has no text)")
 
 
 class ImportedDocumentOut(DocumentOut):
@@ -196,6 +207,11 @@ class DocumentPages(Pages):
         page[self.items_attribute] = [d for d in page[self.items_attribute] if d.pk in roles]
         for document in page[self.items_attribute]:
             document.role = roles[document.pk]
+        if params.get("q"):
+            found = await sync_to_async(search.snippets)(params["q"], page[self.items_attribute])
+            for document in page[self.items_attribute]:
+                parts = found.get(document.pk)
+                document.snippet = [{"text": text, "match": match} for text, match in parts] if parts else None
         return page
 
 
@@ -246,15 +262,20 @@ async def _document_for(user, document_id, allowed: frozenset[Role]) -> Document
 DOCUMENT_ERRORS = {401: Error, 403: Error, 404: Error, 429: Error}
 
 
-@api.get("/documents/", response={200: list[DocumentOut], 401: Error, 429: Error}, tags=["documents"])
+@api.get("/documents/", response={200: list[DocumentFound], 401: Error, 429: Error}, tags=["documents"])
 @paginate(DocumentPages)
 async def document_list(
     request,
     title: Annotated[str | None, Query(description="Only documents whose title contains this", max_length=200,
                                        pattern=r"^[^\x00]*$")] = None,
+    q: Annotated[str | None, Query(description="Search: only documents whose title and text hold every word "
+                                               "(as a word or a word's beginning), best first: title matches, "
+                                               "then by relevance; each with a `snippet`", max_length=200,
+                                   pattern=r"^[^\x00]*$")] = None,
 ):
-    """The documents the caller owns or has a role on, most recently edited first."""
-    documents = documents_visible_to(request.auth)
+    """The documents the caller owns or has a role on, most recently edited first (with `q`, best match
+    first)."""
+    documents = search.matching(request.auth, q) if q and q.strip() else documents_visible_to(request.auth)
     if title:
         documents = documents.filter(title__icontains=title)
     return documents
@@ -284,7 +305,7 @@ async def document_update(request, document_id: UUID, payload: DocumentUpdate):
     """Rename a document (owners and editors)."""
     document = await _document_for(request.auth, document_id, WRITE_ROLES)
     if payload.title is not None:
-        await sync_to_async(document_rename)(document=document, title=payload.title)
+        await titles.arename(document, payload.title)
     return document
 
 

@@ -23,6 +23,8 @@ class DocumentsConfig(AppConfig):
         post_delete.connect(signals.on_user_change, sender=User, dispatch_uid="user-deleted")
         user_logged_out.connect(signals.on_logout, dispatch_uid="user-signed-out")
         signals.access_changed.connect(signals.tell_engine, dispatch_uid="collab-recheck-sockets")
+        # Search finds a document by its title from its creation on, and by a new title at once.
+        post_save.connect(signals.on_document_saved, sender=Document, dispatch_uid="document-search-title")
 
         # An image's file goes with its row, also when its document is deleted (documents.images).
         from .images import delete_file_on_commit

@@ -11,6 +11,7 @@ import secrets
 import uuid
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 
 
@@ -172,3 +173,24 @@ class Image(models.Model):
 
     def __str__(self):
         return f"{self.content_type} {self.width}×{self.height} in {self.document_id}"
+
+
+# --- search (documents.search keeps these rows; migration 0005 adds the engine's index) ---------------
+
+
+class SearchText(models.Model):
+    """A document's title and plain text as search sees them: one row per document.
+
+    Written by the persistence path (documents.storage and documents.indexing),
+    never per query. On PostgreSQL `vector` holds the weighted tsvector (title A,
+    text B) behind a GIN index; on SQLite an FTS5 table mirrors title and body
+    (triggers made by the migration); `vector` stays NULL there.
+    """
+
+    document = models.OneToOneField(Document, on_delete=models.CASCADE, related_name="search_text")
+    title = models.CharField(max_length=200, blank=True, default="")
+    body = models.TextField(blank=True, default="")
+    vector = SearchVectorField(null=True, editable=False)
+    # How far into the stored history `body` is (documents.search.position): a slower indexer
+    # never overwrites a newer text with an older one.
+    position = models.BigIntegerField(default=0)

@@ -46,3 +46,11 @@ def on_user_change(sender, instance, created=False, update_fields=None, **kwargs
 def on_logout(sender, request, user, **kwargs):
     if user is not None and getattr(request, "session", None) is not None:
         _announce(user.pk, request.session.session_key)
+
+
+def on_document_saved(sender, instance, created=False, update_fields=None, **kwargs):
+    """Search's copy of the title (documents.search), in the same transaction as the save."""
+    if created or update_fields is None or "title" in update_fields:
+        from . import search
+
+        search.store_title(instance.pk, instance.title)

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from collab.store import BaseStorage, DocumentGone, LogAppend, Loaded, SnapshotData, SnapshotWrite, StaleOwner
 
+from . import indexing, search
 from .content import preview_text
 from .models import Document, Snapshot, UpdateLog
 
@@ -52,10 +53,12 @@ class DocumentStorage(BaseStorage):
         pk = Document._meta.pk
         keys = [pk.to_python(w.document_id) for w in writes]
         previews: list = [None] * len(writes)
+        texts: dict = {}  # search's text of each snapshot (documents.search), read once with the preview
         for i, write in enumerate(writes):
             if isinstance(write, SnapshotWrite):
                 try:
-                    previews[i] = _storable(preview_text(write.data.state))[:200]
+                    texts[i] = _storable(preview_text(write.data.state))
+                    previews[i] = texts[i][:200]
                 except Exception as exc:  # this document's content, not the batch's: it fails alone
                     previews[i] = exc
         with transaction.atomic():
@@ -77,6 +80,10 @@ class DocumentStorage(BaseStorage):
                 covered |= Q(document_id=keys[i], seq__lte=writes[i].data.last_seq)
             if snapshots:
                 UpdateLog.objects.filter(covered).delete()
+            for i in snapshots:
+                search.store_body(keys[i], texts[i], search.position(writes[i].data.last_seq, snapshot=True))
+        # Log rows carry no text: the indexer reads those documents again, debounced, after the commit.
+        indexing.schedule({keys[i] for i in ok if isinstance(writes[i], LogAppend)})
         return outcomes
 
 

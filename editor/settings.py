@@ -186,6 +186,11 @@ API_UNAUTHENTICATED_RATE_LIMIT = os.environ.get("API_UNAUTHENTICATED_RATE_LIMIT"
 # Largest file (or body) the import accepts, in bytes; beyond it, 413 (documents/importing).
 IMPORT_MAX_BYTES = int(env_number("IMPORT_MAX_BYTES", 4 * 1024 * 1024, int))
 
+# --- Search (documents/search.py, documents/indexing.py) -------------------------------
+# Between snapshots, an edited document's text is read back from the store and
+# indexed at most this often: a word typed is findable within about this long.
+SEARCH_INDEX_DELAY = env_number("SEARCH_INDEX_DELAY", 1.0)
+
 # --- Auth -------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -22,6 +22,7 @@ from accounts import selectors as sharing_selectors
 from accounts import services as sharing
 from accounts.mail import send_invitation
 from accounts.models import grantable_roles
+from documents import search, titles
 from documents import services as document_services
 from documents.models import WRITE_ROLES, ApiToken, Document, Role
 from documents.ratelimit import user_retry_after
@@ -124,13 +125,21 @@ DOCUMENTS_PER_PAGE = 50
 @require_GET
 @login_required
 def document_list(request):
-    documents = documents_visible_to(request.user).order_by("-updated_at", "-pk")
+    query = request.GET.get("q", "").replace("\x00", "").strip()[:200]
+    if query:
+        documents = search.matching(request.user, query)
+    else:
+        documents = documents_visible_to(request.user).order_by("-updated_at", "-pk")
     page = Paginator(documents, DOCUMENTS_PER_PAGE).get_page(request.GET.get("page"))
+    rows = selectors.document_rows(request.user, page.object_list)
+    if query:
+        found = search.snippets(query, rows)
+        for row in rows:
+            row.snippet = found.get(row.pk, ())
     return render(
         request,
         "frontend/document_list.html",
-        {"documents": selectors.document_rows(request.user, page.object_list), "page": page,
-         "me": person(request.user)},
+        {"documents": rows, "page": page, "me": person(request.user), "query": query},
     )
 
 
@@ -153,7 +162,7 @@ def document_rename(request, document, role):
             return JsonResponse({"errors": form.errors}, status=400)
         messages.error(request, "A title can have at most %d characters." % forms.TITLE_MAX)
         return redirect(_next_or(request, reverse("document-list")))
-    document = document_services.document_rename(document=document, title=form.cleaned_data["title"])
+    document = titles.rename(document, form.cleaned_data["title"])
     if _wants_fragment(request):
         return JsonResponse({"title": document.title})
     messages.success(request, f"Renamed to “{document.title}”.")

@@ -1,9 +1,11 @@
 """Documents in the admin: the list (with who is editing now) and each document's version
 history, with its view, compare, name and restore pages."""
 
+from asgiref.sync import async_to_sync
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponseRedirect
@@ -13,7 +15,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
-from .. import history
+from .. import history, titles
 from ..diff import compare
 from ..export.html import render_fragment
 from ..models import Document, Membership, Snapshot
@@ -62,6 +64,12 @@ class DocumentAdmin(admin.ModelAdmin):
     readonly_fields = ("id", "created_at", "updated_at", "versions_link")
     inlines = (MembershipInline,)
     date_hierarchy = "updated_at"
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "title" in form.changed_data:
+            # Live titles (documents.titles): editors who have it open see the new one at once.
+            transaction.on_commit(lambda: async_to_sync(titles.announce)(obj.pk, obj.title))
 
     def get_queryset(self, request):
         # A correlated count on the (document, created_at) index: computed for

@@ -258,8 +258,19 @@ function showNotice (message) {
 }
 
 // --- title, toolbar, link dialog -----------------------------------------------------------
+// Live for everyone: a rename anywhere shows here and in the tab at once (title.js).
+bindTitle({
+  element: $('#doc-title'),
+  renameUrl: config.canWrite ? config.renameUrl : null,
+  apiUrl: `/api/documents/${config.documentId}/`,
+  server,
+  provider,
+  onTitle: (title) => {
+    const shareTitle = $('#share-dialog-title')
+    if (shareTitle) shareTitle.textContent = `Share “${title}”`
+  }
+})
 if (config.canWrite) {
-  bindTitle($('#doc-title'), config.renameUrl)
   linkDialog = bindLinkDialog($('#link-dialog'), editor)
   bindToolbar($('[data-testid="toolbar"]'), editor, { openLink: () => linkDialog.open() })
 }

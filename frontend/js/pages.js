@@ -266,3 +266,59 @@ if (importer) {
     toasts.append(toast)
   }
 }
+
+// --- the document list: search as you type, and fresh whenever the page comes back into view ----
+// The list region is rendered by the server (titles, roles, snippets with their matches in <mark>,
+// every text escaped there) and swapped in whole: a rename, a new share or a lost one shows
+// within a moment of coming back to the tab, and while it stays open.
+const docList = document.querySelector('[data-doc-list]')
+if (docList) {
+  const form = document.querySelector('[data-search]')
+  const input = form?.elements.q
+  let latest = 0
+  async function refreshList (url) {
+    const mine = ++latest
+    try {
+      const response = await fetch(url, { credentials: 'same-origin', headers: { 'X-Requested-With': 'fetch' } })
+      if (!response.ok) return
+      const html = await response.text()
+      const fresh = new DOMParser().parseFromString(html, 'text/html').querySelector('[data-doc-list]')
+      // An older answer arriving after a newer one is dropped.
+      if (fresh && mine === latest) document.querySelector('[data-doc-list]').replaceWith(fresh)
+    } catch (error) {
+      console.error('could not refresh the document list', error)
+    }
+  }
+  const searchUrl = () => {
+    const url = new URL(location.href)
+    const query = input.value.trim()
+    if (query) url.searchParams.set('q', query)
+    else url.searchParams.delete('q')
+    url.searchParams.delete('page')
+    return url
+  }
+  const search = () => {
+    const url = searchUrl()
+    history.replaceState(null, '', url)
+    refreshList(url)
+  }
+  let typing = 0
+  input?.addEventListener('input', () => {
+    clearTimeout(typing)
+    typing = setTimeout(search, 250)
+  })
+  form?.addEventListener('submit', (event) => {
+    event.preventDefault()
+    clearTimeout(typing)
+    search()
+  })
+  window.addEventListener('focus', () => refreshList(location.href))
+  document.addEventListener('visibilitychange', () => {
+    if (!document.hidden) refreshList(location.href)
+  })
+  // Side by side with an editor, the list may stay in view without ever being focused.
+  const LIST_REFRESH_MS = 10000
+  setInterval(() => {
+    if (!document.hidden) refreshList(location.href)
+  }, LIST_REFRESH_MS)
+}

@@ -56,6 +56,10 @@ def test_the_api_conforms_to_its_schema(server_factory, unique, tmp_path):
         'include-path-regex = "/versions/[{]"\n'
         f'parameters = {{ "path.document_id" = "{doc_id}", "path.version_id" = {version_id}, '
         f'"path.older_id" = {version_id}, "path.newer_id" = "current" }}\n'
+        # The content writes too: else whether they ever reach a document depends on the run's random links.
+        "\n[[operations]]\n"
+        'include-path-regex = "/content$"\n'
+        f'parameters = {{ "path.document_id" = "{doc_id}" }}\n'
     )
 
     command = [

@@ -48,6 +48,20 @@ EXPECTED = {
 }
 PASSWORD = "matrix-password-1"
 
+# Search (issue 19): whether GET /api/documents/?q= finds the document by its title. Probed before the
+# renames of probe_http, appended after its cells.
+SURFACES.append("api search")
+for _role, _cell in {"anonymous": "401", "no role": "not found", "viewer": "found", "editor": "found",
+                     "owner": "found", "staff": "not found", "superuser": "not found"}.items():
+    EXPECTED[_role].append(_cell)
+
+
+def probe_search(server, world, role) -> str:
+    found = ApiClient(server.url, token=world["tokens"].get(role)).request("GET", "/api/documents/", q="matrix")
+    if found.status != 200:
+        return status_of(found)
+    return "found" if world["doc"] in [item["id"] for item in found.json()["items"]] else "not found"
+
 
 @pytest.fixture
 def world(daphne_server, unique):
@@ -162,8 +176,10 @@ async def test_permission_matrix(daphne_server, world, backend):
         if table[role][1] == "pending":
             table[role][1] = "kept" if f"written by {role}" in text else "refused"
     # After the sockets: the superuser's restore rewrites the document.
+    searched = {role: await asyncio.to_thread(probe_search, daphne_server, world, role) for role in ROLES}
     for role in ROLES:
         table[role] += await asyncio.to_thread(probe_http, daphne_server, world, role)
+        table[role].append(searched[role])
 
     lines = ["| role | " + " | ".join(SURFACES) + " |", "|---" * (len(SURFACES) + 1) + "|"]
     for role in ROLES:
