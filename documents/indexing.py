@@ -123,5 +123,5 @@ def schedule(document_ids) -> None:
     if _indexer is None:
         with _lock:
             if _indexer is None:
-                _indexer = Indexer(getattr(settings, "SEARCH_INDEX_DELAY", 1.0))
+                _indexer = Indexer(getattr(settings, "SEARCH_INDEX_DELAY", 5.0))
     _indexer.schedule(document_ids)

@@ -189,7 +189,7 @@ IMPORT_MAX_BYTES = int(env_number("IMPORT_MAX_BYTES", 4 * 1024 * 1024, int))
 # --- Search (documents/search.py, documents/indexing.py) -------------------------------
 # Between snapshots, an edited document's text is read back from the store and
 # indexed at most this often: a word typed is findable within about this long.
-SEARCH_INDEX_DELAY = env_number("SEARCH_INDEX_DELAY", 1.0)
+SEARCH_INDEX_DELAY = env_number("SEARCH_INDEX_DELAY", 5.0)
 
 # --- Auth -------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

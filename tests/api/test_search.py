@@ -67,7 +67,7 @@ async def test_a_word_typed_seconds_ago_is_found_title_matches_first_and_only_wh
         typed_at = time.monotonic()
         await type_into(client, f"We saw a {w} crossing the road.", f"Then the {w} came back, and a second {w}.",
                         f"<b>{w}</b> & friends")
-        hits = await wait_until(lambda: [i for i in found(owner, w) if i["id"] == notes], timeout=10,
+        hits = await wait_until(lambda: [i for i in found(owner, w) if i["id"] == notes], timeout=20,
                                 what="the typed word to be found", blocking=True)
         assert time.monotonic() - typed_at < 10
         versions = owner.get(f"/api/documents/{notes}/versions/").json()["items"]
@@ -125,8 +125,8 @@ async def test_words_deleted_are_no_longer_found(server):
     async with synced(YClient(server.document_ws(document), token=token)) as client:
         with client.doc.transaction():
             client.fragment.children.append(paragraph(f"a {w} here"))
-        await wait_until(lambda: ids(found(owner, w)) == [document], timeout=10, what="the word found", blocking=True)
+        await wait_until(lambda: ids(found(owner, w)) == [document], timeout=20, what="the word found", blocking=True)
         with client.doc.transaction():
             del client.fragment.children[0]
             client.fragment.children.append(paragraph("nothing to see"))
-        await wait_until(lambda: found(owner, w) == [], timeout=10, what="the deleted word gone", blocking=True)
+        await wait_until(lambda: found(owner, w) == [], timeout=20, what="the deleted word gone", blocking=True)
