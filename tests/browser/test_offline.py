@@ -171,12 +171,14 @@ async def test_edits_made_offline_by_an_editor_made_viewer_meanwhile_are_said_lo
     await pages.editor(bob).click()
     await bob.keyboard.type("Typed before becoming a viewer")
     await expect(pages.save_state(bob)).to_have_text("Saved on this device")
-    daphne_server.django(
-        "from django.contrib.auth import get_user_model\n"
-        "from documents.models import Document\nfrom documents.services import membership_set\n"
-        f"membership_set(document=Document.objects.get(pk={cast.document_id!r}), "
-        f"user=get_user_model().objects.get(username={cast.editor.username!r}), role='viewer')"
-    )
+    # The owner makes Bob a viewer in the share dialog, in the server's own process (see above).
+    owner = await open_as(cast.owner)
+    await pages.open_document(owner, daphne_server.url, cast.document_id)
+    await owner.get_by_test_id("share-button").click()
+    dialog = owner.get_by_role("dialog")
+    member = dialog.locator(f'[data-testid="share-member"][data-username="{cast.editor.username}"]')
+    await member.get_by_test_id("member-role").select_option("viewer")
+    await expect(dialog).to_contain_text(f"{cast.editor.username} is now viewer")
 
     # Back online, the page learns its new role and reloads as a viewer's, which says what was lost.
     await bob.context.set_offline(False)
@@ -184,6 +186,6 @@ async def test_edits_made_offline_by_an_editor_made_viewer_meanwhile_are_said_lo
     await expect(bob.get_by_test_id("notices")).to_contain_text("were not saved: you can now only view it")
     await bob.wait_for_function(f"async () => ({LOCAL_DATABASES_JS})().then((names) => names.length === 0)")
     assert "Typed before becoming a viewer" not in await pages.text(bob)
-    owner = await open_as(cast.owner)
-    await pages.open_document(owner, daphne_server.url, cast.document_id)
+    await owner.reload()
+    await pages.expect_connected(owner)
     assert "Typed before becoming a viewer" not in await pages.text(owner)
