@@ -15,6 +15,7 @@ import base64
 import contextlib
 
 import websockets
+from websockets.exceptions import InvalidStatus
 from pycrdt import Awareness, Doc, XmlFragment
 
 from . import protocol
@@ -138,7 +139,8 @@ class YClient:
         """Connect again with the same Doc until synced, as y-websocket clients do.
 
         Retries after closes that mean "try again" (4011 restarted/moved,
-        4013 too slow or stopping, 1006 dropped), with a growing backoff.
+        4013 too slow or stopping, 1006 dropped) and after a proxy's 5xx
+        answer to the handshake, with a growing backoff.
         The sync re-sends whatever the server lacks of this client's edits.
         """
         deadline = asyncio.get_running_loop().time() + timeout
@@ -160,6 +162,11 @@ class YClient:
                     return
             except OSError:
                 pass
+            except InvalidStatus as exc:
+                # A proxy answers 502/503 while the process behind it restarts: try again, as
+                # y-websocket does. A 4xx (a refused Origin, say) is final.
+                if exc.response.status_code < 500:
+                    raise
             if self.close_code in (4401, 4403, 4404) or asyncio.get_running_loop().time() > deadline:
                 raise ConnectionError(f"could not reconnect (last close code {self.close_code})")
             await asyncio.sleep(backoff)  # reconnection backoff, as y-websocket's provider does
