@@ -43,10 +43,10 @@ from collab.live import Unavailable, live_state, state_digest
 from . import export, history, images, importing, search, titles
 from .importing.worker import aconvert
 from .people import color_of
-from .api_http import Api, Error, error_response
+from .api_http import Api, Error, error_response, role_on_document
 from .auth import BearerTokenAuth, SessionAuth
 from .models import WRITE_ROLES, Document, Role, Snapshot
-from .selectors import NoSuchDocument, document_role, documents_visible_to, roles_for
+from .selectors import documents_visible_to, roles_for
 from .ratelimit import UserRate, unauthenticated_retry_after
 from .services import document_create, document_delete
 
@@ -244,10 +244,7 @@ def _throttled(request, exc):
 
 async def _document_for(user, document_id, allowed: frozenset[Role]) -> Document:
     """The document if `user` has one of the `allowed` roles; 404 if they cannot see it, 403 if not allowed."""
-    try:
-        role = await sync_to_async(document_role)(user, document_id)
-    except NoSuchDocument:
-        role = None
+    role = await role_on_document(user, document_id)
     if role is None:
         raise HttpError(404, "No such document")
     if role not in allowed:

@@ -234,3 +234,14 @@ async def _unrouted(request: HttpRequest):
 
 
 _unrouted.csrf_exempt = True
+
+
+async def role_on_document(user, document_id):
+    """The user's role on the document; None if they have none, or there is no such document
+    (both look the same from outside: 404)."""
+    from .selectors import NoSuchDocument, document_role
+
+    try:
+        return await sync_to_async(document_role)(user, document_id)
+    except NoSuchDocument:
+        return None

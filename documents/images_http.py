@@ -25,9 +25,9 @@ from ninja.errors import HttpError
 from collab.auth import bearer_token
 
 from . import images
-from .api_http import Error, error_response
+from .api_http import Error, error_response, role_on_document
 from .models import WRITE_ROLES, Image
-from .selectors import NoSuchDocument, document_role, user_for_token
+from .selectors import user_for_token
 
 router = Router(tags=["images"])
 
@@ -72,10 +72,7 @@ async def image_upload(request, document_id: UUID, file: File[UploadedFile]):
 
 
 async def _require(user, document_id) -> None:
-    try:
-        role = await sync_to_async(document_role)(user, document_id)
-    except NoSuchDocument:
-        role = None
+    role = await role_on_document(user, document_id)
     if role is None:
         raise HttpError(404, "No such document")
     if role not in WRITE_ROLES:
@@ -95,10 +92,7 @@ async def serve_image(request, document_id: UUID, image_id: UUID):
         user = await request.auser()
         if not user.is_authenticated:
             return redirect_to_login(request.get_full_path())
-    try:
-        role = await sync_to_async(document_role)(user, document_id)
-    except NoSuchDocument:
-        role = None
+    role = await role_on_document(user, document_id)
     image = None
     if role is not None:
         image = await Image.objects.filter(pk=image_id, document_id=document_id).afirst()

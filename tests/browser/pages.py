@@ -187,3 +187,10 @@ async def expect_texts(page: Page, selector: str, expected: list[str], timeout: 
     except Exception:
         actual = await page.evaluate(_TEXTS_JS, selector)
         raise AssertionError(f"{selector}: expected {expected}, have {actual}") from None
+
+
+async def share_member(owner: Page, username: str):
+    """Opens the share dialog on the owner's editor page; the row of `username` in it (role select,
+    remove button). A change made there is made in the server's own process, as people make it."""
+    await owner.get_by_test_id("share-button").click()
+    return owner.get_by_role("dialog").locator(f'[data-testid="share-member"][data-username="{username}"]')

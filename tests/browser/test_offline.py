@@ -145,9 +145,7 @@ async def test_edits_made_offline_after_access_was_removed_are_not_claimed(open_
     # set-up only with its periodic re-check, and a connect meanwhile would still be let in).
     owner = await open_as(cast.owner)
     await pages.open_document(owner, daphne_server.url, cast.document_id)
-    await owner.get_by_test_id("share-button").click()
-    dialog = owner.get_by_role("dialog")
-    member = dialog.locator(f'[data-testid="share-member"][data-username="{cast.editor.username}"]')
+    member = await pages.share_member(owner, cast.editor.username)
     await member.get_by_test_id("member-remove").click()
     await expect(member).to_have_count(0)
 
@@ -174,11 +172,9 @@ async def test_edits_made_offline_by_an_editor_made_viewer_meanwhile_are_said_lo
     # The owner makes Bob a viewer in the share dialog, in the server's own process (see above).
     owner = await open_as(cast.owner)
     await pages.open_document(owner, daphne_server.url, cast.document_id)
-    await owner.get_by_test_id("share-button").click()
-    dialog = owner.get_by_role("dialog")
-    member = dialog.locator(f'[data-testid="share-member"][data-username="{cast.editor.username}"]')
+    member = await pages.share_member(owner, cast.editor.username)
     await member.get_by_test_id("member-role").select_option("viewer")
-    await expect(dialog).to_contain_text(f"{cast.editor.username} is now viewer")
+    await expect(owner.get_by_role("dialog")).to_contain_text(f"{cast.editor.username} is now viewer")
 
     # Back online, the page learns its new role and reloads as a viewer's, which says what was lost.
     await bob.context.set_offline(False)
