@@ -116,6 +116,8 @@ class LiveServer:
         if redis:
             require_redis()
             self.env["REDIS_URL"] = REDIS_TEST_URL
+            # Servers on other databases (other tests, parallel runs) share this Redis: not its limits.
+            self.env["CACHE_KEY_PREFIX"] = Path(database._tmp.name).name
         # Short intervals so that tests see snapshots and idle stops quickly.
         self.env.setdefault("COLLAB_SNAPSHOT_INTERVAL", "2")
         self.env.setdefault("COLLAB_IDLE_TIMEOUT", "2")
