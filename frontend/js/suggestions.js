@@ -22,7 +22,8 @@
 // suggesting rather than slipped in untracked.
 import { Extension } from '@tiptap/core'
 import { Mapping, ReplaceStep } from '@tiptap/pm/transform'
-import { Selection } from '@tiptap/pm/state'
+import { Plugin, PluginKey, Selection } from '@tiptap/pm/state'
+import { Fragment, Slice } from '@tiptap/pm/model'
 import { ySyncPluginKey } from '@tiptap/y-tiptap'
 
 import { SUGGESTION_DELETE, SUGGESTION_INSERT } from './suggestion-marks.js'
@@ -98,10 +99,17 @@ export function suggestTransaction (tr, state, me, now = new Date()) {
       bias = backspace ? -1 : 1
     }
     if (step.slice.size === 0) return
+    // Text that cannot carry the mark (in a code block, or inline code, which excludes every other
+    // mark) would go in untracked: refused instead.
     const $at = out.doc.resolve(insertAt)
-    let hasText = false
-    step.slice.content.descendants((node) => { hasText ||= node.isText })
-    if (hasText && !$at.parent.type.allowsMarkType(insertType) && $at.parent.isTextblock) return // a code block: refused
+    let untrackable = false
+    step.slice.content.descendants((node, _pos, parent) => {
+      if (node.isText) {
+        untrackable ||= node.marks.some((m) => m.type !== insertType && m.type.excludes(insertType)) ||
+          !(parent ?? $at.parent).type.allowsMarkType(insertType)
+      }
+    })
+    if (untrackable) return
     const before = out.steps.length
     out.replace(insertAt, insertAt, step.slice)
     if (out.steps.length === before) return
@@ -127,6 +135,19 @@ export function suggestTransaction (tr, state, me, now = new Date()) {
     out.setSelection(Selection.near(out.doc.resolve(Math.min(cursor, out.doc.content.size)), bias))
   }
   return out
+}
+
+function stripSuggestions (slice, schema) {
+  const types = [schema.marks[SUGGESTION_INSERT], schema.marks[SUGGESTION_DELETE]]
+  const strip = (fragment) => {
+    const nodes = []
+    fragment.forEach((node) => {
+      if (node.isText) nodes.push(node.mark(node.marks.filter((m) => !types.includes(m.type))))
+      else nodes.push(node.copy(strip(node.content)))
+    })
+    return Fragment.fromArray(nodes)
+  }
+  return new Slice(strip(slice.content), slice.openStart, slice.openEnd)
 }
 
 /**
@@ -193,6 +214,16 @@ export function resolveSuggestion (editor, id, accept) {
 // undo/redo of Yjs (also y-sync's) and the review's own pass through.
 export const Suggesting = Extension.create({
   name: 'suggesting',
+  addProseMirrorPlugins () {
+    return [new Plugin({
+      key: new PluginKey('suggestingPaste'),
+      props: {
+        // Copied suggested text is pasted as text: a copy of someone's proposal (same id, their name)
+        // is not theirs to carry elsewhere. In Suggesting mode the paste becomes one's own proposal.
+        transformPasted: (slice, view) => stripSuggestions(slice, view.state.schema)
+      }
+    })]
+  },
   addOptions () {
     return { user: { username: '', name: '' } }
   },
