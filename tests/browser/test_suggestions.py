@@ -53,25 +53,27 @@ async def review(page, kind: str, text: str, action: str) -> None:
 
 async def test_a_suggestion_is_proposed_accepted_rejected_and_resolved_concurrently_live(
         open_as, daphne_server, cast, artifacts):
-    # Carol reviews too: make her an editor.
+    # Carol reviews too: make her an editor; Dan is a viewer.
     daphne_server.django(
         "from django.contrib.auth import get_user_model\nfrom documents.models import Document\n"
         "from documents.services import membership_set\n"
-        f"membership_set(document=Document.objects.get(pk='{cast.document_id}'), "
-        f"user=get_user_model().objects.get(username='{cast.viewer.username}'), role='editor')\n"
+        f"doc = Document.objects.get(pk='{cast.document_id}')\nUser = get_user_model()\n"
+        f"membership_set(document=doc, user=User.objects.get(username='{cast.viewer.username}'), role='editor')\n"
+        f"membership_set(document=doc, user=User.objects.get(username='{cast.stranger.username}'), role='viewer')\n"
     )
     alice = await open_as(cast.owner)
     await pages.open_document(alice, daphne_server.url, cast.document_id)
     await pages.editor(alice).click()
     await alice.keyboard.type(START)
-    bob, carol = await asyncio.gather(
+    bob, carol, dan = await asyncio.gather(
         open_as(cast.editor),
         open_as(cast.viewer, viewport={"width": 390, "height": 780}, color_scheme="dark", has_touch=True),
+        open_as(cast.stranger),
     )
-    await asyncio.gather(
-        pages.open_document(bob, daphne_server.url, cast.document_id),
-        pages.open_document(carol, daphne_server.url, cast.document_id),
-    )
+    await asyncio.gather(*(pages.open_document(page, daphne_server.url, cast.document_id) for page in (bob, carol, dan)))
+    # A viewer cannot suggest: no toggle, and the text is read-only.
+    await expect(dan.get_by_test_id("suggest-toggle")).to_have_count(0)
+    await expect(pages.editor(dan)).to_have_attribute("contenteditable", "false")
     await pages.expect_texts(bob, "p", [START])
 
     # Bob switches to Suggesting: the toggle says so, and the page edge shows it.
@@ -97,6 +99,12 @@ async def test_a_suggestion_is_proposed_accepted_rejected_and_resolved_concurren
         await pages.expect_texts(page, "del.suggestion", ["beta ", " delta"])
         await pages.expect_texts(page, "p", [START + " epsilon"])
     await expect(suggestions(carol, "insert")).to_have_attribute("data-suggestion-name", cast.editor.name)
+    # The viewer sees who proposed what, and nothing to act with.
+    await pages.expect_texts(dan, "ins.suggestion", [" epsilon"])
+    await click_text(suggestions(dan, "insert"))
+    await expect(dan.get_by_test_id("suggestion-popover")).to_contain_text(f"Add epsilon{cast.editor.name}")
+    await expect(dan.get_by_test_id("suggestion-accept")).to_have_count(0)
+    await dan.close()
     # Carol, on her phone in dark mode, reads who proposed it; nothing is wider than her screen.
     await click_text(suggestions(carol, "delete", "delta"))
     popover = carol.get_by_test_id("suggestion-popover")
@@ -136,5 +144,12 @@ async def test_a_suggestion_is_proposed_accepted_rejected_and_resolved_concurren
     html = await pages.expect_same_content(alice, bob)
     await pages.expect_same_content(alice, carol)
     assert html == f"<p>{FINAL}</p>", html
+    # The mode is the tab's: Bob's tab keeps it over a reload, a new tab of his starts by editing.
+    await bob.reload()
+    await expect(toggle).to_have_attribute("aria-pressed", "true")
+    other_tab = await bob.context.new_page()
+    await pages.open_document(other_tab, daphne_server.url, cast.document_id)
+    await expect(other_tab.get_by_test_id("suggest-toggle")).to_have_attribute("aria-pressed", "false")
+
     exported = await pages.export_json(alice, cast.document_id)
     assert exported == {"type": "doc", "content": [{"type": "paragraph", "content": [{"type": "text", "text": FINAL}]}]}
