@@ -9,8 +9,6 @@ pending suggestion were rejected.
 
 import json
 
-import pytest
-
 from tests.api.client import ApiClient
 from tests.support.exports import docx_paragraphs, pdf_text
 
@@ -35,14 +33,9 @@ DOCUMENT = {"type": "doc", "content": [
 REJECTED = "The plan is old and agreed."
 
 
-@pytest.fixture
-def api(daphne_server, unique):
+def test_pending_suggestions_in_every_export_format_and_back(daphne_server, unique):
     name = f"{unique}sug"
-    token = daphne_server.seed(users=[name])["tokens"][name]
-    return ApiClient(daphne_server.url, token=token)
-
-
-def test_pending_suggestions_in_every_export_format_and_back(api):
+    api = ApiClient(daphne_server.url, token=daphne_server.seed(users=[name])["tokens"][name])
     created = api.post("/api/documents/", {"title": "Suggested", "content": json.dumps(DOCUMENT), "format": "json"})
     assert created.status == 201, created.text
     document = created.json()["id"]
