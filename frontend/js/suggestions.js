@@ -348,7 +348,10 @@ function buildPopover (editor, canReview) {
   }
   if (canReview) actions.append(button('Accept', 'suggestion-accept', true), button('Reject', 'suggestion-reject', false))
   root.append(summary, who, actions)
-  document.body.append(root)
+  // Right after the page of text, so that Tab from the text reaches Accept and Reject.
+  const paper = editor.view.dom.closest('.paper')
+  if (paper) paper.after(root)
+  else document.body.append(root)
   root.addEventListener('keydown', (event) => {
     if (event.key === 'Escape') {
       hide()

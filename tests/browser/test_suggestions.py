@@ -121,7 +121,14 @@ async def test_a_suggestion_is_proposed_accepted_rejected_and_resolved_concurren
 
     # Alice accepts the insertion and rejects the deletion of "beta ": live in all three.
     await review(alice, "insert", "epsilon", "accept")
-    await review(alice, "delete", "beta", "reject")
+    # The keyboard's way: the caret in a suggestion opens it, Tab reaches its buttons.
+    await select_chars(alice, len("Alpha be"), 0)
+    popover = alice.get_by_test_id("suggestion-popover")
+    await expect(popover).to_contain_text("Delete beta")
+    await alice.keyboard.press("Tab")
+    await expect(popover.get_by_test_id("suggestion-accept")).to_be_focused()
+    await alice.keyboard.press("Tab")
+    await alice.keyboard.press("Enter")
     for page in (alice, bob, carol):
         await pages.expect_texts(page, "ins.suggestion", [])
         await pages.expect_texts(page, "del.suggestion", [" delta"])
