@@ -17,9 +17,10 @@
 //
 // What is tracked: text (typing, paste, drop, Backspace/Delete over a caret or
 // a selection). What is not: structure (splitting or joining paragraphs,
-// lists, tables, images) and formatting, which apply as ordinary edits; text
-// typed into a code block, which cannot hold marks, is refused while
-// suggesting rather than slipped in untracked.
+// lists, tables, images, rules) and formatting, which apply as ordinary edits
+// (a selection over text and structure marks the text and keeps the
+// structure); text typed into a code block or inline code, which cannot hold
+// the mark, is refused while suggesting rather than slipped in untracked.
 import { Extension } from '@tiptap/core'
 import { Mapping, ReplaceStep } from '@tiptap/pm/transform'
 import { Plugin, PluginKey, Selection } from '@tiptap/pm/state'
@@ -76,7 +77,15 @@ export function suggestTransaction (tr, state, me, now = new Date()) {
     const to = Math.max(from, toOut.map(step.to, -1))
     let insertAt = to
     let deleteAttrs = null
-    if (to > from) {
+    let inline = false
+    out.doc.nodesBetween(from, to, (node) => { inline ||= node.isInline; return !inline })
+    if (to > from && !inline) {
+      // Structure only (a paragraph boundary that Backspace joins, an image, a rule): an ordinary edit.
+      out.delete(from, to)
+      insertAt = from
+      cursor = from
+      bias = -1
+    } else if (to > from) {
       const ranges = []
       out.doc.nodesBetween(from, to, (node, pos) => {
         if (node.isInline) ranges.push({ from: Math.max(pos, from), to: Math.min(pos + node.nodeSize, to), node })

@@ -76,6 +76,16 @@ s = as(bob, start(p("ab")), (tr) => tr.split(3));
 s = as(bob, s, (tr) => tr.insertText("c", 5));
 out.enter = runs(s);
 
+// Backspace at the start of a paragraph joins it to the one before (structure): as it is.
+s = as(bob, start(p("ab"), p("cd")), (tr) => tr.delete(3, 5), [5]);
+out.join = [runs(s), s.selection.head];
+
+// An image replaced in place (images.js swaps a pasted data: image for the uploaded one): replaced, not doubled.
+const img = (src) => ({ type: "image", attrs: { src } });
+s = start(p("a"), img("data:image/png;base64,AAAA"), p("b"));
+s = as(bob, s, (tr) => tr.replaceWith(3, 4, schema.nodeFromJSON(img("/media/x.png"))));
+out.image = s.doc.toJSON().content.map((node) => node.attrs?.src ?? node.type);
+
 process.stdout.write(JSON.stringify(out));
 """
 
@@ -103,3 +113,5 @@ def test_each_edit_becomes_a_proposal_and_each_review_does_what_it_says():
     assert out["codeBlock"] == [[["x = 1"]]]
     assert out["inlineCode"] == [[["f()", "code"]]]
     assert out["enter"] == [[["ab"]], [["c", "+bob"]]]
+    assert out["join"] == [[[["abcd"]]], 3]
+    assert out["image"] == ["paragraph", "/media/x.png", "paragraph"]
