@@ -94,6 +94,7 @@ async def test_a_suggestion_is_proposed_accepted_rejected_and_resolved_concurren
     await select_chars(bob, len("Alpha beta gamma"), len(" delta"))
     await bob.keyboard.press("Delete")
 
+    await bob.screenshot(path=artifacts / "suggestions-suggesting.png")
     for page in (alice, bob, carol):
         await pages.expect_texts(page, "ins.suggestion", [" epsilon"])
         await pages.expect_texts(page, "del.suggestion", ["beta ", " delta"])
