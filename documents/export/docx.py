@@ -41,6 +41,7 @@ from docx.text.run import Run
 from .base import Renderer
 from .links import absolute_src, safe_href, safe_image_src
 from .registry import register
+from .suggestions import rejected
 
 _LISTS = ("bulletList", "orderedList", "taskList")
 _ITEMS = ("listItem", "taskItem")
@@ -66,7 +67,7 @@ class DocxRenderer(Renderer):
     def render(self, tree: dict, *, title: str, base_url: str | None = None) -> bytes:
         document = docx.Document()
         document.core_properties.title = _clean(title)
-        _Writer(document, base_url).blocks(tree.get("content", ()))
+        _Writer(document, base_url).blocks(rejected(tree).get("content", ()))
         out = io.BytesIO()
         document.save(out)
         return out.getvalue()

@@ -27,6 +27,10 @@ from .base import Renderer
 from .inline import steps
 from .links import absolute_src, safe_href, safe_image_src
 from .registry import register
+from .suggestions import ATTRS as _SUGGESTION_ATTRS
+from .suggestions import DELETE as _SUGGESTED_DELETION
+from .suggestions import INSERT as _SUGGESTED_INSERTION
+from .suggestions import has_suggestions
 from .tree import document_tree
 
 _BLOCK_TAGS = {"paragraph": "p", "blockquote": "blockquote", "bulletList": "ul", "listItem": "li"}
@@ -40,6 +44,8 @@ _MARK_TAGS = {
     "superscript": "sup",
     "highlight": "mark",
 }
+# Pending suggestions: shown as proposals, with what the editor and the HTML import read back (suggestions.py).
+_SUGGESTION_TAGS = {_SUGGESTED_INSERTION: ("ins", "insertion"), _SUGGESTED_DELETION: ("del", "deletion")}
 _LANGUAGE = re.compile(r"[^A-Za-z0-9_+#.\-]")
 _CELL_TAGS = {"tableHeader": "th", "tableCell": "td"}
 # Where an image's source goes: (src after the safety check, made absolute) -> the src to write.
@@ -70,6 +76,12 @@ li[data-type="taskItem"] { display: flex; gap: .5rem; }
 li[data-type="taskItem"] > div > p { margin: 0; }
 """.strip()
 
+# Only on pages with pending suggestions, for the same reason.
+_SUGGESTION_STYLE = """
+ins.suggestion { color: #18794e; background: #e9f6ee; text-decoration: underline; }
+del.suggestion { color: #ce2c31; background: #fdecec; text-decoration: line-through; }
+""".strip()
+
 
 def render_fragment(source: Doc | bytes | dict, *, base_url: str | None = None,
                     image_src: ImageSrc | None = None) -> str:
@@ -94,7 +106,8 @@ def render_page(source: Doc | bytes | dict, *, title: str, base_url: str | None 
         f'<meta http-equiv="Content-Security-Policy" content="{PAGE_CSP}">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{_text(title)}</title>\n"
-        f"<style>\n{_STYLE}\n{_RICH_STYLE + chr(10) if _is_rich(tree) else ''}</style>\n"
+        f"<style>\n{_STYLE}\n{_RICH_STYLE + chr(10) if _is_rich(tree) else ''}"
+        f"{_SUGGESTION_STYLE + chr(10) if has_suggestions(tree) else ''}</style>\n"
         "</head>\n"
         "<body>\n"
         "<article>\n"
@@ -227,16 +240,25 @@ def _keep_mark(mark: dict) -> dict | None:
     if mark["type"] == "link":
         href = safe_href(mark.get("attrs", {}).get("href"))
         return {"type": "link", "attrs": {"href": href}} if href else None
-    return mark if mark["type"] in _MARK_TAGS else None
+    return mark if mark["type"] in _MARK_TAGS or mark["type"] in _SUGGESTION_TAGS else None
 
 
 def _open(mark: dict) -> str:
     if mark["type"] == "link":
         return f'<a href="{_attr(mark["attrs"]["href"])}" rel="noopener noreferrer nofollow">'
+    if mark["type"] in _SUGGESTION_TAGS:
+        tag, kind = _SUGGESTION_TAGS[mark["type"]]
+        attrs = mark.get("attrs") or {}
+        values = {key: attrs.get(key) if isinstance(attrs.get(key), str) else "" for key in _SUGGESTION_ATTRS}
+        data = "".join(f' data-suggestion-{key}="{_attr(value)}"' for key, value in values.items())
+        who = values["name"] or values["author"]
+        return f'<{tag} class="suggestion"{data} title="{_attr(f"Suggested {kind} by {who}")}">'
     return f"<{_MARK_TAGS[mark['type']]}>"
 
 
 def _close(mark: dict) -> str:
+    if mark["type"] in _SUGGESTION_TAGS:
+        return f"</{_SUGGESTION_TAGS[mark['type']][0]}>"
     return "</a>" if mark["type"] == "link" else f"</{_MARK_TAGS[mark['type']]}>"
 
 

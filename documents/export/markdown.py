@@ -29,6 +29,7 @@ from .base import Renderer
 from .inline import steps
 from .links import absolute_src, safe_href, safe_image_src
 from .registry import register
+from .suggestions import rejected
 from .tree import text_of
 
 _DELIMITERS = {"bold": "**", "italic": "*", "strike": "~~"}
@@ -56,7 +57,7 @@ class MarkdownRenderer(Renderer):
     def render(self, tree: dict, *, title: str, base_url: str | None = None) -> str:
         token = _BASE_URL.set(base_url)
         try:
-            lines = _blocks(tree.get("content", ()))
+            lines = _blocks(rejected(tree).get("content", ()))
         finally:
             _BASE_URL.reset(token)
         return "\n".join(lines) + "\n" if lines else ""

@@ -18,6 +18,7 @@ from contextvars import ContextVar
 
 from .links import absolute_src, safe_href, safe_image_src
 from .registry import register
+from .suggestions import rejected
 
 _LIST_TYPES = ("bulletList", "orderedList", "taskList")
 _BASE_URL: ContextVar[str | None] = ContextVar("plaintext_base_url", default=None)
@@ -32,7 +33,7 @@ class PlainTextRenderer(Renderer):
     def render(self, tree: dict, *, title: str, base_url: str | None = None) -> str:
         token = _BASE_URL.set(base_url)
         try:
-            lines = _blocks(tree.get("content", ()))
+            lines = _blocks(rejected(tree).get("content", ()))
         finally:
             _BASE_URL.reset(token)
         return "\n".join(lines) + "\n" if lines else ""

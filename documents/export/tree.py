@@ -30,8 +30,9 @@ from pycrdt import Doc, XmlElement, XmlText
 
 from ..content import doc_from_state, fragment_of
 
-# Outermost first. Unknown marks sort after these, before `code`, by name.
-MARK_ORDER = ("link", "bold", "italic", "underline", "strike")
+# Outermost first. Unknown marks sort after these, before `code`, by name. Pending suggestions
+# (export/suggestions.py) wrap everything else, as the editor's schema orders them.
+MARK_ORDER = ("suggestionInsert", "suggestionDelete", "link", "bold", "italic", "underline", "strike")
 _LAST_MARKS = ("code",)
 
 # Deepest element kept as such (the fragment's children are at depth 1). Tiptap's

@@ -14,7 +14,9 @@ Three passes over the markup:
 3. Mapping with the standard library's event parser onto `TreeBuilder`, as
    Tiptap's own parseHTML rules would: <p>, <h1>-<h6>, lists, <blockquote>,
    <pre><code class="language-x">, <hr>, <br>, <strong>/<b>, <em>/<i>,
-   <s>/<del>/<strike>, <code>, <a href>, <img src alt title>, tables (<th>
+   <s>/<del>/<strike>, <code>, <a href>, pending suggestions as the editor and
+   the HTML export write them (<ins>/<del> with data-suggestion-id, -author,
+   -name, -at: documents/export/suggestions.py; a plain <del> is strike), <img src alt title>, tables (<th>
    cells are headers; colspan, rowspan and text-align kept), and task lists
    as Tiptap writes them (<li data-type="taskItem" data-checked>) or as
    GitHub does (a list item holding an <input type="checkbox">). Other
@@ -29,6 +31,9 @@ from html.parser import HTMLParser
 import nh3
 
 from ..export.links import SAFE_SCHEMES, safe_image_src, url_scheme
+from ..export.suggestions import ATTRS as SUGGESTION_ATTRS
+from ..export.suggestions import DELETE as SUGGESTED_DELETION
+from ..export.suggestions import INSERT as SUGGESTED_INSERTION
 from .builder import TreeBuilder
 from .schema import ImportRefused, Notes
 
@@ -54,9 +59,13 @@ DROPPED_WITH_CONTENT = {"script", "style", "template", "svg", "math", "iframe", 
                         "select", "title", "head", "canvas", "video", "audio", "applet", "frameset", "noembed",
                         "noframes", "button", "datalist", "map"}
 _CELL_ATTRIBUTES = {"colspan", "rowspan", "align", "style"}
+# A pending suggestion (<ins>/<del> with these): the suggestion marks (schema.normalize checks their values).
+_SUGGESTION_ATTRIBUTES = {f"data-suggestion-{key}" for key in SUGGESTION_ATTRS}
+SUGGESTION_TAGS = {"ins": SUGGESTED_INSERTION, "del": SUGGESTED_DELETION}
 ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}, "code": {"class"}, "pre": {"class"},
               "img": {"src", "alt", "title", "width", "height"}, "input": {"type", "checked"},
-              "ul": {"data-type"}, "li": {"data-type", "data-checked"}, "td": _CELL_ATTRIBUTES, "th": _CELL_ATTRIBUTES}
+              "ul": {"data-type"}, "li": {"data-type", "data-checked"}, "td": _CELL_ATTRIBUTES, "th": _CELL_ATTRIBUTES,
+              "ins": _SUGGESTION_ATTRIBUTES, "del": _SUGGESTION_ATTRIBUTES}
 # Of a style attribute (table cells), only the alignment is read.
 STYLE_PROPERTIES = {"text-align"}
 
@@ -231,6 +240,11 @@ class _Mapper(HTMLParser):
             if href:
                 b.push_mark({"type": "link", "attrs": {"href": href}})
                 action = "mark:link"
+        elif tag in SUGGESTION_TAGS and attributes.get("data-suggestion-id"):
+            kind = SUGGESTION_TAGS[tag]
+            b.push_mark({"type": kind, "attrs": {key: attributes.get(f"data-suggestion-{key}") or ""
+                                                 for key in SUGGESTION_ATTRS}})
+            action = f"mark:{kind}"
         elif tag in MARK_TAGS:
             b.push_mark({"type": MARK_TAGS[tag]})
             action = f"mark:{MARK_TAGS[tag]}"

@@ -24,6 +24,10 @@ Tiptap loads as it is and that survives a trip through Yjs unchanged
 - `taskItem` always says `checked` (a boolean), as the editor writes it;
 - text nodes are never empty, adjacent ones with the same marks are merged,
   marks come in the export's canonical order (`tree.mark_rank`);
+- pending suggestions (`suggestionInsert`, `suggestionDelete`: frontend/js/
+  suggestion-marks.js, export/suggestions.py) keep their id, author, name
+  and at as strings of bounded length; one without an id is dropped (its
+  text kept), as is one on code (Tiptap's code mark excludes it);
 - one link per text (the innermost); `code` stands alone (Tiptap's code
   mark excludes every other), except that a link keeps its target and loses
   the code formatting instead;
@@ -40,6 +44,9 @@ from __future__ import annotations
 from collections import Counter
 
 from ..export.links import safe_href, safe_image_src
+from ..export.suggestions import ATTRS as SUGGESTION_ATTRS
+from ..export.suggestions import DELETE as SUGGESTED_DELETION
+from ..export.suggestions import INSERT as SUGGESTED_INSERTION
 from ..export.tree import mark_rank
 
 
@@ -62,7 +69,7 @@ TEXTBLOCKS = frozenset({"paragraph", "heading"})
 LISTS = frozenset({"bulletList", "orderedList", "taskList"})
 ITEMS = frozenset({"listItem", "taskItem"})
 CELLS = frozenset({"tableCell", "tableHeader"})
-MARKS = frozenset({"link", "bold", "italic", "strike", "code"})
+MARKS = frozenset({"link", "bold", "italic", "strike", "code", SUGGESTED_INSERTION, SUGGESTED_DELETION})
 HEADING_LEVELS = (1, 2, 3, 4, 5, 6)  # editor.js: heading: { levels: [1, 2, 3, 4, 5, 6] }
 # Tiptap's cell alignment attribute (text-align), kept when it is one of these.
 ALIGNMENTS = frozenset({"left", "center", "right"})
@@ -520,10 +527,20 @@ def _marks(marks: list, notes: Notes) -> list[dict] | None:
             if isinstance(title, str) and title:
                 kept["title"] = title
             mark = {"type": "link", "attrs": kept}
+        elif kind in (SUGGESTED_INSERTION, SUGGESTED_DELETION):
+            mark = _suggestion(kind, mark.get("attrs"))
+            if mark is None:
+                notes.add("mark")
+                continue
         else:
             mark = {"type": kind}
         if mark not in out:
             out.append(mark)
+    for kind in (SUGGESTED_INSERTION, SUGGESTED_DELETION):
+        # One of each per text, as ProseMirror holds them (a mark type excludes itself): the innermost.
+        same = [m for m in out if m["type"] == kind]
+        if len(same) > 1:
+            out = [m for m in out if m["type"] != kind or m is same[-1]]
     links = [m for m in out if m["type"] == "link"]
     if len(links) > 1:
         # A link inside a link: ProseMirror holds one link mark per text; the innermost (last opened) wins.
@@ -536,6 +553,13 @@ def _marks(marks: list, notes: Notes) -> list[dict] | None:
             out = [m for m in out if m["type"] == "code"]
     out.sort(key=mark_rank)
     return out or None
+
+
+def _suggestion(kind: str, attrs) -> dict | None:
+    """A suggestion mark with its attributes as strings (capped), or None without an id."""
+    attrs = attrs if isinstance(attrs, dict) else {}
+    kept = {key: attrs[key][:cap] if isinstance(attrs.get(key), str) else "" for key, cap in SUGGESTION_ATTRS.items()}
+    return {"type": kind, "attrs": kept} if kept["id"].strip() else None
 
 
 def count_depth(tree: dict) -> int:

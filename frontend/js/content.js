@@ -16,6 +16,8 @@ import { TaskList, TaskItem } from '@tiptap/extension-list'
 import Image from '@tiptap/extension-image'
 import CodeBlockLowlight from '@tiptap/extension-code-block-lowlight'
 import { common, createLowlight } from 'lowlight'
+// Suggestions (issue 20): proposals are marks of the content model, known to every client and to the server.
+import { SuggestionDelete, SuggestionInsert } from './suggestion-marks.js'
 
 export const HEADING_LEVELS = [1, 2, 3, 4, 5, 6]
 
@@ -128,6 +130,8 @@ export function contentExtensions ({ starterKit = {} } = {}) {
     // Block images, by URL. Data URIs are parsed (a paste may carry them) so that
     // images.js can upload them; they never stay in the shared document (a pasted
     // screenshot would be megabytes in every update).
-    Image.configure({ inline: false, allowBase64: true })
+    Image.configure({ inline: false, allowBase64: true }),
+    SuggestionInsert,
+    SuggestionDelete
   ]
 }

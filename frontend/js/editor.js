@@ -24,6 +24,8 @@ import { RichPaste } from './paste.js'
 // device (issue 19): offline copies.
 import { copyName } from './local-copies.js'
 import { LocalCopy, discardLocalCopy, forgetPageOffline, keepPageOffline } from './offline.js'
+// Suggestions (issue 20): the Suggesting mode and the review popover.
+import { Suggesting, bindSuggestions } from './suggestions.js'
 
 // The shared type Tiptap edits by default; the server and exporters read it too.
 const FIELD = 'default'
@@ -116,7 +118,8 @@ const editor = new Editor({
     CollaborationCaret.configure({ provider, user, render: renderCaret }),
     // Image uploads (frontend/js/images.js) by the #insert-image button, paste and drop; the node is content.js's.
     ImageUploads.configure({ documentId: config.documentId, button: '#insert-image' }),
-    EditorShortcuts
+    EditorShortcuts,
+    Suggesting.configure({ user: { username: config.user.username, name: config.user.name } })
   ],
   editorProps: {
     attributes: { class: 'prose', spellcheck: 'true', 'aria-label': 'Document', role: 'textbox', 'aria-multiline': 'true' }
@@ -274,6 +277,13 @@ if (config.canWrite) {
   linkDialog = bindLinkDialog($('#link-dialog'), editor)
   bindToolbar($('[data-testid="toolbar"]'), editor, { openLink: () => linkDialog.open() })
 }
+bindSuggestions({
+  editor,
+  toolbar: $('[data-testid="toolbar"]'),
+  element: editorElement,
+  canReview: config.canWrite,
+  storageKey: `suggesting:${config.documentId}`
+})
 
 function bindLinkDialog (dialog, editor) {
   const form = dialog.querySelector('form')

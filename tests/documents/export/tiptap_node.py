@@ -11,20 +11,14 @@ FRONTEND = Path(__file__).resolve().parents[3] / "frontend"
 
 # Loads each document with Tiptap's own setContent path (createNodeFromContent
 # with errorOnInvalidContent, which also runs ProseMirror's check()) against
-# the schema of the editor's extensions (StarterKit, headings 1-6, and the
-# rich-content ones with their default names: Table, TaskList/TaskItem with
-# nesting, block Image), and prints what Tiptap made of it.
+# the schema of the editor's own content extensions (frontend/js/content.js:
+# StarterKit, headings 1-6, Table, TaskList/TaskItem with nesting, block Image,
+# the suggestion marks; StarterKit's underline kept, as older documents and the
+# exporters know it), and prints what Tiptap made of it.
 TIPTAP_LOAD = """
 import { getSchema, createNodeFromContent } from "@tiptap/core";
-import StarterKit from "@tiptap/starter-kit";
-import { Table, TableRow, TableHeader, TableCell } from "@tiptap/extension-table";
-import { TaskList, TaskItem } from "@tiptap/extension-list";
-import Image from "@tiptap/extension-image";
-const schema = getSchema([
-  StarterKit.configure({ heading: { levels: [1, 2, 3, 4, 5, 6] } }),
-  Table, TableRow, TableHeader, TableCell, TaskList, TaskItem.configure({ nested: true }),
-  Image.configure({ allowBase64: true }),
-]);
+import { contentExtensions } from "./js/content.js";
+const schema = getSchema(contentExtensions());
 let input = "";
 for await (const chunk of process.stdin) input += chunk;
 const results = JSON.parse(input).map((doc) => {
@@ -59,7 +53,8 @@ def shape(node):
     if "text" in node:
         out["text"] = node["text"]
     if node.get("marks"):
-        out["marks"] = sorted((m["type"], (m.get("attrs") or {}).get("href")) for m in node["marks"])
+        out["marks"] = sorted((m["type"], (m.get("attrs") or {}).get("href") or (m.get("attrs") or {}).get("id"))
+                              for m in node["marks"])
     attrs = node.get("attrs") or {}
     for key in ("level", "start", "language", "checked", "colspan", "rowspan", "colwidth", "align", "src", "alt",
                 "title"):
