@@ -119,7 +119,17 @@ async def link_list(request, document_id: UUID):
     return await sync_to_async(listed)()
 
 
-@router.post("/documents/{uuid:document_id}/links/", response={201: LinkOut, **_ERRORS, 422: Error})
+def _link_to(operation_id: str, parameter: str) -> dict:
+    """An OpenAPI link from a 201 to the operation that takes back what it made (clients and generated tests
+    follow it)."""
+    return {"responses": {"201": {"links": {"Revoke": {
+        "operationId": operation_id,
+        "parameters": {"document_id": "$request.path.document_id", parameter: "$response.body#/id"},
+    }}}}}
+
+
+@router.post("/documents/{uuid:document_id}/links/", response={201: LinkOut, **_ERRORS, 422: Error},
+             openapi_extra=_link_to("accounts_api_link_revoke", "link_id"))
 async def link_create(request, document_id: UUID, payload: LinkCreate):
     """Make a share link: whoever signs in through it gets `role` (a role they already hold that is
     more powerful is kept), until it expires or is turned off (owner only)."""
@@ -160,7 +170,8 @@ async def invitation_list(request, document_id: UUID):
 
 
 @router.post("/documents/{uuid:document_id}/invitations/",
-             response={201: InvitationOut, **_ERRORS, 422: Error})
+             response={201: InvitationOut, **_ERRORS, 422: Error},
+             openapi_extra=_link_to("accounts_api_invitation_cancel", "invitation_id"))
 async def invitation_create(request, document_id: UUID, payload: InvitationCreate):
     """Invite an address: an e-mail with a link (valid once, for 14 days) that gives `role` to whoever
     follows it and signs up or in. A pending invitation to the same address is replaced. An address
