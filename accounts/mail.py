@@ -10,7 +10,8 @@ from .models import INVITATION_LIFETIME
 
 
 def send_invitation(request, invitation, raw_key: str) -> None:
-    inviter = request.user.get_full_name() or request.user.get_username()
+    who = invitation.invited_by or request.user  # the API's caller may be a token's user, not request.user
+    inviter = who.get_full_name() or who.get_username()
     get_adapter(request).send_mail("accounts/email/invitation", invitation.email, {
         "inviter": inviter,
         "document": invitation.document,

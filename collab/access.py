@@ -62,7 +62,7 @@ class Entry(NamedTuple):
     """What an open socket was let in with (collab.auth put the credentials in its scope)."""
 
     user_id: int
-    document_id: str
+    document_id: str | None  # None: a socket bound to no document (collab.feed), judged by its credentials
     can_write: bool
     token_id: int | None = None  # bearer-token sockets
     session_key: str | None = None  # session-cookie sockets: the session...
@@ -304,15 +304,19 @@ def _verdicts(entries: list[Entry]) -> list[str]:
     active_tokens = token_backend().active(token_ids) if token_ids else set()
     valid_sessions = _valid_sessions(entries)
     policy = access_policy()
-    document_ids = {d: str(d) for d in {e.document_id for e in entries}}
-    roles = policy.roles({e.user_id for e in entries}, set(document_ids.values()))
+    # A socket bound to no document (a user's feed, collab.feed) is judged by its credentials alone.
+    document_ids = {d: str(d) for d in {e.document_id for e in entries} if d is not None}
+    on_documents = [e for e in entries if e.document_id is not None]
+    roles = policy.roles({e.user_id for e in on_documents}, set(document_ids.values())) if on_documents else {}
     result = []
     for e in entries:
-        document_id = document_ids[e.document_id]
+        document_id = document_ids.get(e.document_id)
         if e.token_id is not None and e.token_id not in active_tokens:
             result.append(Verdict.TOKEN_REVOKED)
         elif e.token_id is None and e.session_key not in valid_sessions:
             result.append(Verdict.SIGNED_OUT)
+        elif e.document_id is None:
+            result.append(Verdict.OK)
         elif document_id not in roles:
             result.append(Verdict.NO_DOCUMENT)
         else:

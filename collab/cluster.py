@@ -52,7 +52,8 @@ FENCE_KEY = "collab:fence:{}"
 RELEASED_KEY = "collab:released:{}"
 PROCESS_KEY = "collab:process:{}"
 PROCESS_PATTERN = "collab:process:*"
-# Every process's channel: told of access changes (collab.live.access_changed), once per process.
+# Every process's channel: told of access changes (collab.live.access_changed) and of events for
+# users' feeds (collab.live.tell_users), once per process.
 ACCESS_GROUP = "collab.access"
 ACCESS_GROUP_REFRESH = 60.0
 
@@ -345,6 +346,10 @@ class Cluster:
             from .access import changed_here
 
             changed_here(message["user_id"], message.get("ended_session"))
+        elif kind == "collab.tell_users":
+            from .feed import deliver_here
+
+            deliver_here(message["users"], message["event"])
         elif kind == "collab.reply":
             future = self._pending.get(message["rid"])
             if future is not None and not future.done():

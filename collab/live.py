@@ -28,7 +28,7 @@ from .store import DocumentGone
 __all__ = [
     "DocumentGone", "RemoteError", "StateChanged", "TooLarge", "Unavailable",
     "live_state", "apply_update", "announce", "edit", "versioned_edit", "state_digest", "flush", "take_snapshot",
-    "open_documents", "process_stats",
+    "open_documents", "process_stats", "access_changed", "tell_users",
 ]
 
 logger = logging.getLogger(__name__)
@@ -203,3 +203,54 @@ def access_changed(user_id, session_key=None) -> None:
         # Access is re-checked periodically; a missed nudge only delays the close. This process at least knows.
         logger.exception("could not tell the other processes that user %s's access changed", user_id)
         changed_here(user_id, session_key)
+
+
+def tell_users(user_ids, event: dict) -> None:
+    """Send `event` (a small JSON-able dict) to the open feeds of these users, in every process (collab.feed).
+
+    For the project to call from any thread, after the change it tells of
+    commits. One message per call, whatever the number of users or sockets:
+    with Redis, one to the group of the processes' channels. Best effort and
+    not awaited: a lost event costs a feed's freshness until its page next
+    re-reads, never correctness (the event is only a nudge to re-read).
+    """
+    from .config import CollabConfig
+    from .feed import deliver_here
+
+    users = sorted({int(user_id) for user_id in user_ids})
+    if not users:
+        return
+    if not CollabConfig.from_settings().redis_url:
+        return deliver_here(users, event)  # one process serves every feed
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    from .cluster import ACCESS_GROUP
+    from .registry import server_loop
+
+    message = {"type": "collab.tell_users", "users": users, "event": dict(event)}
+
+    async def send() -> None:
+        await get_channel_layer().group_send(ACCESS_GROUP, message)
+
+    def failed(future) -> None:
+        if not future.cancelled() and future.exception() is not None:
+            logger.warning("could not tell users %s of %s", users, event, exc_info=future.exception())
+
+    loop = server_loop()
+    if loop is None:  # a script: its own short-lived loop
+        try:
+            async_to_sync(send)()
+        except Exception:
+            logger.warning("could not tell users %s of %s", users, event, exc_info=True)
+        return
+    try:
+        running = asyncio.get_running_loop()
+    except RuntimeError:
+        running = None
+    # On the server's loop, whose channel-layer connections are open (a thread of its own, such as
+    # the search indexer, would otherwise open a loop and a Redis connection per call); never awaited.
+    if running is loop:
+        loop.create_task(send()).add_done_callback(failed)
+    else:
+        asyncio.run_coroutine_threadsafe(send(), loop).add_done_callback(failed)

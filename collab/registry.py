@@ -226,6 +226,13 @@ async def get_registry() -> Registry:
     return _registry
 
 
+def server_loop():
+    """The event loop this process's registry runs on, while it runs (where the channel layer's
+    connections live); None in a process that serves nothing (a script, a management command)."""
+    loop = _registry_loop
+    return loop if loop is not None and loop.is_running() else None
+
+
 def current_registry() -> Registry | None:
     """This process's registry if one was made (for readers that must not make one: metrics)."""
     return _registry

@@ -26,6 +26,15 @@ class DocumentsConfig(AppConfig):
         # Search finds a document by its title from its creation on, and by a new title at once.
         post_save.connect(signals.on_document_saved, sender=Document, dispatch_uid="document-search-title")
 
+        # Open document lists are told at once what changed for them (documents.list_feed).
+        from . import list_feed
+
+        post_save.connect(list_feed.on_document_saved, sender=Document, dispatch_uid="list-feed-document-saved")
+        post_delete.connect(list_feed.on_document_deleted, sender=Document, dispatch_uid="list-feed-document-deleted")
+        post_save.connect(list_feed.on_membership_saved, sender=Membership, dispatch_uid="list-feed-membership-saved")
+        post_delete.connect(list_feed.on_membership_deleted, sender=Membership,
+                            dispatch_uid="list-feed-membership-deleted")
+
         # An image's file goes with its row, also when its document is deleted (documents.images).
         from .images import delete_file_on_commit
         from .models import Image

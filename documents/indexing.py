@@ -23,7 +23,7 @@ from django.conf import settings
 from django.db import close_old_connections
 from django.db.models import Exists, F, OuterRef
 
-from . import search
+from . import list_feed, search
 from .content import preview_text
 
 logger = logging.getLogger(__name__)
@@ -75,6 +75,13 @@ class Indexer:
                 except Exception:
                     # This document's content or a database hiccup: the next edit schedules it again.
                     logger.exception("search: could not index document %s", document_id)
+                    continue
+                try:
+                    # Search has the new text (from here, or from a snapshot taken meanwhile): open lists
+                    # show the new time and words (documents.list_feed).
+                    list_feed.text_indexed(document_id)
+                except Exception:
+                    logger.warning("search: could not tell open lists that %s changed", document_id, exc_info=True)
             close_old_connections()
 
 

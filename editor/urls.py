@@ -2,12 +2,16 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from accounts.api import router as sharing_api
 from documents.api import api
 from documents.images_http import serve_image
 
 from . import views
 from .health import collab_stats, healthz, readyz
 from .metrics import metrics
+
+# Share links and invitations (accounts) join the documents API here: documents knows nothing of accounts.
+api.add_router("", sharing_api)
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),

@@ -2,6 +2,7 @@
 // forms submitted in place, toasts. Every page works without it, less nicely.
 
 import { bindSignOut } from './local-copies.js'
+import { liveFeed } from './list-feed.js'
 
 const $$ = (selector, root = document) => [...root.querySelectorAll(selector)]
 
@@ -267,10 +268,11 @@ if (importer) {
   }
 }
 
-// --- the document list: search as you type, and fresh whenever the page comes back into view ----
+// --- the document list: search as you type, and live ----------------------------------------
 // The list region is rendered by the server (titles, roles, snippets with their matches in <mark>,
-// every text escaped there) and swapped in whole: a rename, a new share or a lost one shows
-// within a moment of coming back to the tab, and while it stays open.
+// every text escaped there) and swapped in whole. It is read again when the user's feed says it
+// changed (list-feed.js: a rename, a new share or a lost one, within a second), when it comes back
+// into view, and every 10 s only while the feed is down.
 const docList = document.querySelector('[data-doc-list]')
 if (docList) {
   const form = document.querySelector('[data-search]')
@@ -284,9 +286,21 @@ if (docList) {
       const html = await response.text()
       const fresh = new DOMParser().parseFromString(html, 'text/html').querySelector('[data-doc-list]')
       // An older answer arriving after a newer one is dropped.
-      if (fresh && mine === latest) document.querySelector('[data-doc-list]').replaceWith(fresh)
+      if (fresh && mine === latest) swapList(fresh)
     } catch (error) {
       console.error('could not refresh the document list', error)
+    }
+  }
+  // Keeps the keyboard focus on the same control of the same row, if it is still there.
+  function swapList (fresh) {
+    const current = document.querySelector('[data-doc-list]')
+    const focused = current.contains(document.activeElement) ? document.activeElement : null
+    const row = focused?.closest('[data-document-id]')
+    const index = row ? [...row.querySelectorAll('a, button')].indexOf(focused) : -1
+    current.replaceWith(fresh)
+    if (row && index >= 0) {
+      const again = fresh.querySelector(`[data-document-id="${row.dataset.documentId}"]`)
+      again?.querySelectorAll('a, button')[index]?.focus()
     }
   }
   const searchUrl = () => {
@@ -312,13 +326,59 @@ if (docList) {
     clearTimeout(typing)
     search()
   })
-  window.addEventListener('focus', () => refreshList(location.href))
+
+  // Told or not, a list out of view is read when it comes back (focus, visibility); one with a dialog
+  // open (rename, a delete's confirmation: their forms are in the rows) when the dialog closes.
+  let pending = 0
+  let stale = false
+  function refreshSoon () {
+    if (document.hidden) {
+      stale = true
+      return
+    }
+    const dialog = document.querySelector('dialog[open]')
+    if (dialog) {
+      stale = true
+      dialog.addEventListener('close', () => { if (stale) refreshSoon() }, { once: true })
+      return
+    }
+    stale = false
+    clearTimeout(pending)
+    pending = setTimeout(() => refreshList(location.href), 30) // one read for a burst of events
+  }
+  window.addEventListener('focus', refreshSoon)
   document.addEventListener('visibilitychange', () => {
-    if (!document.hidden) refreshList(location.href)
+    if (!document.hidden) refreshSoon()
   })
-  // Side by side with an editor, the list may stay in view without ever being focused.
+
+  // Text edits only move a row's time and snippet: read for them at most this often.
+  const EDITED_MS = 10000
+  let editedAt = 0
+  let editedTimer = 0
+  function edited () {
+    if (editedTimer) return
+    editedTimer = setTimeout(() => {
+      editedTimer = 0
+      editedAt = Date.now()
+      refreshSoon()
+    }, Math.max(0, editedAt + EDITED_MS - Date.now()))
+  }
+
+  // While the feed is down, the list reads itself as it did before it had one.
   const LIST_REFRESH_MS = 10000
-  setInterval(() => {
-    if (!document.hidden) refreshList(location.href)
-  }, LIST_REFRESH_MS)
+  let polling = 0
+  liveFeed({
+    onChange: refreshSoon,
+    onEdited: edited,
+    onLive: () => {
+      clearInterval(polling)
+      polling = 0
+      document.documentElement.dataset.feed = 'live' // for the tests, and a style if ever wanted
+      refreshSoon()
+    },
+    onDown: () => {
+      document.documentElement.dataset.feed = 'down'
+      if (!polling) polling = setInterval(() => { if (!document.hidden) refreshList(location.href) }, LIST_REFRESH_MS)
+    }
+  })
 }

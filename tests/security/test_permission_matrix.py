@@ -6,9 +6,11 @@ one cell by cell.
 """
 
 import asyncio
+import json
 from pathlib import Path
 
 import pytest
+import websockets
 from pycrdt import XmlElement, XmlText
 
 from collab import protocol
@@ -56,6 +58,45 @@ for _role, _cell in {"anonymous": "401", "no role": "not found", "viewer": "foun
     EXPECTED[_role].append(_cell)
 
 
+# Share links and invitations over the API (issue 19, accounts/api.py): listing the document's links,
+# making one, turning one off, inviting an address. The owner's alone; probed before probe_http, appended
+# after "api search".
+SURFACES += ["api links", "api make link", "api revoke link", "api invite"]
+for _role, _cells in {"anonymous": ["401"] * 4, "no role": ["404"] * 4, "viewer": ["403"] * 4,
+                      "editor": ["403"] * 4, "owner": ["200", "201", "204", "201"], "staff": ["404"] * 4,
+                      "superuser": ["404"] * 4}.items():
+    EXPECTED[_role] += _cells
+
+
+def probe_sharing(server, world, role) -> list[str]:
+    api = ApiClient(server.url, token=world["tokens"].get(role))
+    base = f"/api/documents/{world['doc']}/"
+    return [
+        status_of(api.request("GET", base + "links/")),
+        status_of(api.request("POST", base + "links/", body={"role": "viewer"})),
+        status_of(api.request("DELETE", f"{base}links/{world['api_link']}/")),
+        status_of(api.request("POST", base + "invitations/",
+                              body={"email": f"{role.replace(' ', '')}-api-guest@example.com", "role": "viewer"})),
+    ]
+
+
+# The user's feed (/ws/feed/, collab.feed): any signed-in user opens their own; it names no document.
+SURFACES.append("ws feed")
+for _role in EXPECTED:
+    EXPECTED[_role].append("4401" if _role == "anonymous" else "open")
+
+
+async def probe_feed(server, world, role) -> str:
+    token = world["tokens"].get(role)
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    async with websockets.connect(f"{server.ws_url}/ws/feed/", additional_headers=headers) as ws:
+        try:
+            first = json.loads(await asyncio.wait_for(ws.recv(), 15))
+        except websockets.ConnectionClosed as closed:
+            return str(closed.rcvd.code)
+    return "open" if first == {"kind": "ready"} else repr(first)
+
+
 def probe_search(server, world, role) -> str:
     found = ApiClient(server.url, token=world["tokens"].get(role)).request("GET", "/api/documents/", q="matrix")
     if found.status != 200:
@@ -97,6 +138,7 @@ def world(daphne_server, unique):
         "result['link'] = link_create(document=doc, role='viewer', created_by=users['owner'], lifetime=None).key\n"
         "revoked = link_create(document=doc, role='viewer', created_by=users['owner'], lifetime=None)\n"
         "link_revoke(link=revoked)\nresult['revoked_link'] = revoked.key\n"
+        "result['api_link'] = link_create(document=doc, role='editor', created_by=users['owner'], lifetime=None).pk\n"
     )
 
 
@@ -177,9 +219,13 @@ async def test_permission_matrix(daphne_server, world, backend):
             table[role][1] = "kept" if f"written by {role}" in text else "refused"
     # After the sockets: the superuser's restore rewrites the document.
     searched = {role: await asyncio.to_thread(probe_search, daphne_server, world, role) for role in ROLES}
+    # Before probe_http too: its last probe, a share link followed, gives everyone a role.
+    shared = {role: await asyncio.to_thread(probe_sharing, daphne_server, world, role) for role in ROLES}
     for role in ROLES:
         table[role] += await asyncio.to_thread(probe_http, daphne_server, world, role)
         table[role].append(searched[role])
+        table[role] += shared[role]
+        table[role].append(await probe_feed(daphne_server, world, role))
 
     lines = ["| role | " + " | ".join(SURFACES) + " |", "|---" * (len(SURFACES) + 1) + "|"]
     for role in ROLES:
