@@ -193,6 +193,8 @@ def app_environment(database: Database, proxy_origin: str, secret_dir: Path) -> 
         "SECRET_KEY_FILE": str(secret_dir / "secret_key"),
         # compose's default is its published origin, http://localhost:8080; here the proxy's own.
         "CSRF_TRUSTED_ORIGINS": proxy_origin,
+        # compose's is its network; here nginx connects to the processes from 127.0.0.1.
+        "TRUSTED_PROXIES": "127.0.0.1",
     }
     assert local.keys() <= env.keys(), f"docker-compose.yml no longer sets {sorted(local.keys() - env.keys())}"
     return {**env, **local}
