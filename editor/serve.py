@@ -269,7 +269,10 @@ class CollabServer(Server):
         for instance in left:
             instance.cancel()
         if left:
-            logger.info("Killed %i application instances still running at shutdown", len(left))
+            paths = sorted({str(getattr(getattr(p, "request", None), "path", None) or type(p).__name__)
+                            for p, d in self.connections.items() if d.get("application_instance") in left})
+            logger.warning("Cancelled %i application instances still running %g s after SIGTERM: %s",
+                           len(left), self.DRAIN_TIMEOUT, ", ".join(paths[:5]))
         await asyncio.gather(*left, return_exceptions=True)
 
     def protocol_connected(self, protocol):
