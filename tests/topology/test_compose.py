@@ -74,13 +74,10 @@ def test_compose_mounts_the_nginx_conf_the_tests_run_and_nginx_accepts_it(tmp_pa
         binary = proxy.require_nginx()
     except ServiceMissing as exc:
         missing(str(exc))
-    local = tmp_path / "local.conf"
-    local.write_text(f"proxy_temp_path {tmp_path}/proxy;\nclient_body_temp_path {tmp_path}/body;\n"
-                     f"access_log {tmp_path}/access.log;\n")
     conf = tmp_path / "nginx.conf"
-    conf.write_text(proxy.render(proxy.NGINX_CONF.read_text(), [8001, 8002], 8080, local))
-    result = subprocess.run([binary, "-t", "-p", str(tmp_path), "-c", str(conf), "-e", str(tmp_path / "error.log"),
-                             "-g", f"pid {tmp_path}/nginx.pid;"], capture_output=True, text=True, timeout=30)
+    conf.write_text(proxy.render(proxy.NGINX_CONF.read_text(), [8001, 8002], 8080, tmp_path))
+    result = subprocess.run([binary, "-t", "-p", str(tmp_path), "-c", str(conf), "-e", str(tmp_path / "error.log")],
+                            capture_output=True, text=True, timeout=30)
     assert result.returncode == 0, result.stderr
 
 
