@@ -1,16 +1,22 @@
 """Debian's nginx running deploy/nginx.conf in front of local Daphne processes, as the current user.
 
-The production file, with only what a loopback run must change: the `app`
-upstream's servers become the given 127.0.0.1 ports, `listen 80` a free
-loopback port, and the paths nginx writes (pid, logs, temporary files) go to
-a temporary prefix. `events {}` without a connection count gets one large
-enough for the run (nginx's default of 512 holds 256 proxied sockets).
+`render` is the one place that turns the production file into a loopback one,
+for the bench (NginxProxy, below) and the test suite (tests/support/proxy.py).
+Only what a loopback run must change, each substitution matching exactly once
+(a change to deploy/nginx.conf that it no longer understands fails loudly
+instead of running something else):
 
-(tests/support/proxy.py starts the same file for the test suite; the two are
-to be unified.)
+- the `app` upstream's `server app:8000 ...;` becomes one line per local
+  process, with the same parameters;
+- `listen 80;` becomes `listen 127.0.0.1:<port>;` (no root, no clash);
+- the paths nginx writes (pid, error log, temporary files, access log) go to
+  `prefix` (Debian's compiled-in /var/lib/nginx and /var/log/nginx are root's;
+  the nginx Docker image has its own), and nginx stays in the foreground;
+- optionally a larger `worker_connections` (a bench run holds more sockets).
 """
 
 import os
+import pwd
 import re
 import shutil
 import signal
@@ -24,27 +30,36 @@ CONFIG = ROOT / "deploy" / "nginx.conf"
 # Each proxied socket holds two connections (client side and upstream side).
 WORKER_CONNECTIONS = 16384
 
+# The address compose's app processes listen on, as the upstream names it (Docker's DNS gives every replica).
+COMPOSE_UPSTREAM = re.compile(r"^(\s*)server app:8000( [^;]*)?;$", re.M)
+COMPOSE_LISTEN = re.compile(r"^(\s*)listen 80;$", re.M)
+HTTP_BLOCK = re.compile(r"^http \{$", re.M)
+EVENTS_BLOCK = re.compile(r"^events \{[^}]*\}", re.M)
 
-def render(config: str, upstreams: list[int], port: int, prefix: Path) -> str:
+
+def _substitute(pattern: re.Pattern, replacement, text: str) -> str:
+    result, count = pattern.subn(replacement, text)
+    if count != 1:
+        raise ValueError(f"{CONFIG}: expected exactly one match of {pattern.pattern!r}, found {count}")
+    return result
+
+
+def render(config: str, upstreams: list[int], port: int, prefix: Path, *, access_log: bool = False,
+           worker_connections: int | None = None, error_level: str = "warn") -> str:
     """deploy/nginx.conf made to run on loopback under `prefix`, in front of `upstreams` (ports)."""
-    servers = "".join(f"        server 127.0.0.1:{p} max_fails=1 fail_timeout=5s;\n" for p in upstreams)
-    block = re.search(r"upstream app \{.*?\n\s*\}", config, re.S)
-    if block is None:
-        raise ValueError(f"{CONFIG} has no `upstream app {{...}}` block to point at the processes")
-    body = re.sub(r"^\s*server\s+[^;]+;\n", "", block.group(0), flags=re.M)
-    body = body.replace("upstream app {", "upstream app {\n" + servers.rstrip("\n"), 1)
-    config = config.replace(block.group(0), body)
-    config, listens = re.subn(r"listen\s+80\s*;", f"listen 127.0.0.1:{port};", config)
-    if not listens:
-        raise ValueError(f"{CONFIG} has no `listen 80;` to move to a loopback port")
-    config = re.sub(r"events\s*\{[^}]*\}", f"events {{ worker_connections {WORKER_CONNECTIONS}; }}", config)
-    temp = "".join(f"    {kind}_temp_path {prefix / kind};\n" for kind in
-                   ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
-    config = config.replace("http {", "http {\n    access_log off;\n" + temp, 1)
-    main = [f"pid {prefix / 'nginx.pid'};", f"error_log {prefix / 'error.log'} warn;", "daemon off;",
-            f"worker_rlimit_nofile {2 * WORKER_CONNECTIONS + 64};"]
-    if os.geteuid() == 0:
-        main.append("user root;")  # workers stay the current user, who owns the prefix
+    config = _substitute(COMPOSE_UPSTREAM, lambda m: "\n".join(
+        f"{m.group(1)}server 127.0.0.1:{p}{m.group(2) or ''};" for p in upstreams), config)
+    config = _substitute(COMPOSE_LISTEN, lambda m: f"{m.group(1)}listen 127.0.0.1:{port};", config)
+    local = "".join(f"    {kind}_temp_path {prefix / kind};\n" for kind in
+                    ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    local += f"    access_log {prefix / 'access.log' if access_log else 'off'};\n"
+    config = _substitute(HTTP_BLOCK, "http {\n" + local.rstrip("\n"), config)
+    main = [f"pid {prefix / 'nginx.pid'};", f"error_log {prefix / 'error.log'} {error_level};", "daemon off;"]
+    if worker_connections is not None:
+        config = _substitute(EVENTS_BLOCK, f"events {{ worker_connections {worker_connections}; }}", config)
+        main.append(f"worker_rlimit_nofile {2 * worker_connections + 64};")
+    if os.geteuid() == 0:  # as root nginx would hand its workers to "nobody": keep them ours
+        main.append(f"user {pwd.getpwuid(os.getuid()).pw_name};")
     return "\n".join(main) + "\n" + config
 
 
@@ -58,7 +73,8 @@ class NginxProxy:
         self.tmp = tempfile.TemporaryDirectory(prefix="bench-nginx-")
         self.prefix = Path(self.tmp.name)
         self.conf = self.prefix / "nginx.conf"
-        self.conf.write_text(render(config.read_text(), upstreams, self.port, self.prefix))
+        self.conf.write_text(render(config.read_text(), upstreams, self.port, self.prefix,
+                                    worker_connections=WORKER_CONNECTIONS))
         self.log_path = self.prefix / "error.log"
         self.log_path.touch()
         self.proc: subprocess.Popen | None = None

@@ -239,9 +239,16 @@ class DocumentActor:
                 self._answer(message, self._announce, notice)
             case Abandon(code, reason):
                 self._abandon(code, reason)
-            case Shutdown():
+            case Shutdown(held=None):
                 for subscriber in list(self._subscribers.values()):
                     self._drop(subscriber, codes.TRY_AGAIN_LATER, "server shutting down")
+                self._idle_since = float("-inf")
+                self._on_tick()
+            case Shutdown(held=held):
+                # Unsubscribed but left open (no presence farewells: the document is going away here);
+                # what they send meanwhile is ignored and resent by their resync elsewhere.
+                held.extend(self._subscribers.values())
+                self._subscribers.clear()
                 self._idle_since = float("-inf")
                 self._on_tick()
             case _:
@@ -712,15 +719,15 @@ class DocumentActor:
         if self._on_stopped is not None:
             self._on_stopped(self)
 
-    async def stop(self) -> None:
-        """Stop now (process shutdown): close subscribers, take a final snapshot.
+    async def stop(self, held: list | None = None) -> None:
+        """Stop now (process shutdown): close subscribers (or move them to `held`), take a final snapshot.
 
         Returns once stopped; if the final save fails the actor keeps the
         document and retries, and this keeps waiting (bound it with a timeout).
         """
         if self.state not in (State.RUNNING, State.STOPPING):
             return
-        self.post(Shutdown())
+        self.post(Shutdown(held))
         await self._done.wait()
 
     # --- observability -------------------------------------------------------------------

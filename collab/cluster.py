@@ -30,6 +30,7 @@ import json
 import logging
 import os
 import socket
+import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -67,16 +68,30 @@ local released = tonumber(redis.call('GET', KEYS[3]) or '0')
 if token > 1 and released ~= token - 1 then return {token, 1} end
 return {token, 0}
 """
-# Renew or release only a lease that is still ours; a release notes its token (see RELEASED_KEY).
-_RENEW = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0"
+# Renew every lease of this process that is still ours, in one round trip: KEYS are the leases,
+# ARGV[1] the TTL in ms, ARGV[i + 1] lease i's value; 1 per lease renewed, 0 per lease lost.
+_RENEW_ALL = """
+local renewed = {}
+for i, key in ipairs(KEYS) do
+  if redis.call('GET', key) == ARGV[i + 1] then
+    renewed[i] = redis.call('PEXPIRE', key, ARGV[1])
+  else
+    renewed[i] = 0
+  end
+end
+return renewed
+"""
+# Release only a lease that is still ours, noting its token (see RELEASED_KEY).
 _RELEASE = """
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[2], string.match(ARGV[1], '%d+$'))
 return redis.call('DEL', KEYS[1])
 """
 
-# How often leases are renewed and owners of forwarded documents re-checked.
+# How often owners of forwarded documents and subscribers' processes are re-checked.
 WATCH_INTERVAL = 1.0
+# Leases are renewed this many times per TTL, by a thread of their own (LeaseRenewer).
+RENEWALS_PER_TTL = 5
 # How long a forwarding process waits for the owner to answer a join.
 JOIN_TIMEOUT = 5.0
 # How long a forwarding process waits for the owner to answer a request.
@@ -180,6 +195,7 @@ _REQUESTS = {cls.__name__: cls for cls in (messages.GetState, messages.ApplyUpda
 class Cluster:
     def __init__(self, redis_url: str, layer, lease_ttl: float):
         self.redis = aioredis.from_url(redis_url, socket_timeout=None)
+        self.redis_url = redis_url
         self.layer = layer
         self.lease_ttl = lease_ttl
         self.channel: str | None = None
@@ -193,6 +209,7 @@ class Cluster:
         self._pending: dict[str, asyncio.Future] = {}
         self._tasks: list[asyncio.Task] = []
         self._redis_outage = _Outage("Redis (leases)")
+        self._renewer: LeaseRenewer | None = None
         self._started = asyncio.Lock()
         self._in_access_group = -ACCESS_GROUP_REFRESH
 
@@ -205,12 +222,16 @@ class Cluster:
             # through one shared receive loop that only reads that prefix.
             self.channel = await self.layer.new_channel()
             await self._heartbeat()
+            self._renewer = LeaseRenewer(self, self.redis_url)
+            self._renewer.start()
             self._tasks = [asyncio.create_task(self._receive(), name="collab-cluster-receive"),
                            asyncio.create_task(self._watch(), name="collab-cluster-watch")]
 
     async def close(self) -> None:
         for task in self._tasks:
             task.cancel()
+        if self._renewer is not None:
+            self._renewer.stop()
         with contextlib.suppress(Exception):
             await self.redis.delete(PROCESS_KEY.format(self.channel))
 
@@ -419,22 +440,38 @@ class Cluster:
                              px=int(max(self.lease_ttl, 3 * WATCH_INTERVAL) * 1000))
 
     async def _watch(self) -> None:
-        outage = _Outage("lease upkeep")
+        outage = _Outage("cluster upkeep")
         while True:
             await asyncio.sleep(WATCH_INTERVAL)
+            if self._renewer is not None:
+                if self._renewer.failing_for() >= self.lease_ttl:
+                    # Past the lease TTL without renewing, our leases may have expired and another
+                    # process may own our documents: stop serving them (the store's fencing would
+                    # refuse our writes anyway), and fail whoever waits on other processes.
+                    self._lose_leases("this server lost contact with Redis, reconnect")
+                    self._fail_waiters(Unavailable("this server lost contact with the others (Redis)"))
             try:
                 await self._watch_once()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                # Past the lease TTL without renewing, our leases may have expired and another
-                # process may own our documents: stop serving them (the store's fencing would
-                # refuse our writes anyway), and fail whoever waits on other processes.
+                # The same bound when the loop's own Redis calls fail (its check of the leases included).
                 if outage.failed(exc) >= self.lease_ttl and isinstance(exc, (RedisError, OSError)):
                     self._lose_leases("this server lost contact with Redis, reconnect")
                     self._fail_waiters(Unavailable("this server lost contact with the others (Redis)"))
             else:
                 outage.recovered()
+
+    def lease_lost(self, lease: Lease) -> None:
+        """The lease is gone or another's: our actor must not write or serve any more."""
+        if self.leases.get(lease.document_id) is not lease:
+            return  # released or replaced meanwhile
+        logger.warning("cluster: lost the lease of %s; abandoning its actor", lease.document_id)
+        del self.leases[lease.document_id]
+        metrics.leases_lost += 1
+        actor = self.registry.get_running(lease.document_id)
+        if actor is not None:
+            actor.abandon(codes.INTERNAL_ERROR, "document moved to another server")
 
     def _lose_leases(self, reason: str) -> None:
         for lease in list(self.leases.values()):
@@ -446,24 +483,23 @@ class Cluster:
 
     async def _watch_once(self) -> None:
         await self._heartbeat()
-        ttl = int(self.lease_ttl * 1000)
-        for lease in list(self.leases.values()):
-            renewed = await self.redis.eval(_RENEW, 1, LEASE_KEY.format(lease.document_id), lease.value, ttl)
-            if not renewed and self.leases.get(lease.document_id) is lease:
-                # Someone else may own it now: our actor must not write or serve any more.
-                logger.warning("cluster: lost the lease of %s; abandoning its actor", lease.document_id)
-                del self.leases[lease.document_id]
-                metrics.leases_lost += 1
-                actor = self.registry.get_running(lease.document_id)
-                if actor is not None:
-                    actor.abandon(codes.INTERNAL_ERROR, "document moved to another server")
-        # Forwarded documents whose owner changed or vanished: reconnect their clients.
-        values: dict[str, str | None] = {}
-        for remote in list(self.remote_actors):
-            if remote.document_id not in values:
-                values[remote.document_id] = await self.lease_value(remote.document_id)
-            if values[remote.document_id] != remote.lease_value:
-                remote.lost("the document's server changed, reconnect")
+        # Leases lost meanwhile (the renewer keeps them alive; this notices one that is gone or another's).
+        leases = list(self.leases.values())
+        if leases:
+            renewed = await self.redis.eval(_RENEW_ALL, len(leases), *(LEASE_KEY.format(x.document_id) for x in leases),
+                                            int(self.lease_ttl * 1000), *(x.value for x in leases))
+            for lease, ok in zip(leases, renewed):
+                if not ok:
+                    self.lease_lost(lease)
+        # Forwarded documents whose owner changed or vanished: reconnect their clients (one round trip).
+        remotes = list(self.remote_actors)
+        documents = sorted({remote.document_id for remote in remotes})
+        if documents:
+            raw = await self.redis.mget([LEASE_KEY.format(d) for d in documents])
+            values = {d: v.decode() if v else None for d, v in zip(documents, raw)}
+            for remote in remotes:
+                if values[remote.document_id] != remote.lease_value:
+                    remote.lost("the document's server changed, reconnect")
         # Subscribers from processes that died.
         alive: dict[str, bool] = {}
         for sid, subscriber in list(self.remote_subscribers.items()):
@@ -480,6 +516,80 @@ class Cluster:
             if raw:
                 reports.append(json.loads(raw))
         return reports
+
+
+class LeaseRenewer:
+    """Renews every lease of the process, RENEWALS_PER_TTL times per TTL, from a thread of its own.
+
+    Renewals used to run on the event loop, one Redis round trip per lease after
+    the rest of the upkeep: under overload each await waited out a busy loop
+    iteration, a round took longer than the TTL, and leases expired under live
+    actors (302 takeovers between 2 processes in bench scale-out). Here one Lua
+    script renews them all in one round trip, on a schedule the loop cannot
+    delay. It renews only while the loop shows life (Cluster._watch sets
+    `loop_seen`) within a TTL: a loop stalled by heavy work for less than that
+    keeps its documents, a hung one lets them go to another process (after at
+    most twice the TTL), and fencing keeps writes correct either way. Finding a
+    lease lost is left to the loop (Cluster._watch_once, in its turn).
+    """
+
+    def __init__(self, cluster: "Cluster", redis_url: str):
+        import redis
+
+        self.cluster = cluster
+        self.interval = cluster.lease_ttl / RENEWALS_PER_TTL
+        timeout = max(self.interval, 0.5)
+        self.redis = redis.Redis.from_url(redis_url, socket_timeout=timeout, socket_connect_timeout=timeout)
+        self.script = self.redis.register_script(_RENEW_ALL)
+        self.loop_seen = time.monotonic()
+        self._failing_since: float | None = None  # when rounds began to fail (Redis down or slow)
+        self._outage = _Outage("Redis (lease renewal)")
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="collab-lease-renewer", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+        self._seen()
+
+    def _seen(self) -> None:
+        # A plain callback, not a task with awaits: it runs as soon as the loop takes a turn.
+        if not self._stopped.is_set():
+            self.loop_seen = time.monotonic()
+            asyncio.get_running_loop().call_later(self.interval, self._seen)
+
+    def stop(self) -> None:
+        self._stopped.set()
+
+    def failing_for(self) -> float:
+        """Seconds since rounds began to fail (0 while they succeed, or are held back for a stalled loop)."""
+        since = self._failing_since
+        return 0.0 if since is None else time.monotonic() - since
+
+    def _run(self) -> None:
+        next_round = time.monotonic()
+        while not self._stopped.is_set():
+            if time.monotonic() - self.loop_seen <= self.cluster.lease_ttl:
+                self.renew_once()
+            next_round += self.interval
+            self._stopped.wait(max(0.0, next_round - time.monotonic()))
+            next_round = max(next_round, time.monotonic() - self.interval)  # no burst after a long pause
+        self.redis.close()
+
+    def renew_once(self) -> None:
+        leases = list(self.cluster.leases.values())  # a copy; the loop adds and removes meanwhile
+        try:
+            if leases:
+                self.script(keys=[LEASE_KEY.format(lease.document_id) for lease in leases],
+                            args=[int(self.cluster.lease_ttl * 1000), *(lease.value for lease in leases)])
+        except Exception as exc:  # Redis down or slow: Cluster._watch acts once it has lasted a TTL
+            self._outage.failed(exc)
+            if self._failing_since is None:
+                self._failing_since = time.monotonic()
+            return
+        self._outage.recovered()
+        self._failing_since = None
+        # A lease found lost is left to the loop's own check (Cluster._watch_once), which acts on it in
+        # its turn, after work already due: an overdue write meets the store's fencing, as it should.
 
 
 class RemoteSubscriber(QueuedSubscriber):

@@ -182,7 +182,13 @@ class EditWritten:
 
 @dataclass(frozen=True, slots=True)
 class Shutdown:
-    """Close every subscriber and stop after a final snapshot (process shutdown)."""
+    """Stop after a final snapshot (process shutdown), closing every subscriber at once, or handing them over.
+
+    With `held`, the subscribers are moved there instead, still connected, for the caller to close
+    once the lease is released (Registry.stop_all): their reconnects then find the document free.
+    """
+
+    held: list | None = None
 
 
 @dataclass(frozen=True, slots=True)

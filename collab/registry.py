@@ -10,6 +10,7 @@ reconnect).
 import asyncio
 import logging
 
+from . import codes
 from .actor import DocumentActor, State
 from .config import CollabConfig
 from .messages import ActorStopped, Join, Unavailable
@@ -21,6 +22,9 @@ logger = logging.getLogger(__name__)
 # giving up with Unavailable. One stop in the middle of a request is normal (an idle
 # stop, a failover); several in a row mean the document cannot stay open.
 ATTEMPTS = 5
+# At shutdown, sockets are closed once their documents are saved and released, or after this many
+# seconds if saving takes longer (the save goes on; their clients reconnect elsewhere meanwhile).
+HANDOVER_TIMEOUT = 10.0
 
 
 class Registry:
@@ -32,6 +36,7 @@ class Registry:
         self._actors: dict[str, DocumentActor] = {}
         self._loading: dict[str, asyncio.Future] = {}
         self.closing = False  # set by stop_all: the process is shutting down
+        self._releasing: set[asyncio.Task] = set()  # lease releases of stopped actors, under way
 
     def actors(self) -> list[DocumentActor]:
         return list(self._actors.values())
@@ -106,7 +111,9 @@ class Registry:
             del self._actors[key]
         if actor.lease is not None:
             # Released at once so that another process can take over without waiting for the TTL.
-            asyncio.get_running_loop().create_task(self.cluster.release(actor.lease))
+            task = asyncio.get_running_loop().create_task(self.cluster.release(actor.lease))
+            self._releasing.add(task)
+            task.add_done_callback(self._releasing.discard)
         if actor.state is State.FAILED:
             logger.warning("document %s: actor failed; the next use restarts it from the store", key)
 
@@ -180,25 +187,55 @@ class Registry:
                     return None
         return None
 
-    async def stop_all(self) -> None:
-        """Stop every actor (process shutdown), each with a final snapshot, and release leases.
+    async def stop_all(self, handover_timeout: float = HANDOVER_TIMEOUT) -> None:
+        """Hand every document over (process shutdown): final snapshot, lease released, then sockets closed.
+
+        The order is the point. Each actor unsubscribes its sockets without
+        closing them, saves, stops and releases its lease; only then are the
+        sockets closed with 4013 ("try again"), so a client's reconnect (through
+        the proxy, to another process) finds the document free to take at once.
+        Closed first, clients reached a process that saw the lease still held,
+        were forwarded back here and refused until the release. If saving takes
+        longer than `handover_timeout`, the sockets are closed anyway.
 
         From here on no actor starts in this process (`get` refuses): a socket that
-        reaches it while it shuts down (a proxy still sends some until the port
-        closes) is closed with "try again" and reconnects elsewhere, instead of
-        taking a just-released lease into a process about to exit (its clients
-        would then wait out the lease's TTL).
+        reaches it while it shuts down is closed with "try again" and reconnects
+        elsewhere, instead of taking a just-released lease into a process about to
+        exit (its clients would then wait out the lease's TTL).
         """
         self.closing = True
+        held: list = []
+        stopping = asyncio.ensure_future(self._stop_actors(held))
+        await asyncio.wait([stopping], timeout=handover_timeout)
+        await asyncio.gather(*self._releasing, return_exceptions=True)
+        closes = [_close(subscriber, codes.TRY_AGAIN_LATER, "server shutting down, reconnect") for subscriber in held]
+        if self.cluster is not None:
+            # Sockets forwarded from here to other processes' documents: reconnect elsewhere too.
+            for remote in list(self.cluster.remote_actors):
+                remote.lost("server shutting down, reconnect", codes.TRY_AGAIN_LATER)
+        await asyncio.gather(*closes, return_exceptions=True)
+        await stopping
+        if self.cluster is not None:
+            await asyncio.gather(*self._releasing, return_exceptions=True)
+            for lease in list(self.cluster.leases.values()):
+                await self.cluster.release(lease)
+            await self.cluster.close()
+
+    async def _stop_actors(self, held: list) -> None:
         for _ in range(ATTEMPTS):  # actors that were loading when the shutdown began stop too
             await asyncio.gather(*(asyncio.shield(f) for f in list(self._loading.values())), return_exceptions=True)
             if not self._actors:
                 break
-            await asyncio.gather(*(actor.stop() for actor in self.actors()), return_exceptions=True)
-        if self.cluster is not None:
-            for lease in list(self.cluster.leases.values()):
-                await self.cluster.release(lease)
-            await self.cluster.close()
+            await asyncio.gather(*(actor.stop(held) for actor in self.actors()), return_exceptions=True)
+
+
+async def _close(subscriber, code: int, reason: str) -> None:
+    """Close a subscriber, waiting until the close is sent if it can say when (QueuedSubscriber.aclose)."""
+    aclose = getattr(subscriber, "aclose", None)
+    if aclose is not None:
+        await aclose(code, reason)
+    else:
+        subscriber.close(code, reason)
 
 
 _registry: Registry | None = None

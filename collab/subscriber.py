@@ -107,6 +107,13 @@ class QueuedSubscriber:
         self.stop()
         asyncio.get_running_loop().create_task(self._close_quietly(code, reason))
 
+    async def aclose(self, code: int, reason: str = "") -> None:
+        """close(), returning once the close is sent (a process about to exit waits for it)."""
+        if self.closed:
+            return
+        self.stop()
+        await self._close_quietly(code, reason)
+
     async def _close_quietly(self, code: int, reason: str) -> None:
         try:
             await self._close_peer(code, reason)

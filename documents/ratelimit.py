@@ -53,8 +53,8 @@ class UserRate(_ConfiguredRate):
 class UnauthenticatedRate(_ConfiguredRate):
     """settings.API_UNAUTHENTICATED_RATE_LIMIT per client address, for requests that fail to authenticate.
 
-    The address is the connection's (REMOTE_ADDR), never X-Forwarded-For, which any client can
-    write; behind a proxy, have the server take the proxy's header (Daphne's --proxy-headers).
+    The address is REMOTE_ADDR: the connection's, or behind a trusted proxy the client's as that
+    proxy names it (editor/forwarded.py); never X-Forwarded-For as any client can write it.
     """
 
     setting, scope = "API_UNAUTHENTICATED_RATE_LIMIT", "unauthenticated"
@@ -64,7 +64,7 @@ class UnauthenticatedRate(_ConfiguredRate):
 
 
 def client_address(request: HttpRequest) -> str:
-    """The address the request came from: the connection's, as the server saw it (also django-axes')."""
+    """The address the request came from (also django-axes'): the connection's, or the one a trusted proxy names."""
     return request.META.get("REMOTE_ADDR", "")
 
 

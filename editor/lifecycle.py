@@ -1,10 +1,11 @@
 """Whether this process is shutting down.
 
-editor.serve sets `stopping` when Daphne's reactor begins to stop (SIGTERM):
-from then until the process exits it is still saving its documents and
-releasing their leases, and /readyz answers 503 so that a load balancer or
-orchestrator sends nothing new its way. No Django imports: editor.serve
-registers the trigger before Django is set up.
+editor.serve sets `stopping` when Daphne's reactor begins to stop (SIGTERM,
+CollabServer.begin_shutdown), and closes the listening port: from then until
+the process exits it is still saving its documents and releasing their
+leases, and /readyz answers 503 (on connections already open) so that a load
+balancer or orchestrator sends nothing new its way. No Django imports:
+editor.serve uses it before Django is set up.
 """
 
 import threading

@@ -226,6 +226,54 @@ class CollabServer(Server):
         super().__init__(*args, **kwargs)
         self._attention: set = set()  # protocols the next application sweep must look at
         self._wheel: dict[int, set] = collections.defaultdict(set)  # slot -> protocols to check then
+        self._ports: list = []
+
+    # --- shutdown (SIGTERM) ----------------------------------------------------------------
+    # Daphne cancels every application at once when the reactor begins to stop: open sockets were
+    # then left to the engine's shutdown, and new connections still accepted until the process
+    # exited, only to be told to try again. Here, in order: readiness fails and the listening port
+    # closes (a proxy sends new connections to the other processes: nginx's proxy_next_upstream on
+    # the refused connect); the engine saves each open document, releases its lease and only then
+    # closes its sockets with 4013 (collab.registry.Registry.stop_all), so their reconnects find
+    # the documents free elsewhere; requests and sockets still open after DRAIN_TIMEOUT are cancelled.
+
+    DRAIN_TIMEOUT = 15.0
+
+    def run(self):
+        reactor.addSystemEventTrigger("before", "shutdown", self.begin_shutdown)
+        super().run()
+
+    def listen_success(self, port):
+        super().listen_success(port)
+        self._ports.append(port)
+
+    def begin_shutdown(self):
+        from twisted.internet import defer
+
+        from editor import lifecycle
+
+        lifecycle.stopping.set()
+        return defer.DeferredList([defer.maybeDeferred(port.stopListening) for port in self._ports])
+
+    def kill_all_applications(self):
+        from twisted.internet import defer
+
+        return defer.Deferred.fromFuture(asyncio.ensure_future(self._drain_applications()))
+
+    async def _drain_applications(self) -> None:
+        running = [d["application_instance"] for d in self.connections.values()
+                   if d.get("application_instance") is not None and not d["application_instance"].done()]
+        if running:
+            await asyncio.wait(running, timeout=self.DRAIN_TIMEOUT)
+        left = [instance for instance in running if not instance.done()]
+        for instance in left:
+            instance.cancel()
+        if left:
+            paths = sorted({str(getattr(getattr(p, "request", None), "path", None) or type(p).__name__)
+                            for p, d in self.connections.items() if d.get("application_instance") in left})
+            logger.warning("Cancelled %i application instances still running %g s after SIGTERM: %s",
+                           len(left), self.DRAIN_TIMEOUT, ", ".join(paths[:5]))
+        await asyncio.gather(*left, return_exceptions=True)
 
     def protocol_connected(self, protocol):
         super().protocol_connected(protocol)
@@ -526,10 +574,7 @@ def main(argv: list[str]) -> None:
     _reason_phrases()
     _raw_request_bodies()
     _listen_backlog()
-    # From SIGTERM on, /readyz says "not ready" while the documents are saved (editor/lifecycle.py).
-    from editor import lifecycle
-
-    reactor.addSystemEventTrigger("before", "shutdown", lifecycle.stopping.set)
+    # From SIGTERM on, /readyz says "not ready" while the documents are saved (CollabServer.begin_shutdown).
     CollabCommandLine().run(args)
 
 

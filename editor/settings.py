@@ -16,7 +16,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from collab import config as collab_config
-from editor import secret_key
+from editor import forwarded, secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("DATA_DIR", BASE_DIR / "data"))
@@ -68,6 +68,12 @@ ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "localhost,1
 CSRF_TRUSTED_ORIGINS = [
     o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
 ]
+# Reverse proxies whose X-Forwarded-For names the client (editor/forwarded.py): comma-separated
+# addresses or CIDR blocks. Empty (the embedded set-up): the connection's own address is the client's.
+try:
+    TRUSTED_PROXIES = forwarded.parse_networks(os.environ.get("TRUSTED_PROXIES", ""))
+except ValueError as exc:
+    raise ImproperlyConfigured(f"TRUSTED_PROXIES must list addresses or CIDR blocks: {exc}") from None
 
 INSTALLED_APPS = [
     "daphne",

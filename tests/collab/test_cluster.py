@@ -8,8 +8,10 @@ import asyncio
 import json
 import random
 import signal
+import socket
 import time
 
+import pytest
 import redis
 
 from collab.client import YClient
@@ -171,6 +173,30 @@ async def test_sigterm_hands_over_without_waiting_for_the_ttl(cluster, synced_cl
     assert lease_owner_port(servers, doc) == servers[1].port
     assert "handed over" in str(a.fragment)
     print(f"takeover after SIGTERM: {takeover:.2f}s")
+
+
+async def test_sigterm_closes_sockets_only_once_their_documents_are_saved_and_released(cluster, synced_client):
+    # The order of a handover: stop accepting, save, release the lease, then tell the clients to go.
+    # Told first, they reached another process while the lease was still held, were forwarded back
+    # to the stopping owner and refused until it let go (the gaps of a rolling deploy).
+    servers = cluster(2, COLLAB_LEASE_TTL="60")
+    seed = await seeded(servers[0])
+    doc = seed["documents"][0]
+    a = await synced_client(servers[0].document_ws(doc), token=seed["tokens"]["ann"])
+    a.fragment.children.append(paragraph("saved before the close"))
+    await a.wait_for(lambda c: c.server_state() is not None)
+    servers[0].process.send_signal(signal.SIGTERM)
+    await asyncio.wait_for(a.closed.wait(), 30)
+    assert a.close_code == 4013, "a code on which y-websocket reconnects"
+    assert redis.Redis.from_url(REDIS_TEST_URL).get(f"collab:lease:{doc}") is None, "released before the close"
+    assert "saved before the close" in servers[1].stored_content(doc)
+    with pytest.raises(OSError):  # the port closed at once (or the process has exited since)
+        socket.create_connection(("127.0.0.1", servers[0].port), timeout=2).close()
+    a.url = servers[1].document_ws(doc)
+    await a.reconnect(timeout=20)
+    assert lease_owner_port(servers, doc) == servers[1].port
+    await asyncio.to_thread(servers[0].process.wait, 30)
+    assert servers[0].process.returncode == 0
 
 
 async def test_hundred_documents_have_one_owner_each_spread_over_processes(cluster):

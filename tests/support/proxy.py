@@ -8,15 +8,14 @@ Daphne processes on PostgreSQL + Redis, each with the environment docker-compose
 
 nginx runs as the current user with its prefix, temporary files, logs and pid
 under a temporary directory, on an ephemeral port. deploy/nginx.conf is used as
-it is, except for what only Docker has (NginxConfig.render says exactly what);
-each substitution must match once, so a change to the file that the harness no
-longer understands fails the tests instead of testing something else.
+it is, except for what only Docker has (bench/proxy.py's render, shared with
+the bench, says exactly what); each substitution must match once, so a change
+to the file that the harness no longer understands fails the tests instead of
+testing something else.
 """
 
 import hashlib
 import os
-import pwd
-import re
 import shutil
 import signal
 import socket
@@ -27,18 +26,15 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from bench.proxy import render
 from tests.support import compose
 from tests.support.server import REDIS_TEST_URL, Database, LiveServer, ServiceMissing, free_port, require_redis, \
     run_manage
 
 ROOT = Path(__file__).resolve().parents[2]
 NGINX_CONF = ROOT / "deploy" / "nginx.conf"
-# The address compose's app processes listen on, as the upstream names it (Docker's DNS gives every replica).
-COMPOSE_UPSTREAM = re.compile(r"^(\s*)server app:8000( [^;]*)?;$", re.M)
-COMPOSE_LISTEN = re.compile(r"^(\s*)listen 80;$", re.M)
 # A Daphne process starts in seconds, but on a machine shared by many test runs it has taken over 30 s.
 STARTUP_TIMEOUT = 120.0
-HTTP_BLOCK = re.compile(r"^http \{$", re.M)
 
 
 def require_nginx() -> str:
@@ -46,28 +42,6 @@ def require_nginx() -> str:
     if path is None:
         raise ServiceMissing("nginx (Debian package nginx: scripts/test installs it)")
     return path
-
-
-def _substitute(pattern: re.Pattern, replacement, text: str) -> str:
-    result, count = pattern.subn(replacement, text)
-    if count != 1:
-        raise AssertionError(f"deploy/nginx.conf: expected exactly one match of {pattern.pattern!r}, found {count}")
-    return result
-
-
-def render(conf: str, upstream_ports: list[int], port: int, local_include: Path) -> str:
-    """deploy/nginx.conf for local processes: only these three substitutions.
-
-    - the upstream's `server app:8000 ...;` becomes one line per local process, same parameters;
-    - `listen 80;` becomes `listen 127.0.0.1:<port>;` (no root, no clash between tests);
-    - the http block includes `local_include`, which points the temporary files and the access log
-      into the harness's directory (Debian's compiled-in /var/lib/nginx and /var/log/nginx are
-      root's; the nginx Docker image has its own).
-    """
-    conf = _substitute(COMPOSE_UPSTREAM, lambda m: "\n".join(
-        f"{m.group(1)}server 127.0.0.1:{p}{m.group(2) or ''};" for p in upstream_ports), conf)
-    conf = _substitute(COMPOSE_LISTEN, lambda m: f"{m.group(1)}listen 127.0.0.1:{port};", conf)
-    return _substitute(HTTP_BLOCK, f"http {{\n    include {local_include};", conf)
 
 
 class Nginx:
@@ -93,17 +67,11 @@ class Nginx:
         return f"{self.ws_url}/ws/documents/{document_id}/"
 
     def start(self, timeout: float = 15.0) -> "Nginx":
-        local = self.dir / "local.conf"
-        local.write_text("".join(
-            f"{kind}_temp_path {self.dir / kind};\n" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-        ) + f"access_log {self.dir / 'access.log'};\n")
         conf = self.dir / "nginx.conf"
-        conf.write_text(render(NGINX_CONF.read_text(), self.upstream_ports, self.port, local))
-        globals_ = f"daemon off; pid {self.dir / 'nginx.pid'}; error_log {self.dir / 'error.log'} info;"
-        if os.geteuid() == 0:  # as root nginx would hand its workers to "nobody": keep them ours
-            globals_ += f" user {pwd.getpwuid(os.getuid()).pw_name};"
+        conf.write_text(render(NGINX_CONF.read_text(), self.upstream_ports, self.port, self.dir, access_log=True,
+                               error_level="info"))
         self.process = subprocess.Popen(
-            [self.binary, "-p", str(self.dir), "-c", str(conf), "-e", str(self.dir / "error.log"), "-g", globals_],
+            [self.binary, "-p", str(self.dir), "-c", str(conf), "-e", str(self.dir / "error.log")],
             stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + timeout
@@ -193,6 +161,8 @@ def app_environment(database: Database, proxy_origin: str, secret_dir: Path) -> 
         "SECRET_KEY_FILE": str(secret_dir / "secret_key"),
         # compose's default is its published origin, http://localhost:8080; here the proxy's own.
         "CSRF_TRUSTED_ORIGINS": proxy_origin,
+        # compose's is its network; here nginx connects to the processes from 127.0.0.1.
+        "TRUSTED_PROXIES": "127.0.0.1",
     }
     assert local.keys() <= env.keys(), f"docker-compose.yml no longer sets {sorted(local.keys() - env.keys())}"
     return {**env, **local}

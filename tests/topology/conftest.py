@@ -19,7 +19,8 @@ def running_topology():
     try:
         # HSTS as an operator sets it through compose's ${SECURE_HSTS_SECONDS:-0}: Django adds it only to
         # responses it thinks went out over HTTPS, which shows how it read X-Forwarded-Proto.
-        topology = Topology(3, env={"SECURE_HSTS_SECONDS": "3600"})
+        # A low sign-in failure limit keeps the lockout tests (test_client_address.py) short.
+        topology = Topology(3, env={"SECURE_HSTS_SECONDS": "3600", "SIGN_IN_FAILURE_LIMIT": "3"})
     except ServiceMissing as exc:
         missing(str(exc))
     with topology:

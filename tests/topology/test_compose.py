@@ -74,13 +74,10 @@ def test_compose_mounts_the_nginx_conf_the_tests_run_and_nginx_accepts_it(tmp_pa
         binary = proxy.require_nginx()
     except ServiceMissing as exc:
         missing(str(exc))
-    local = tmp_path / "local.conf"
-    local.write_text(f"proxy_temp_path {tmp_path}/proxy;\nclient_body_temp_path {tmp_path}/body;\n"
-                     f"access_log {tmp_path}/access.log;\n")
     conf = tmp_path / "nginx.conf"
-    conf.write_text(proxy.render(proxy.NGINX_CONF.read_text(), [8001, 8002], 8080, local))
-    result = subprocess.run([binary, "-t", "-p", str(tmp_path), "-c", str(conf), "-e", str(tmp_path / "error.log"),
-                             "-g", f"pid {tmp_path}/nginx.pid;"], capture_output=True, text=True, timeout=30)
+    conf.write_text(proxy.render(proxy.NGINX_CONF.read_text(), [8001, 8002], 8080, tmp_path))
+    result = subprocess.run([binary, "-t", "-p", str(tmp_path), "-c", str(conf), "-e", str(tmp_path / "error.log")],
+                            capture_output=True, text=True, timeout=30)
     assert result.returncode == 0, result.stderr
 
 
@@ -102,3 +99,19 @@ def test_compose_stops_a_process_as_the_rolling_deploy_test_does():
     assert app["stop_signal"] == "SIGTERM"  # tests/support/proxy.py Topology.restart
     grace = int(re.fullmatch(r"(\d+)s", app["stop_grace_period"]).group(1))
     assert grace >= 10, "time to save every open document before Docker kills the process"
+
+
+def test_the_app_believes_the_client_address_only_from_the_network_the_proxy_is_on():
+    import ipaddress
+
+    from editor.forwarded import parse_networks
+
+    config = compose.compose()
+    subnet = ipaddress.ip_network(config["networks"]["default"]["ipam"]["config"][0]["subnet"])
+    assert all("networks" not in service for service in config["services"].values()), "all on the default network"
+    trusted = parse_networks(compose.app_environment()["TRUSTED_PROXIES"])
+    assert any(subnet.subnet_of(network) for network in trusted), (subnet, trusted)
+    assert "ports" not in config["services"]["app"], "only the proxy may reach the app processes"
+    # nginx overwrites the header with the address it was reached from (a client's own is never kept).
+    conf = proxy.NGINX_CONF.read_text()
+    assert "proxy_set_header X-Forwarded-For $remote_addr;" in conf and "$proxy_add_x_forwarded_for" not in conf
