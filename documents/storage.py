@@ -81,8 +81,13 @@ class DocumentStorage(BaseStorage):
                 UpdateLog.objects.filter(covered).delete()
             for i in snapshots:
                 search.store_body(keys[i], texts[i], search.position(writes[i].data.last_seq, snapshot=True))
-        # Log rows carry no text: the indexer reads those documents again, debounced, after the commit.
-        indexing.schedule({keys[i] for i in ok if isinstance(writes[i], LogAppend)})
+        # Log rows carry no text: the indexer merges them onto the text it knows, debounced, after the commit.
+        logged: dict = {}
+        for i in ok:
+            if isinstance(writes[i], LogAppend):
+                logged.setdefault(keys[i], []).append((writes[i].seq, writes[i].update))
+        indexing.snapshotted({keys[i]: (writes[i].data.last_seq, writes[i].data.state) for i in snapshots})
+        indexing.schedule(logged)
         return outcomes
 
 
