@@ -6,6 +6,7 @@ each sample) into bench/results/profile-<scenario>.txt as collapsed stacks,
 and writes the top entries by self and by inclusive time next to it.
 """
 
+import os
 import shutil
 import subprocess
 import sys
@@ -22,9 +23,13 @@ def start(pid: int, seconds: float, out: Path, rate: int = 200) -> subprocess.Po
     exe = py_spy()
     if exe is None:
         raise RuntimeError("py-spy is not installed: pip install -r requirements-dev.txt")
+    # BENCH_PROFILE_GIL=1: only the thread holding the GIL is sampled, so that a
+    # thread waiting for the GIL (after a syscall, a lock) does not look busy:
+    # closer to where the CPU goes than the default wall-clock view.
+    gil = ["--gil"] if os.environ.get("BENCH_PROFILE_GIL") == "1" else []
     return subprocess.Popen(
         [exe, "record", "--pid", str(pid), "--duration", str(max(1, int(seconds))), "--rate", str(rate),
-         "--nonblocking", "--threads", "--format", "raw", "--output", str(out)],
+         "--nonblocking", "--threads", *gil, "--format", "raw", "--output", str(out)],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )
 

@@ -15,6 +15,7 @@ import logging
 import time
 
 from channels.consumer import get_handler_name
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from . import codes, metrics, protocol
@@ -190,7 +191,25 @@ class DocumentConsumer(AsyncWebsocketConsumer):
             registry = None  # Redis unreachable: connect() says so to the client
         if registry is not None and registry.cluster is None:
             self.channel_layer_alias = None
+            return await self._serve(scope, receive, send)
         return await super().__call__(scope, receive, send)
+
+    async def _serve(self, scope, receive, send):
+        """Channels' AsyncConsumer.__call__ without a channel layer, reading the socket's messages in turn.
+
+        Channels reads through await_many_dispatch even from one source: per
+        frame a new task for receive() and an asyncio.wait (a future, callbacks,
+        a set), a tenth of the event loop's CPU at many-docs, and an idle
+        socket keeps that task and its waiter. One source needs neither.
+        """
+        self.scope = scope
+        self.channel_layer = None
+        self.base_send = send
+        try:
+            while True:
+                await self.dispatch(await receive())
+        except StopConsumer:
+            pass
 
     async def dispatch(self, message):
         # Channels' dispatch runs aclose_old_connections() (a thread hop) before

@@ -382,10 +382,15 @@ def _quiet_autobahn() -> None:
     per cent of the server's CPU under load (py-spy, bench/). Those names are
     used only to format log lines.
     """
+    from autobahn.twisted import websocket
     from autobahn.websocket import protocol
 
     protocol.hltype = protocol.hlval = lambda *args, **kwargs: ""
     protocol.pformat = lambda *args, **kwargs: ""
+    # The Twisted adapter imported its own: it formats them for every TCP read (click.style
+    # underneath), which was ~10 % of an idle server's samples (keep-alive pongs) and ~2 % of
+    # the event loop's at many-docs.
+    websocket.hltype = websocket.hlval = lambda *args, **kwargs: ""
 
 
 def _is_loopback(host: str) -> bool:
