@@ -66,3 +66,128 @@ def test_anchor_by_quote_and_its_occurrences(cast):
     assert third.status == 422 and "2 times" in third.json()["detail"], third.text
     across = post(cast["owner"], doc, quote="final.\nSecond")
     assert across.status == 201 and across.json()["quote"] == "final.\nSecond", across.text
+
+
+def url_of(doc, comment="", tail=""):
+    return f"/api/documents/{doc}/comments/" + (f"{comment}/" if comment else "") + tail
+
+
+def statuses(cast, doc, method, path, body=None, roles=ROLES):
+    return {role: cast[role].request(method, path, body=body).status for role in roles}
+
+
+def test_who_may_do_what_on_every_endpoint(cast):
+    doc = new_document(cast)
+    owners = post(cast["owner"], doc, quote="Plan").json()["id"]
+    # Read: every role; no role: 404 as for the document itself.
+    assert statuses(cast, doc, "GET", url_of(doc)) == {
+        "owner": 200, "editor": 200, "commenter": 200, "viewer": 200, "stranger": 404}
+    assert statuses(cast, doc, "GET", url_of(doc, owners)) == {
+        "owner": 200, "editor": 200, "commenter": 200, "viewer": 200, "stranger": 404}
+    assert statuses(cast, doc, "GET", f"/api/documents/{doc}/people/") == {
+        "owner": 200, "editor": 200, "commenter": 200, "viewer": 200, "stranger": 404}
+    # Comment and reply: owner, editor, commenter.
+    assert statuses(cast, doc, "POST", url_of(doc), {"body": "Mine", "quote": "budget"}) == {
+        "owner": 201, "editor": 201, "commenter": 201, "viewer": 403, "stranger": 404}
+    assert statuses(cast, doc, "POST", url_of(doc, owners, "replies/"), {"body": "Re"}) == {
+        "owner": 201, "editor": 201, "commenter": 201, "viewer": 403, "stranger": 404}
+    # Resolve / re-open: owner and editor.
+    for action in ("resolve/", "reopen/"):
+        assert statuses(cast, doc, "POST", url_of(doc, owners, action)) == {
+            "owner": 200, "editor": 200, "commenter": 403, "viewer": 403, "stranger": 404}
+    assert statuses(cast, doc, "PATCH", url_of(doc, owners), {"resolved": True}) == {
+        "owner": 200, "editor": 200, "commenter": 403, "viewer": 403, "stranger": 404}
+    # Edit: the author only.
+    assert statuses(cast, doc, "PATCH", url_of(doc, owners), {"body": "Edited"}) == {
+        "owner": 200, "editor": 403, "commenter": 403, "viewer": 403, "stranger": 404}
+    # Delete: the author, or the document's owner.
+    commenters = post(cast["commenter"], doc, quote="Second").json()["id"]
+    assert statuses(cast, doc, "DELETE", url_of(doc, commenters), roles=("stranger", "viewer", "editor")) == {
+        "stranger": 404, "viewer": 403, "editor": 403}
+    assert cast["commenter"].request("DELETE", url_of(doc, commenters)).status == 204
+    editors = post(cast["editor"], doc, quote="Second").json()["id"]
+    assert cast["commenter"].request("DELETE", url_of(doc, editors)).status == 403
+    assert cast["owner"].request("DELETE", url_of(doc, editors)).status == 204
+    assert cast["owner"].request("GET", url_of(doc, editors)).status == 404
+    # Anonymous: 401 everywhere.
+    anonymous = ApiClient(cast["owner"].base_url)
+    assert anonymous.request("GET", url_of(doc)).status == 401
+    assert anonymous.request("POST", url_of(doc), body={"body": "x", "quote": "Plan"}).status == 401
+    assert anonymous.request("GET", "/api/notifications/").status == 401
+
+
+def test_threads_replies_resolve_and_reopen(cast):
+    doc = new_document(cast)
+    thread = post(cast["commenter"], doc, "Is this right?", quote="10 euros").json()
+    reply = cast["editor"].request("POST", url_of(doc, thread["id"], "replies/"), body={"body": "Yes"})
+    assert reply.status == 201 and reply.json()["body"] == "Yes", reply.text
+    assert "anchor" not in reply.json()
+    # A reply is read on its own too, without anchor; replies have no replies.
+    alone = cast["viewer"].request("GET", url_of(doc, reply.json()["id"])).json()
+    assert (alone["body"], "anchor" in alone) == ("Yes", False)
+    assert cast["owner"].request("POST", url_of(doc, reply.json()["id"], "replies/"), body={"body": "x"}).status == 422
+    assert cast["owner"].request("POST", url_of(doc, reply.json()["id"], "resolve/")).status == 422
+    resolved = cast["editor"].request("POST", url_of(doc, thread["id"], "resolve/")).json()
+    assert resolved["resolved"] and resolved["resolved_by"]["username"] == cast["names"]["editor"]
+    assert resolved["resolved_at"]
+    assert comments_of(cast["owner"], doc).json() == []
+    assert [t["id"] for t in comments_of(cast["owner"], doc, status="resolved").json()] == [thread["id"]]
+    everything = comments_of(cast["owner"], doc, status="all").json()
+    assert [r["body"] for r in everything[0]["replies"]] == ["Yes"]
+    reopened = cast["owner"].request("POST", url_of(doc, thread["id"], "reopen/")).json()
+    assert (reopened["resolved"], reopened["resolved_by"], reopened["resolved_at"]) == (False, None, None)
+    assert [t["id"] for t in comments_of(cast["owner"], doc).json()] == [thread["id"]]
+    # Editing marks the message edited; deleting a thread takes its replies along.
+    edited = cast["commenter"].request("PATCH", url_of(doc, thread["id"]), body={"body": "Is this right now?"}).json()
+    assert edited["body"] == "Is this right now?" and edited["edited_at"]
+    assert cast["commenter"].request("DELETE", url_of(doc, thread["id"])).status == 204
+    assert cast["owner"].request("GET", url_of(doc, reply.json()["id"])).status == 404
+    assert comments_of(cast["owner"], doc, status="all").json() == []
+    assert comments_of(cast["owner"], doc, status="maybe").status == 422
+
+
+def test_bad_anchors_and_requests_are_refused_with_a_reason(cast):
+    doc = new_document(cast)
+    for body in ({"body": "x"}, {"body": "x", "quote": "Plan", "anchor": {"start": "AAcuAA==", "end": "AAcuAA=="}},
+                 {"body": "x", "anchor": {"start": "not base64!", "end": "AAcuAA=="}},
+                 {"body": "x", "anchor": {"start": "/////w==", "end": "AAcuAA=="}},
+                 {"body": "x", "quote": "Plan", "occurrence": 0}, {"body": "", "quote": "Plan"},
+                 {"body": "   ", "quote": "Plan"}, {"body": "x", "quote": ""}):
+        reply = cast["owner"].request("POST", url_of(doc), body=body)
+        assert reply.status == 422 and reply.json()["detail"], (body, reply.text)
+    assert cast["owner"].request("GET", url_of(doc, uuid.uuid4())).status == 404
+    assert cast["owner"].request("PATCH", url_of(doc, uuid.uuid4()), body={"body": "x"}).status == 404
+    # A comment of another document is not found through this one.
+    other = new_document(cast)
+    elsewhere = post(cast["owner"], other, quote="Plan").json()["id"]
+    assert cast["owner"].request("GET", url_of(doc, elsewhere)).status == 404
+    assert cast["owner"].request("DELETE", url_of(doc, elsewhere)).status == 404
+
+
+HOSTILE = [
+    "<script>alert(1)</script>",
+    '<img src=x onerror="alert(1)">',
+    "&lt;b&gt; & </textarea> \"quotes\" 'single' `back`",
+    "Zero\u200bwidth, RTL \u202emirrored\u202c, emoji 😀👩‍👩‍👧",
+    "Line one\nLine two\r\n\ttabbed",
+    "x" * 10_000,
+]
+
+
+def test_hostile_bodies_are_stored_and_returned_as_text(cast):
+    doc = new_document(cast)
+    for body in HOSTILE:
+        made = post(cast["commenter"], doc, body, quote="Plan")
+        assert made.status == 201, made.text[:300]
+        assert made.json()["body"] == body
+        assert cast["viewer"].request("GET", url_of(doc, made.json()["id"])).json()["body"] == body
+        assert made.headers["Content-Type"].startswith("application/json")
+    for body in ("x" * 10_001, "NUL \x00 inside"):
+        refused = post(cast["commenter"], doc, body, quote="Plan")
+        assert refused.status == 422 and refused.json()["detail"], refused.text[:300]
+    lone = cast["commenter"].request("POST", url_of(doc), headers={"Content-Type": "application/json"},
+                                     body=b'{"body": "half \\ud800 a pair", "quote": "Plan"}')
+    assert lone.status == 422, lone.text
+    huge = cast["commenter"].request("POST", url_of(doc), body={"body": "y" * (10 * 1024 * 1024), "quote": "Plan"})
+    assert huge.status in (413, 422), huge.status
+    assert [t["body"] for t in comments_of(cast["owner"], doc).json()] == HOSTILE
