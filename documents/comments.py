@@ -249,7 +249,11 @@ def delete(*, document, comment_id, user, role: Role) -> None:
     with transaction.atomic():
         comment = Comment.objects.filter(document=document, pk=comment_id).first()
         if comment is None:
-            raise Refused(404, "No such comment")
+            # Already gone (deleted by someone else, or with its thread): DELETE is idempotent, the caller
+            # gets what they asked for. Those who may delete nothing still hear so.
+            if role not in COMMENT_ROLES:
+                raise Refused(403, f"A document's {role.label.lower()} may not delete comments")
+            return
         if not can_delete(comment, user, role):
             raise Refused(403, "Only its author or the document's owner may delete a comment")
         comment.delete()  # a thread's replies go with it (on_delete=CASCADE)

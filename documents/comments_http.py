@@ -16,7 +16,7 @@ from uuid import UUID
 from asgiref.sync import sync_to_async
 from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
-from pydantic import StringConstraints
+from pydantic import StrictBool, StrictInt, StringConstraints
 
 from . import comments, notifications
 from .api_http import Error, error_response, role_on_document
@@ -53,7 +53,7 @@ class ThreadCreate(Schema):
     anchor: AnchorIn | None = Field(None, description="Where the comment is (from the editor); or give `quote`")
     quote: Body | None = Field(None, description="Anchor the comment to this text of the document instead "
                                                  "(block breaks are \"\\n\"); 422 if the document does not hold it")
-    occurrence: int = Field(1, ge=1, le=1_000_000, description="Which occurrence of `quote` (1 = the first)")
+    occurrence: StrictInt = Field(1, ge=1, le=1_000_000, description="Which occurrence of `quote` (1 = the first)")
 
 
 class ReplyCreate(Schema):
@@ -62,7 +62,7 @@ class ReplyCreate(Schema):
 
 class CommentUpdate(Schema):
     body: Body | None = Field(None, description="The new text (the author only)")
-    resolved: bool | None = Field(None, description="Resolve (true) or re-open (false) a thread: owners and editors")
+    resolved: StrictBool | None = Field(None, description="Resolve (true) or re-open (false) a thread: owners and editors")
 
 
 class ReplyOut(Schema):
@@ -151,7 +151,17 @@ async def comment_list(request, document_id: UUID,
     return await comments.list_threads(document_id, request.auth, role, status)
 
 
-@router.post("/documents/{uuid:document_id}/comments/", response={201: ThreadOut, **_ERRORS})
+def _links() -> dict:
+    """OpenAPI links from a new thread to what can be done with it (clients and schemathesis follow them)."""
+    parameters = {"document_id": "$request.path.document_id", "comment_id": "$response.body#/id"}
+    return {name: {"operationId": f"documents_comments_http_{operation}", "parameters": parameters}
+            for name, operation in (("GetComment", "comment_get"), ("EditComment", "comment_update"),
+                                    ("DeleteComment", "comment_delete"), ("Reply", "comment_reply"),
+                                    ("Resolve", "comment_resolve"), ("Reopen", "comment_reopen"))}
+
+
+@router.post("/documents/{uuid:document_id}/comments/", response={201: ThreadOut, **_ERRORS},
+             openapi_extra={"responses": {"201": {"description": "The new thread", "links": _links()}}})
 async def comment_create(request, document_id: UUID, data: ThreadCreate):
     """Start a thread on a span of the text: `anchor` (relative positions from the editor) or `quote`
     (+ `occurrence`). Owners, editors and commenters. Mentions notify people with access."""
@@ -207,7 +217,8 @@ async def _update(request, document_id, comment_id, role, *, body=None, resolved
 
 @router.delete("/documents/{uuid:document_id}/comments/{uuid:comment_id}/", response={204: None, **_ERRORS})
 async def comment_delete(request, document_id: UUID, comment_id: UUID):
-    """Delete a message (its author, or the document's owner); a thread goes with its replies."""
+    """Delete a message (its author, or the document's owner); a thread goes with its replies. Deleting one
+    that is already gone is a 204 too (for owners, editors and commenters)."""
     role = await _role(request.auth, document_id)
     try:
         document = await _document(document_id)

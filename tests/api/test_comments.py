@@ -171,7 +171,10 @@ def test_bad_anchors_and_requests_are_refused_with_a_reason(cast):
     other = new_document(cast)
     elsewhere = post(cast["owner"], other, quote="Plan").json()["id"]
     assert cast["owner"].request("GET", url_of(doc, elsewhere)).status == 404
-    assert cast["owner"].request("DELETE", url_of(doc, elsewhere)).status == 404
+    # Deleting what is not there (here) is done already: 204, and the other document's comment stays.
+    assert cast["owner"].request("DELETE", url_of(doc, elsewhere)).status == 204
+    assert cast["viewer"].request("DELETE", url_of(doc, elsewhere)).status == 403
+    assert cast["owner"].request("GET", url_of(other, elsewhere)).status == 200
 
 
 HOSTILE = [
@@ -337,3 +340,12 @@ def test_people_who_can_be_mentioned(cast):
     assert [p["username"] for p in cast["owner"].get(f"/api/documents/{doc}/people/", q=prefix + "ed").json()] == [
         names["editor"]]
     assert cast["owner"].get(f"/api/documents/{doc}/people/", q="zzz-nobody").json() == []
+
+
+def test_an_empty_document_can_be_commented_on(cast):
+    doc = cast["free"].pop()  # never written to
+    made = post(cast["commenter"], doc, anchor={"start": "AAAA", "end": "AAAA"})
+    assert made.status == 201, made.text
+    assert made.json()["on_deleted_text"] is True
+    assert comments_of(cast["owner"], doc).status == 200
+    assert post(cast["commenter"], doc, quote="anything").status == 422
