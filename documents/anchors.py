@@ -15,12 +15,13 @@ pycrdt has no item-level access to an XmlText (its StickyIndex works on Text and
 id it does not know, and counts some offsets in UTF-8 bytes, others in UTF-16 units), so both
 directions go through a scratch copy of the document and Yjs's own integration rules:
 
-- reading: for each position, a one-character *marker* item is integrated into the copy next to the
-  anchored item (assoc < 0: `origin` = the item, client 0, so it lands just after it; assoc >= 0:
+- reading: for each position, a *marker* item (an empty element) is integrated into the copy next to
+  the anchored item (assoc < 0: `origin` = the item, client 0, so it lands just after it; assoc >= 0:
   `rightOrigin` = the item, the largest client id, so it lands just before it; a position on a whole
   type: `parent` = the type). Where the marker lands, counted in visible characters, is exactly what
-  Yjs's `createAbsolutePositionFromRelativePosition` answers, deleted item or not. A marker is a
-  private-use character absent from the document (an empty element for positions between blocks).
+  Yjs's `createAbsolutePositionFromRelativePosition` answers, deleted item or not. In an XmlText the
+  marker is an embed (pycrdt's diff() lists it), between blocks a child element; each goes in as an
+  update of its own (tests/documents/test_anchors.py checks all this against the real Yjs).
 - making: deleting the character in the copy; the transaction's delete set names its id.
 
 The plain text is the text of each text block (paragraph, heading, code block, list item's

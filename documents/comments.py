@@ -16,6 +16,7 @@ that hears a new token re-reads the list. The comments themselves stay in the da
 Yjs document: they do not travel in the text's updates nor in its versions.
 """
 
+import asyncio
 import logging
 import secrets
 from dataclasses import dataclass
@@ -125,8 +126,6 @@ async def _state(document_id) -> bytes:
 
 async def list_threads(document_id, user, role: Role, status: str = "open") -> list[dict]:
     """Threads in document order (by where their anchor starts; threads on deleted text last, oldest first)."""
-    import asyncio
-
     found = await sync_to_async(_threads)(document_id, status)
     if not found:
         return []
@@ -149,8 +148,6 @@ async def get_message(document_id, comment_id, user, role: Role) -> dict:
 
 
 async def thread(document_id, thread_id, user, role: Role) -> dict:
-    import asyncio
-
     found = await sync_to_async(_threads)(document_id, "all", only=thread_id)
     if not found:
         raise Refused(404, "No such comment")
@@ -174,8 +171,6 @@ async def anchor_for(document_id, *, start: str | None = None, end: str | None =
                      occurrence: int = 1) -> Anchor:
     """The anchor of a new thread: given (the browser's relative positions), or made for a quote.
     Refused(422) for positions that are not Yjs relative positions, or a quote the text does not hold."""
-    import asyncio
-
     state = await _state(document_id)
     if quote is not None:
         try:
