@@ -8,7 +8,10 @@ from documents.models import Document, Role
 from . import selectors
 
 TITLE_MAX = Document._meta.get_field("title").max_length
-SHARE_ROLES = [(Role.EDITOR.value, "Can edit"), (Role.VIEWER.value, "Can view")]
+# What each role that can be given may do, in `Role`'s order (most powerful first): a role added to `Role`
+# needs its wording here, else it is offered with its label.
+_CAN = {Role.EDITOR: "Can edit", Role.COMMENTER: "Can comment", Role.VIEWER: "Can view"}
+SHARE_ROLES = [(value, _CAN.get(Role(value), label)) for value, label in grantable_roles()]
 
 
 class TitleForm(forms.Form):

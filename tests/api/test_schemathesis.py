@@ -45,10 +45,30 @@ def test_the_api_conforms_to_its_schema(server_factory, unique, tmp_path):
         "d = Doc()\nd.get('default', type=XmlFragment).children.append(XmlElement('paragraph', contents=[XmlText('v')]))\n"
         "v = Snapshot.objects.create(document=doc, created_at=timezone.now(), state=d.get_update(),\n"
         "    state_vector=d.get_state(), size=1)\n"
+        "result = {'doc': str(doc.pk), 'version': v.pk}\n"
+        # Share links and invitations (accounts/api.py, owner only): a document of the caller's with a
+        # link to turn off and an invitation to withdraw (both idempotent: 204 again and again).
+        "from accounts.services import invitation_create, link_create\n"
         "shared = document_create(owner=doc.owner, title='Shared')\n"
-        "result = {'doc': str(doc.pk), 'version': v.pk, 'shared': str(shared.pk)}\n"
+        "link = link_create(document=shared, role='viewer', created_by=doc.owner, lifetime=None)\n"
+        "invitation, _key = invitation_create(document=shared, email='st-guest@example.com', role='viewer',"
+        " invited_by=doc.owner)\n"
+        # The one document the run may delete: else it deletes the caller's others (the shared one).
+        "doomed_doc = document_create(owner=doc.owner, title='To delete')\n"
+        "result.update(shared=str(shared.pk), link=link.pk, invitation=invitation.pk, doomed_doc=str(doomed_doc.pk))\n"
+        # Comments (issue 20): a thread to read, reply to, resolve; another to delete; a notification.
+        "from documents.models import Comment, Notification\n"
+        "other = get_user_model().objects.create_user('st-mentioner-' + str(doc.pk)[:8])\n"
+        # Owned by someone else, the caller an editor: the run's DELETE of a document cannot take it away.
+        "me = doc.owner\n"
+        "doc = document_create(owner=other, title='Commented')\n"
+        "from documents.services import membership_set\nmembership_set(document=doc, user=me, role='editor')\n"
+        "thread = Comment.objects.create(document=doc, author=me, body='A thread')\n"
+        "doomed = Comment.objects.create(document=doc, author=me, body='To delete')\n"
+        "n = Notification.objects.create(recipient=me, actor=other, document=doc, comment=thread)\n"
+        "result.update(commented=str(doc.pk), thread=str(thread.pk), doomed=str(doomed.pk), notification=n.pk)\n"
     )
-    doc_id, version_id, shared_id = versioned["doc"], versioned["version"], versioned["shared"]
+    doc_id, version_id, commented = versioned["doc"], versioned["version"], versioned["commented"]
     # One configuration file: the shared one (which answers count as accepting valid data, for the
     # endpoints that parse imported content) and this run's version ids.
     config = tmp_path / "schemathesis.toml"
@@ -61,12 +81,34 @@ def test_the_api_conforms_to_its_schema(server_factory, unique, tmp_path):
         "\n[[operations]]\n"
         'include-path-regex = "/content$"\n'
         f'parameters = {{ "path.document_id" = "{doc_id}" }}\n'
-        # Share links and invitations (accounts/api.py): a document of the caller's (not the
-        # versioned one: the run deletes that one once it is done with its versions).
-        # Turning a link off and withdrawing an invitation are reached through the OpenAPI links from their POSTs.
+        # Comments (issue 20): a document to comment on, its threads followed by the links from their creation.
+        # A quote the document does not hold, a blank body, both `anchor` and `quote`, a reply to a reply fit
+        # the schema and are refused with 422 (README, Comments).
+        + "".join(
+            "\n[[operations]]\n"
+            f'include-path = "/api/documents/{{document_id}}/{path}"\n'
+            f'parameters = {{ "path.document_id" = "{commented}"{extra} }}\n'
+            'checks.positive_data_acceptance.expected-statuses = ["2XX", "401", "403", "404", "409", "422", "429"]\n'
+            + warnings
+            for path, extra, warnings in [
+                ("comments/", "", ""), ("people/", "", ""),
+                # Read, edited, then deleted (a deletion of what is gone is a 204 as well).
+                ("comments/{comment_id}/", f', "path.comment_id" = "{versioned["doomed"]}"', ""),
+                *((f"comments/{{comment_id}}/{action}/", f', "path.comment_id" = "{versioned["thread"]}"', "")
+                  for action in ("replies", "resolve", "reopen")),
+            ])
+        + "\n[[operations]]\n"
+        'include-path-regex = "/notifications/[{]"\n'
+        f'parameters = {{ "path.notification_id" = {versioned["notification"]} }}\n'
+        # Share links and invitations: the shared document, its link and its invitation.
         "\n[[operations]]\n"
-        'include-path-regex = "/(links|invitations)/$"\n'
-        f'parameters = {{ "path.document_id" = "{shared_id}" }}\n'
+        'include-path-regex = "/(links|invitations)/"\n'
+        f'parameters = {{ "path.document_id" = "{versioned["shared"]}", "path.link_id" = {versioned["link"]}, '
+        f'"path.invitation_id" = {versioned["invitation"]} }}\n'
+        "\n[[operations]]\n"
+        'include-path = "/api/documents/{document_id}/"\n'
+        'include-method = "DELETE"\n'
+        f'parameters = {{ "path.document_id" = "{versioned["doomed_doc"]}" }}\n'
     )
 
     command = [
