@@ -8,7 +8,10 @@ from documents.models import Document, Role
 from . import selectors
 
 TITLE_MAX = Document._meta.get_field("title").max_length
-SHARE_ROLES = [(Role.EDITOR.value, "Can edit"), (Role.VIEWER.value, "Can view")]
+# The roles the share dialog grants: every role but the owner's, in the model's order, so that a
+# role added to `Role` (the commenter, issue 20) is offered by itself; a known one says what it allows.
+_ROLE_CHOICE_LABELS = {"editor": "Can edit", "commenter": "Can comment", "viewer": "Can view"}
+SHARE_ROLES = [(value, _ROLE_CHOICE_LABELS.get(value, label)) for value, label in grantable_roles()]
 
 
 class TitleForm(forms.Form):

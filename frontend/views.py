@@ -280,6 +280,10 @@ def _share_context(request, document, add_form=None) -> dict:
     }
 
 
+# Roles that may comment (documents.models.COMMENT_ROLES, by value).
+COMMENTING = frozenset({"owner", "editor", "commenter"})
+
+
 # --- the editor --------------------------------------------------------------------
 
 
@@ -287,6 +291,7 @@ def _share_context(request, document, add_form=None) -> dict:
 @document_view(roles=set(Role))
 def document_edit(request, document, role):
     can_write = role in WRITE_ROLES
+    can_comment = role.value in COMMENTING  # issue 20: owners, editors and commenters comment
     me = person(request.user)
     config = {
         "documentId": str(document.pk),
@@ -295,6 +300,12 @@ def document_edit(request, document, role):
         "role": role.value,
         "canWrite": can_write,
         "renameUrl": reverse("document-rename", args=[document.pk]) if can_write else None,
+        # Comments (issue 20): what the panel offers; the API decides in the end.
+        "canComment": can_comment,
+        "canResolve": can_write,
+        "isOwner": role == Role.OWNER,
+        "shareUrl": reverse("document-share", args=[document.pk]) if role == Role.OWNER else None,
+        "shareRoles": forms.SHARE_ROLES if role == Role.OWNER else [],
     }
     exports = [
         ("Markdown", "md", ".md"),
@@ -311,6 +322,7 @@ def document_edit(request, document, role):
             "document": document,
             "role": role,
             "can_write": can_write,
+            "can_comment": can_comment,
             "is_owner": role == Role.OWNER,
             "me": me,
             "config": config,

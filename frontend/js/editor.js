@@ -24,6 +24,9 @@ import { RichPaste } from './paste.js'
 // device (issue 19): offline copies.
 import { copyName } from './local-copies.js'
 import { LocalCopy, discardLocalCopy, forgetPageOffline, keepPageOffline } from './offline.js'
+// Comments (issue 20): highlights in the text, the panel beside it.
+import { CommentHighlights } from './comments.js'
+import { bindComments } from './comments-panel.js'
 
 // The shared type Tiptap edits by default; the server and exporters read it too.
 const FIELD = 'default'
@@ -116,7 +119,8 @@ const editor = new Editor({
     CollaborationCaret.configure({ provider, user, render: renderCaret }),
     // Image uploads (frontend/js/images.js) by the #insert-image button, paste and drop; the node is content.js's.
     ImageUploads.configure({ documentId: config.documentId, button: '#insert-image' }),
-    EditorShortcuts
+    EditorShortcuts,
+    CommentHighlights.configure({ onOpen: (id) => comments?.showThread(id, { reveal: false }) })
   ],
   editorProps: {
     attributes: { class: 'prose', spellcheck: 'true', 'aria-label': 'Document', role: 'textbox', 'aria-multiline': 'true' }
@@ -256,6 +260,9 @@ function showNotice (message) {
   // One notice at a time: the latest restore is what the text now shows.
   notices.replaceChildren(notice)
 }
+
+// --- comments (issue 20) ---------------------------------------------------------------------------
+const comments = bindComments({ editor, panel: $('#comments-panel'), toggle: $('[data-testid="comments-button"]'), config, server, provider })
 
 // --- title, toolbar, link dialog -----------------------------------------------------------
 // Live for everyone: a rename anywhere shows here and in the tab at once (title.js).
