@@ -72,8 +72,14 @@ export function bindComments ({ editor, panel, toggle, config, server, provider 
   // --- the panel ------------------------------------------------------------------------
 
   const isOpen = () => !panel.hidden
+  // Beside the text, under the editor bar (which stays usable); a bottom sheet on a phone (comments.css).
+  const bar = document.querySelector('.editor-bar')
+  const wide = window.matchMedia('(min-width: 601px)')
+  const place = () => { panel.style.top = wide.matches && bar ? `${Math.max(0, bar.getBoundingClientRect().bottom)}px` : '' }
+  window.addEventListener('resize', () => isOpen() && place())
   function openPanel () {
     if (isOpen()) return
+    place()
     panel.hidden = false
     toggle.setAttribute('aria-expanded', 'true')
     document.body.classList.add('comments-open')
@@ -114,7 +120,9 @@ export function bindComments ({ editor, panel, toggle, config, server, provider 
       threads = Array.isArray(answer) ? answer : answer?.items ?? []
       loaded = true
       status.textContent = ''
-      if (active && !threads.some((t) => t.id === active)) active = null
+      // The thread shown is gone, or the filter no longer lists it (resolved meanwhile): none is.
+      const shown = threads.find((t) => t.id === active)
+      if (active && (!shown || (filter.value === 'open' && shown.resolved) || (filter.value === 'resolved' && !shown.resolved))) active = null
       setComments(editor, { threads, active, pending: pending?.anchor ?? null })
       render()
       openFromHash()

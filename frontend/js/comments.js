@@ -78,8 +78,8 @@ export function rangeOf (state, anchor) {
   const { type, binding, doc } = ystate
   let from, to
   try {
-    from = relativePositionToAbsolutePosition(doc, type, start, binding.mapping)
-    to = relativePositionToAbsolutePosition(doc, type, end, binding.mapping)
+    from = toAbsolute(doc, type, start, binding.mapping)
+    to = toAbsolute(doc, type, end, binding.mapping)
   } catch {
     return null
   }
@@ -87,6 +87,19 @@ export function rangeOf (state, anchor) {
   // Nothing but structure between them (every character deleted): nothing to highlight.
   if (!state.doc.textBetween(from, to, '', '\ufffc').length) return null
   return { from, to }
+}
+
+// y-tiptap refuses a position bound to a character of the document's first
+// text (it takes it for one misplaced by a structural change, a cursor's
+// concern): that character's place is the place of its text's start, which
+// it does resolve (a position bound to the text, not a character), plus its index.
+function toAbsolute (doc, type, position, mapping) {
+  const pos = relativePositionToAbsolutePosition(doc, type, position, mapping)
+  if (pos !== null) return pos
+  const at = Y.createAbsolutePositionFromRelativePosition(position, doc)
+  if (!at || !(at.type instanceof Y.XmlText) || position.item === null) return null
+  const textStart = relativePositionToAbsolutePosition(doc, type, Y.createRelativePositionFromTypeIndex(at.type, 0, -1), mapping)
+  return textStart === null ? null : textStart + at.index
 }
 
 function buildDecorations (state, { threads, active, pending }) {
