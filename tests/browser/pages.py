@@ -225,13 +225,13 @@ _SELECT_TEXT_JS = """([phrase, occurrence]) => {
 
 async def select_text(page: Page, phrase: str, occurrence: int = 1) -> None:
     """Selects `phrase` in the document, as a person dragging over it does."""
+    await editor(page).focus()
     assert await page.evaluate(_SELECT_TEXT_JS, [phrase, occurrence]), f"{phrase!r} is not in the document"
     await settle(page)
 
 
 async def put_caret(page: Page, before: str) -> None:
     """Puts the caret just before the first appearance of `before` in the document."""
-    await editor(page).focus()
-    await page.evaluate(_SELECT_TEXT_JS, [before, 1])
+    await select_text(page, before)
     await page.evaluate("() => window.getSelection().collapseToStart()")
     await settle(page)

@@ -2,13 +2,13 @@
 that moves; the commenter role; mentions and notifications. Few tests, each a story of several steps.
 The backend is the real one (documents/comments.py and its REST API) behind a live Daphne."""
 
-import asyncio
 import json
 
 from playwright.async_api import expect
 
 from tests.browser import pages
 from tests.browser.conftest import PASSWORD, Person
+from tests.browser.test_collaboration import open_pair
 
 # Within a few seconds for everyone: the server's notice (comments.n) makes every page re-read the list.
 LIVE_MS = 5_000
@@ -81,12 +81,7 @@ def thread(page, index: int = 0):
 
 
 async def test_a_thread_is_live_for_everyone_and_its_highlight_follows_the_text(open_as, daphne_server, cast):
-    alice = await open_as(cast.owner)
-    bob = await open_as(cast.editor)
-    await asyncio.gather(
-        pages.open_document(alice, daphne_server.url, cast.document_id),
-        pages.open_document(bob, daphne_server.url, cast.document_id),
-    )
+    alice, bob = await open_pair(open_as, daphne_server, cast)
     await pages.editor(alice).click()
     await alice.keyboard.type("The launch is on Monday at the harbour, weather permitting.")
     await expect(pages.editor(bob)).to_contain_text("weather permitting.")
@@ -154,6 +149,8 @@ async def test_commenters_comment_viewers_read_and_mentions_notify(open_as, daph
     await alice.keyboard.type("The budget is final.")
     await expect(pages.save_state(alice)).to_have_attribute("data-state", "saved")
 
+    await alice.get_by_test_id("comments-button").click()
+
     # A commenter: the text is read-only, the comments work.
     commenter = await open_as(dave)
     await pages.open_document(commenter, daphne_server.url, cast.document_id)
@@ -207,9 +204,7 @@ async def test_commenters_comment_viewers_read_and_mentions_notify(open_as, daph
     await expect(carol.get_by_test_id("comment-composer")).to_be_hidden()
 
     # The owner mentions someone without access: the page offers to share with them, as a commenter.
-    await thread(alice).get_by_test_id("thread-quote").click()
-    await thread(alice).get_by_test_id("reply-input").fill(f"@{cast.stranger.username} can you look?")
-    await thread(alice).get_by_test_id("reply-submit").click()
+    await comment_on(alice, "final", f"@{cast.stranger.username} can you look?")
     offer = alice.get_by_test_id("share-offer")
     await expect(offer).to_contain_text("Dan Evans")
     await expect(offer.get_by_test_id("share-offer-role")).to_have_value("commenter")
