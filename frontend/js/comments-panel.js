@@ -162,7 +162,7 @@ export function bindComments ({ editor, panel, toggle, config, server, provider 
     if (!range && thread.resolved) range = rangeOf(editor.state, thread.anchor)
     if (range) return { range, deleted: false, quote: editor.state.doc.textBetween(range.from, range.to, '\n', ' ') }
     // Not in the text: its text is gone. Until this page has the document, believe the server.
-    const synced = editor.view.dom.getAttribute('aria-busy') === 'false'
+    const synced = editor.view.dom.closest('[aria-busy]')?.getAttribute('aria-busy') === 'false'
     return { range: null, deleted: synced || Boolean(thread.on_deleted_text), quote: thread.quote || thread.original_quote || '' }
   }
 

@@ -198,7 +198,7 @@ async def share_member(owner: Page, username: str):
 
 # Selects the `occurrence`-th (1-based) appearance of `phrase` in the editor's text, as a person
 # dragging over it does (the page's selection; ProseMirror follows it on selectionchange).
-_SELECT_TEXT_JS = """([phrase, occurrence]) => {
+_SELECT_TEXT_JS = """([phrase, occurrence, collapse]) => {
   const root = document.querySelector('.ProseMirror');
   const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT, {
     acceptNode: (node) => node.parentElement.closest('.collaboration-carets__caret') ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT
@@ -216,6 +216,7 @@ _SELECT_TEXT_JS = """([phrase, occurrence]) => {
   const range = document.createRange();
   range.setStart(...place(at, false));
   range.setEnd(...place(at + phrase.length, true));
+  if (collapse) range.collapse(true);
   const selection = window.getSelection();
   selection.removeAllRanges();
   selection.addRange(range);
@@ -226,12 +227,12 @@ _SELECT_TEXT_JS = """([phrase, occurrence]) => {
 async def select_text(page: Page, phrase: str, occurrence: int = 1) -> None:
     """Selects `phrase` in the document, as a person dragging over it does."""
     await editor(page).focus()
-    assert await page.evaluate(_SELECT_TEXT_JS, [phrase, occurrence]), f"{phrase!r} is not in the document"
+    assert await page.evaluate(_SELECT_TEXT_JS, [phrase, occurrence, False]), f"{phrase!r} is not in the document"
     await settle(page)
 
 
 async def put_caret(page: Page, before: str) -> None:
     """Puts the caret just before the first appearance of `before` in the document."""
-    await select_text(page, before)
-    await page.evaluate("() => window.getSelection().collapseToStart()")
+    await editor(page).focus()
+    assert await page.evaluate(_SELECT_TEXT_JS, [before, 1, True]), f"{before!r} is not in the document"
     await settle(page)
