@@ -749,3 +749,8 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 from .images_http import router as _images_router  # noqa: E402  (after `api` exists)
 
 api.add_router("", _images_router)
+
+# --- comments, mentions, notifications (documents/comments_http.py) --------------------------------------
+from .comments_http import router as _comments_router  # noqa: E402
+
+api.add_router("", _comments_router)

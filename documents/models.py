@@ -18,11 +18,15 @@ from django.db import models
 class Role(models.TextChoices):
     OWNER = "owner", "Owner"
     EDITOR = "editor", "Editor"
+    # May read and comment (documents.comments), may not change the text: its socket is read-only.
+    COMMENTER = "commenter", "Commenter"
     VIEWER = "viewer", "Viewer"
 
 
 # Roles that may change a document's content.
 WRITE_ROLES = frozenset({Role.OWNER, Role.EDITOR})
+# Roles that may post comments and replies (issue 20).
+COMMENT_ROLES = frozenset({Role.OWNER, Role.EDITOR, Role.COMMENTER})
 
 
 class Document(models.Model):
@@ -194,3 +198,62 @@ class SearchText(models.Model):
     # How far into the stored history `body` is (documents.search.position): a slower indexer
     # never overwrites a newer text with an older one.
     position = models.BigIntegerField(default=0)
+
+
+# --- comments (issue 20; the logic is in documents/comments.py, REST in documents/comments_http.py) -------
+
+
+class Comment(models.Model):
+    """A message about a document: a thread (a top-level comment, anchored to a span of the text) or a
+    reply in one (`parent` set, no anchor). The body is plain text as typed, never HTML.
+
+    The anchor is two Yjs relative positions (base64 of `Y.encodeRelativePosition`, v1) into the
+    document's `default` fragment, as the browser's y-prosemirror makes them: they follow the text
+    through every edit, and documents.anchors resolves them against the live state.
+    """
+
+    MAX_BODY = 10_000
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="comments")
+    # Deleting a thread's root deletes its replies.
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="replies")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="comments")
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    edited_at = models.DateTimeField(null=True, blank=True)
+    anchor_start = models.TextField(blank=True, default="")
+    anchor_end = models.TextField(blank=True, default="")
+    # The text the anchor covered when the comment was made: shown once that text is deleted.
+    original_quote = models.TextField(blank=True, default="")
+    resolved = models.BooleanField(default=False)
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["document", "parent", "created_at"], name="comment_doc_thread")]
+
+    def __str__(self):
+        return f"{self.author} on {self.document_id}: {self.body[:40]}"
+
+
+class Notification(models.Model):
+    """Something a person should look at: for now, being mentioned in a comment (documents.notifications)."""
+
+    class Kind(models.TextChoices):
+        MENTION = "mention", "Mention"
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="+")
+    # Deleting the comment deletes the notice about it.
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.MENTION)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["recipient", "read_at"], name="notification_unread")]
