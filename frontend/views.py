@@ -24,7 +24,7 @@ from accounts.mail import send_invitation
 from accounts.models import grantable_roles
 from documents import search, titles
 from documents import services as document_services
-from documents.models import WRITE_ROLES, ApiToken, Document, Role
+from documents.models import COMMENT_ROLES, WRITE_ROLES, ApiToken, Document, Role
 from documents.ratelimit import user_retry_after
 from documents.selectors import NoSuchDocument, document_role, documents_visible_to
 
@@ -280,10 +280,6 @@ def _share_context(request, document, add_form=None) -> dict:
     }
 
 
-# Roles that may comment (documents.models.COMMENT_ROLES, by value).
-COMMENTING = frozenset({"owner", "editor", "commenter"})
-
-
 # --- the editor --------------------------------------------------------------------
 
 
@@ -291,7 +287,7 @@ COMMENTING = frozenset({"owner", "editor", "commenter"})
 @document_view(roles=set(Role))
 def document_edit(request, document, role):
     can_write = role in WRITE_ROLES
-    can_comment = role.value in COMMENTING  # issue 20: owners, editors and commenters comment
+    can_comment = role in COMMENT_ROLES  # issue 20: owners, editors and commenters comment
     me = person(request.user)
     config = {
         "documentId": str(document.pk),

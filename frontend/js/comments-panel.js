@@ -135,10 +135,9 @@ export function bindComments ({ editor, panel, toggle, config, server, provider 
   server.awareness.on('update', () => {
     const notice = server.state()?.comments
     if (typeof notice?.n !== 'string' || notice.n === heard) return
-    const first = heard === null
+    // Even the first notice this page hears may be news (none was out when it connected): read again.
     heard = notice.n
-    // The first notice a connection hears is old news: the connection's own read covers it.
-    if (!first) refresh()
+    refresh()
   })
   provider.on('status', ({ status }) => {
     if (status === 'connected') refresh()
