@@ -85,8 +85,13 @@ export function bindNotifications (root) {
     }
   }
 
+  // On a phone the list spans the screen's width (comments.css), just below the bell.
+  const panel = root.querySelector('.notifications__panel')
+  const narrow = window.matchMedia('(max-width: 600px)')
   root.addEventListener('toggle', () => {
-    if (root.open) readList()
+    if (!root.open) return
+    panel.style.top = narrow.matches ? `${Math.round(button.getBoundingClientRect().bottom + 6)}px` : ''
+    readList()
   })
   document.addEventListener('visibilitychange', () => {
     if (document.visibilityState === 'visible') readCount()
