@@ -176,7 +176,9 @@ else:
 # --- Cache (API rate limits) ---------------------------------------------------
 # With Redis the limits are shared by every process; otherwise per process.
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # CACHE_KEY_PREFIX keeps installations (test servers) that share one Redis from sharing counters.
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+                          "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "")}}
 # Requests per user to the REST API and the page forms that create or share, as
 # "<count>/<s|min|h|day>"; beyond it, 429.
 API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "600/min")

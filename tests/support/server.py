@@ -116,6 +116,9 @@ class LiveServer:
         if redis:
             require_redis()
             self.env["REDIS_URL"] = REDIS_TEST_URL
+            # Rate-limit counters are keyed by user id, which every test database starts at 1: a server
+            # of its own per database, or another run's API flood (schemathesis) answers this one's 429.
+            self.env.setdefault("CACHE_KEY_PREFIX", Path(database._tmp.name).name)
         # Short intervals so that tests see snapshots and idle stops quickly.
         self.env.setdefault("COLLAB_SNAPSHOT_INTERVAL", "2")
         self.env.setdefault("COLLAB_IDLE_TIMEOUT", "2")
