@@ -37,7 +37,6 @@ FRAGMENT = "default"
 LOW_CLIENT = 0
 MAX_CLIENT = 2**53 - 1
 MARK_TAG = "coedit-anchor-mark"
-_PUA = range(0xE000, 0xF900)  # the BMP's private-use area: one UTF-16 unit, one marker each
 
 
 class AnchorError(ValueError):
@@ -185,13 +184,13 @@ class _Segment:
 class _Text:
     """The plain text of a fragment, with where each XmlText is, and where markers sit."""
 
-    def __init__(self, fragment: XmlFragment, marks: dict | None = None):
-        self.marks = marks or {}  # marker character -> key
+    def __init__(self, fragment: XmlFragment):
         self.parts: list[str] = []
         self.length = 0
         self.segments: list[_Segment] = []
         self.found: dict = {}  # key -> (offset, path of the container, index of the segment or None)
         self.spans: dict = {}  # path of an element -> (start, end) of its text
+        self.separators: set[int] = set()  # offsets of the "\n" between blocks
         self._blocks = 0
         self._walk(fragment, (), False)
         self.text = "".join(self.parts)
@@ -203,40 +202,37 @@ class _Text:
     def _walk(self, node, path: tuple, in_block: bool):
         start = self.length
         children = list(node.children)
-        block = not in_block and node is not None and path != () and (
-            not children or any(isinstance(c, XmlText) for c in children))
+        real = [c for c in children if not (isinstance(c, XmlElement) and (c.tag or "").startswith(MARK_TAG))]
+        block = not in_block and path != () and (not real or any(isinstance(c, XmlText) for c in real))
         if block:
             if self._blocks:
+                self.separators.add(self.length)
                 self._add("\n")
             self._blocks += 1
             start = self.length
-        for index, child in enumerate(children):
+        index = 0  # among the children the document has (markers are not counted: paths are the original's)
+        for child in children:
+            if isinstance(child, XmlElement) and (child.tag or "").startswith(MARK_TAG):
+                self.found[child.tag[len(MARK_TAG):]] = (self.length, path, None)
+                continue
             where = path + (index,)
+            index += 1
             if isinstance(child, XmlText):
                 self._text(child, where, path)
             elif isinstance(child, XmlElement):
-                tag = child.tag or ""
-                if tag.startswith(MARK_TAG):
-                    self.found[tag[len(MARK_TAG):]] = (self.length, path, None)
-                else:
-                    self._walk(child, where, in_block or block)
+                self._walk(child, where, in_block or block)
         self.spans[path] = (start, self.length)
 
     def _text(self, node: XmlText, where: tuple, parent: tuple):
-        chunks = []
+        start, kept = self.length, []
         for insert, _attrs in node.diff():
-            chunks.append(insert if isinstance(insert, str) else "\ufffc")
-        raw = "".join(chunks)
-        start = self.length
-        if self.marks:
-            kept = []
-            for ch in raw:
-                key = self.marks.get(ch)
-                if key is None:
-                    kept.append(ch)
-                else:
-                    self.found[key] = (start + len(kept), parent, len(self.segments))
-            raw = "".join(kept)
+            if isinstance(insert, str):
+                kept.append(insert)
+            elif isinstance(insert, XmlElement) and (insert.tag or "").startswith(MARK_TAG):
+                self.found[insert.tag[len(MARK_TAG):]] = (start + sum(map(len, kept)), parent, len(self.segments))
+            else:
+                kept.append("\ufffc")  # an embed: one position
+        raw = "".join(kept)
         self.segments.append(_Segment(start, raw, where))
         self._add(raw)
 
@@ -266,7 +262,7 @@ def _marker_update(structs: list[tuple[int, bytes]], clocks: dict) -> bytes:
     for client, body in structs:
         by_client.setdefault(client, []).append(body)
     out = bytearray(_write_uint(len(by_client)))
-    for client, bodies in by_client.items():
+    for client, bodies in sorted(by_client.items(), reverse=True):  # as Yjs writes them: higher clients first
         out += _write_uint(len(bodies)) + _write_uint(client) + _write_uint(clocks.get(client, 0))
         for body in bodies:
             out += body
@@ -291,63 +287,43 @@ def _marker_body(pos: RelPos, content: bytes) -> tuple[int, bytes]:
     return MAX_CLIENT, bytes([ref]) + _write_uint(0) + _write_uint(pos.client) + _write_uint(pos.clock) + content[1:]
 
 
-def _string_content(ch: str) -> bytes:
-    return bytes([4]) + _write_string(ch)
-
-
 def _element_content(key: str) -> bytes:
     return bytes([7]) + _write_uint(3) + _write_string(MARK_TAG + key)  # ContentType, YXmlElement
 
 
 def _locate(state: bytes, original: _Text, positions: dict) -> dict:
-    """{key: offset in original.text or None} of each RelPos in `positions` {key: RelPos} (kinds 0, 2)."""
-    results: dict = {}
+    """{key: offset in original.text or None} of each RelPos in `positions` {key (str): RelPos} (kinds 0, 2)."""
+    results: dict = {key: None for key in positions}
     if not positions:
         return results
-    used = set(original.text)
-    free = (chr(c) for c in _PUA if chr(c) not in used)
-    pending = dict(positions)
-    for as_element in (False, True):
-        if not pending:
-            break
-        doc = _doc(state)
-        clocks = _state_clocks(doc)
-        if LOW_CLIENT in clocks or any(c >= MAX_CLIENT for c in clocks):
-            break  # ids the markers need are taken: improbable; the anchors read as deleted
-        structs, marks = [], {}
-        for key, pos in pending.items():
-            if as_element:
-                content = _element_content(str(key))
-            else:
-                ch = next(free, None)
-                if ch is None:
-                    break
-                marks[ch] = key
-                content = _string_content(ch)
-            structs.append(_marker_body(pos, content))
-        # Each client's markers take consecutive clocks from its next one.
-        numbered: list[tuple[int, bytes]] = structs
+    doc = _doc(state)
+    clocks = _state_clocks(doc)
+    if LOW_CLIENT in clocks or any(c >= MAX_CLIENT for c in clocks):
+        return results  # ids the markers need are taken: improbable; the anchors read as deleted
+    # One update per marker, each at its client's next clock. A marker is an empty element: in an
+    # XmlText it is an embed (pycrdt lists it in diff()), in a list of blocks a child; a string would be
+    # lost there (pycrdt stops listing an element's children when one of them is a string).
+    for key, pos in positions.items():
+        client, body = _marker_body(pos, _element_content(key))
         try:
-            doc.apply_update(_marker_update(numbered, clocks))
+            doc.apply_update(_marker_update([(client, body)], clocks))
         except Exception:
-            break
-        found = _Text(_fragment(doc), marks)
-        for key, pos in list(pending.items()):
-            where = found.found.get(str(key) if as_element else key)
-            if where is None:
-                continue
-            offset, container, segment = where
-            if pos.kind == 2:
-                if segment is not None:
-                    seg = original.segments[segment]
-                    offset = seg.start + (len(seg.text) if pos.assoc >= 0 else 0)
-                else:
-                    start, end = original.spans.get(container, (offset, offset))
-                    offset = end if pos.assoc >= 0 else start
-            results[key] = offset
-            del pending[key]
-    for key in pending:
-        results[key] = None
+            continue
+        clocks[client] = clocks.get(client, 0) + 1
+    found = _Text(_fragment(doc))
+    for key, pos in positions.items():
+        where = found.found.get(key)
+        if where is None:
+            continue  # in a deleted block, or on an item the document does not have
+        offset, container, segment = where
+        if pos.kind == 2:
+            if segment is not None:
+                seg = original.segments[segment]
+                offset = seg.start + (len(seg.text) if pos.assoc >= 0 else 0)
+            else:
+                start, end = original.spans.get(container, (offset, offset))
+                offset = end if pos.assoc >= 0 else start
+        results[key] = offset
     return results
 
 
@@ -380,6 +356,12 @@ def resolve_many(state: bytes, anchors: list[tuple[str, str]]) -> list[Resolved]
             else:
                 ends.append(located.get(f"{index}{side}"))
         a, b = ends
+        # A position between two blocks (on an element rather than a character) may fall either side of
+        # the break: a range neither starts nor ends with one.
+        while a is not None and b is not None and a < b and a in original.separators:
+            a += 1
+        while a is not None and b is not None and b > a and b - 1 in original.separators:
+            b -= 1
         if a is None or b is None or b <= a:
             results.append(Resolved(quote="", position=None, on_deleted_text=True))
         else:

@@ -253,9 +253,10 @@ async def comment_reopen(request, document_id: UUID, comment_id: UUID):
 
 @router.get("/documents/{uuid:document_id}/people/", response={200: list[PersonOut], **_ERRORS}, tags=["people"])
 async def people(request, document_id: UUID,
-                 q: Annotated[str, Query(description="Only people whose username or name contains this",
+                 q: Annotated[str, Query(description="Only people whose username or a word of whose name starts with this",
                                          max_length=100, pattern=r"^[^\x00]*$")] = ""):
-    """People with a role on the document (whom a comment can mention), at most 20."""
+    """People with a role on the document (whom a comment can mention): those whose username or a word of
+    whose name starts with `q`, owner first, at most 10."""
     await _role(request.auth, document_id)
     document = await _document(document_id)
     return await sync_to_async(notifications.people_with_access)(document, q.strip())
@@ -264,7 +265,7 @@ async def people(request, document_id: UUID,
 @router.get("/notifications/", response={200: list[NotificationOut], 401: Error, 422: Error, 429: Error},
             tags=["notifications"])
 async def notification_list(request, unread: Annotated[bool, Query(description="Only unread ones")] = False):
-    """The caller's notifications (mentions), newest first, at most 100."""
+    """The caller's notifications (mentions), newest first, read and unread (with `unread`: unread only), at most 50."""
     found = await sync_to_async(notifications.for_user)(request.auth, unread_only=unread)
     return [notifications.as_json(n) for n in found]
 

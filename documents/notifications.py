@@ -14,10 +14,10 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Case, Q, Value, When
 from django.utils import timezone
 
-from .models import Comment, Notification
+from .models import Comment, Membership, Notification
 from .people import person
 from .selectors import roles
 
@@ -79,7 +79,7 @@ def excerpt_of(body: str, limit: int = EXCERPT) -> str:
 # --- reading and marking -------------------------------------------------------------------------------
 
 
-def for_user(user, *, unread_only: bool = False, limit: int = 100):
+def for_user(user, *, unread_only: bool = False, limit: int = 50):
     """The user's notifications, newest first, about documents they can still see."""
     from .selectors import documents_visible_to
 
@@ -116,11 +116,15 @@ def as_json(notification: Notification) -> dict:
     }
 
 
-def people_with_access(document, q: str = "", limit: int = 20) -> list[dict]:
-    """The people with a role on the document, for the @ menu: matching `q` (username or name), owner first."""
+def people_with_access(document, q: str = "", limit: int = 10) -> list[dict]:
+    """The people with a role on the document, for the @ menu: those whose username or a word of whose name
+    starts with `q` (case-insensitively), owner first, then by username."""
     User = get_user_model()
-    found = User.objects.filter(Q(pk=document.owner_id) | Q(memberships__document=document), is_active=True)
+    members = Membership.objects.filter(document=document).values("user_id")
+    found = User.objects.filter(Q(pk=document.owner_id) | Q(pk__in=members), is_active=True)
     if q:
-        found = found.filter(Q(username__icontains=q) | Q(first_name__icontains=q) | Q(last_name__icontains=q))
-    users = sorted(set(found.distinct()[: limit * 2]), key=lambda u: (u.pk != document.owner_id, u.get_username()))
-    return [{"username": p.username, "name": p.name} for p in map(person, users[:limit])]
+        found = found.filter(Q(username__istartswith=q) | Q(first_name__istartswith=q) | Q(last_name__istartswith=q)
+                             | Q(first_name__icontains=" " + q) | Q(last_name__icontains=" " + q))
+    owner_first = Case(When(pk=document.owner_id, then=Value(0)), default=Value(1))
+    users = found.order_by(owner_first, "username")[:limit]
+    return [{"username": p.username, "name": p.name} for p in map(person, users)]

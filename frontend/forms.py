@@ -8,10 +8,10 @@ from documents.models import Document, Role
 from . import selectors
 
 TITLE_MAX = Document._meta.get_field("title").max_length
-# The roles the share dialog grants: every role but the owner's, in the model's order, so that a
-# role added to `Role` (the commenter, issue 20) is offered by itself; a known one says what it allows.
-_ROLE_CHOICE_LABELS = {"editor": "Can edit", "commenter": "Can comment", "viewer": "Can view"}
-SHARE_ROLES = [(value, _ROLE_CHOICE_LABELS.get(value, label)) for value, label in grantable_roles()]
+# What each role that can be given may do, in `Role`'s order (most powerful first): a role added to `Role`
+# needs its wording here, else it is offered with its label.
+_CAN = {Role.EDITOR: "Can edit", Role.COMMENTER: "Can comment", Role.VIEWER: "Can view"}
+SHARE_ROLES = [(value, _CAN.get(Role(value), label)) for value, label in grantable_roles()]
 
 
 class TitleForm(forms.Form):

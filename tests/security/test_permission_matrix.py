@@ -18,7 +18,7 @@ from tests.documents.admin_http import AdminSession
 from tests.support.clients import synced
 from tests.support.images import png, upload
 
-ROLES = ["anonymous", "no role", "viewer", "editor", "owner", "staff", "superuser"]
+ROLES = ["anonymous", "no role", "viewer", "commenter", "editor", "owner", "staff", "superuser"]
 SURFACES = ["ws connect", "ws write", "api list", "api get", "api patch", "api versions", "api version",
             "api diff", "api name", "api restore", "api export", "api delete", "img upload", "img get",
             "admin history", "admin restore", "make link", "invite", "open link", "open revoked link"]
@@ -28,6 +28,7 @@ SURFACES = ["ws connect", "ws write", "api list", "api get", "api patch", "api v
 # diff with the live document, naming it, restoring it (issue 15); img upload / get: uploading an image into
 # the document and fetching one of its images (issue 17; with a token; "sign-in": no credentials); others: the HTTP status ("sign-in": redirected to the
 # sign-in page; "302 done": the restore happened and the admin went back to the versions page).
+# commenter (issue 20): reads like a viewer, its socket read-only; comments (the "cm" cells at the end).
 # make link / invite: the share dialog's forms (issue 19; "302 done": made); open link: a viewer share link
 # ("200": the page asking to sign in; "302 done": joined, on to the document); a revoked one is 410 for all.
 EXPECTED = {
@@ -37,6 +38,8 @@ EXPECTED = {
                 "404", "404", "404", "sign-in", "sign-in", "403", "403", "302 done", "410"],
     "viewer": ["open", "refused", "listed", "200", "403", "200", "200", "200", "403", "403", "200", "403",
                "403", "200", "sign-in", "sign-in", "403", "403", "302 done", "410"],
+    "commenter": ["open", "refused", "listed", "200", "403", "200", "200", "200", "403", "403", "200", "403",
+                  "403", "200", "sign-in", "sign-in", "403", "403", "302 done", "410"],
     "editor": ["open", "kept", "listed", "200", "200", "200", "200", "200", "200", "201", "200", "403",
                "201", "200", "sign-in", "sign-in", "403", "403", "302 done", "410"],
     "owner": ["open", "kept", "listed", "200", "200", "200", "200", "200", "200", "201", "200", "204", "201",
@@ -51,9 +54,43 @@ PASSWORD = "matrix-password-1"
 # Search (issue 19): whether GET /api/documents/?q= finds the document by its title. Probed before the
 # renames of probe_http, appended after its cells.
 SURFACES.append("api search")
-for _role, _cell in {"anonymous": "401", "no role": "not found", "viewer": "found", "editor": "found",
+for _role, _cell in {"anonymous": "401", "no role": "not found", "viewer": "found", "commenter": "found", "editor": "found",
                      "owner": "found", "staff": "not found", "superuser": "not found"}.items():
     EXPECTED[_role].append(_cell)
+
+
+# Comments (issue 20): list, post a thread, reply, resolve, edit the owner's thread, delete the editor's
+# comment, the @ people list, one's notifications. The thread and the comments to delete are made by the world.
+SURFACES += ["cm list", "cm post", "cm reply", "cm resolve", "cm edit", "cm delete", "cm people", "notifications"]
+for _role, _cells in {
+    "anonymous": ["401"] * 8,
+    "no role": ["404"] * 7 + ["200"],
+    "viewer": ["200", "403", "403", "403", "403", "403", "200", "200"],
+    "commenter": ["200", "201", "201", "403", "403", "403", "200", "200"],
+    "editor": ["200", "201", "201", "200", "403", "204", "200", "200"],
+    "owner": ["200", "201", "201", "200", "200", "204", "200", "200"],
+    "staff": ["404"] * 7 + ["200"],
+    "superuser": ["404"] * 7 + ["200"],
+}.items():
+    EXPECTED[_role] += _cells
+
+
+def probe_comments(server, world, role) -> list[str]:
+    api = ApiClient(server.url, token=world["tokens"].get(role))
+    base = f"/api/documents/{world['doc']}/comments/"
+    thread = f"{base}{world['thread']}/"
+    # A position the document does not have: a valid anchor, on deleted text (the text is rewritten meanwhile).
+    anchor = {"start": "AAAA", "end": "AAAA"}
+    return [status_of(reply) for reply in (
+        api.request("GET", base, status="all"),
+        api.request("POST", base, body={"body": f"Posted by {role}", "anchor": anchor}),
+        api.request("POST", thread + "replies/", body={"body": f"Reply by {role}"}),
+        api.request("POST", thread + "resolve/"),
+        api.request("PATCH", thread, body={"body": f"Edited by {role}"}),
+        api.request("DELETE", f"{base}{world['deletable_comment'][role]}/"),
+        api.request("GET", f"/api/documents/{world['doc']}/people/"),
+        api.request("GET", "/api/notifications/"),
+    )]
 
 
 def probe_search(server, world, role) -> str:
@@ -82,6 +119,7 @@ def world(daphne_server, unique):
         "    d = document_create(owner=users['owner'], title=title)\n"
         "    membership_set(document=d, user=users['editor'], role='editor')\n"
         "    membership_set(document=d, user=users['viewer'], role='viewer')\n"
+        "    membership_set(document=d, user=users['commenter'], role='commenter')\n"
         "    return d\n"
         "doc = make('Matrix')\n"
         "v = Doc(); v.get('default', type=XmlFragment).children.append(XmlElement('paragraph', contents=[XmlText('v1')]))\n"
@@ -93,6 +131,10 @@ def world(daphne_server, unique):
         "result = {'doc': str(doc.pk), 'version': snap.pk, 'names': names, 'image': str(image.pk),\n"
         "    'deletable': {r: str(make('Delete me ' + r).pk) for r in names},\n"
         "    'tokens': {r: token_create(user=u, name='matrix')[1] for r, u in users.items()}}\n"
+        "from documents.models import Comment\n"
+        "result['thread'] = str(Comment.objects.create(document=doc, author=users['owner'], body='Thread').pk)\n"
+        "result['deletable_comment'] = {r: str(Comment.objects.create(document=doc, author=users['editor'],\n"
+        "    body='Delete me').pk) for r in ['anonymous', *names]}\n"
         "from accounts.services import link_create, link_revoke\n"
         "result['link'] = link_create(document=doc, role='viewer', created_by=users['owner'], lifetime=None).key\n"
         "revoked = link_create(document=doc, role='viewer', created_by=users['owner'], lifetime=None)\n"
@@ -177,9 +219,11 @@ async def test_permission_matrix(daphne_server, world, backend):
             table[role][1] = "kept" if f"written by {role}" in text else "refused"
     # After the sockets: the superuser's restore rewrites the document.
     searched = {role: await asyncio.to_thread(probe_search, daphne_server, world, role) for role in ROLES}
+    commented = {role: await asyncio.to_thread(probe_comments, daphne_server, world, role) for role in ROLES}
     for role in ROLES:
         table[role] += await asyncio.to_thread(probe_http, daphne_server, world, role)
         table[role].append(searched[role])
+        table[role] += commented[role]
 
     lines = ["| role | " + " | ".join(SURFACES) + " |", "|---" * (len(SURFACES) + 1) + "|"]
     for role in ROLES:
