@@ -24,7 +24,7 @@ from accounts.mail import send_invitation
 from accounts.models import grantable_roles
 from documents import search, titles
 from documents import services as document_services
-from documents.models import WRITE_ROLES, ApiToken, Document, Role
+from documents.models import COMMENT_ROLES, WRITE_ROLES, ApiToken, Document, Role
 from documents.ratelimit import user_retry_after
 from documents.selectors import NoSuchDocument, document_role, documents_visible_to
 
@@ -287,6 +287,7 @@ def _share_context(request, document, add_form=None) -> dict:
 @document_view(roles=set(Role))
 def document_edit(request, document, role):
     can_write = role in WRITE_ROLES
+    can_comment = role in COMMENT_ROLES  # issue 20: owners, editors and commenters comment
     me = person(request.user)
     config = {
         "documentId": str(document.pk),
@@ -295,6 +296,12 @@ def document_edit(request, document, role):
         "role": role.value,
         "canWrite": can_write,
         "renameUrl": reverse("document-rename", args=[document.pk]) if can_write else None,
+        # Comments (issue 20): what the panel offers; the API decides in the end.
+        "canComment": can_comment,
+        "canResolve": can_write,
+        "isOwner": role == Role.OWNER,
+        "shareUrl": reverse("document-share", args=[document.pk]) if role == Role.OWNER else None,
+        "shareRoles": forms.SHARE_ROLES if role == Role.OWNER else [],
     }
     exports = [
         ("Markdown", "md", ".md"),
@@ -311,6 +318,7 @@ def document_edit(request, document, role):
             "document": document,
             "role": role,
             "can_write": can_write,
+            "can_comment": can_comment,
             "is_owner": role == Role.OWNER,
             "me": me,
             "config": config,

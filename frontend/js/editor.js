@@ -26,6 +26,9 @@ import { copyName } from './local-copies.js'
 import { LocalCopy, discardLocalCopy, forgetPageOffline, keepPageOffline } from './offline.js'
 // Suggestions (issue 20): the Suggesting mode and the review popover.
 import { Suggesting, bindSuggestions } from './suggestions.js'
+// Comments (issue 20): highlights in the text, the panel beside it.
+import { CommentHighlights } from './comments.js'
+import { bindComments } from './comments-panel.js'
 
 // The shared type Tiptap edits by default; the server and exporters read it too.
 const FIELD = 'default'
@@ -119,7 +122,8 @@ const editor = new Editor({
     // Image uploads (frontend/js/images.js) by the #insert-image button, paste and drop; the node is content.js's.
     ImageUploads.configure({ documentId: config.documentId, button: '#insert-image' }),
     EditorShortcuts,
-    Suggesting.configure({ user: { username: config.user.username, name: config.user.name } })
+    Suggesting.configure({ user: { username: config.user.username, name: config.user.name } }),
+    CommentHighlights.configure({ onOpen: (id) => comments?.showThread(id, { reveal: false }) })
   ],
   editorProps: {
     attributes: { class: 'prose', spellcheck: 'true', 'aria-label': 'Document', role: 'textbox', 'aria-multiline': 'true' }
@@ -259,6 +263,9 @@ function showNotice (message) {
   // One notice at a time: the latest restore is what the text now shows.
   notices.replaceChildren(notice)
 }
+
+// --- comments (issue 20) ---------------------------------------------------------------------------
+const comments = bindComments({ editor, panel: $('#comments-panel'), toggle: $('[data-testid="comments-button"]'), config, server, provider })
 
 // --- title, toolbar, link dialog -----------------------------------------------------------
 // Live for everyone: a rename anywhere shows here and in the tab at once (title.js).

@@ -3,11 +3,14 @@
 
 import { bindSignOut } from './local-copies.js'
 import { liveFeed } from './list-feed.js'
+// Comments (issue 20): the notifications control in the header.
+import { bindNotifications } from './notifications.js'
 
 const $$ = (selector, root = document) => [...root.querySelectorAll(selector)]
 
 // device (issue 19): signing out (and any signed-out page) removes the offline copies.
 bindSignOut()
+bindNotifications(document.querySelector('[data-notifications]'))
 
 // --- dialogs -------------------------------------------------------------------------
 document.addEventListener('click', (event) => {

@@ -194,3 +194,45 @@ async def share_member(owner: Page, username: str):
     remove button). A change made there is made in the server's own process, as people make it."""
     await owner.get_by_test_id("share-button").click()
     return owner.get_by_role("dialog").locator(f'[data-testid="share-member"][data-username="{username}"]')
+
+
+# Selects the `occurrence`-th (1-based) appearance of `phrase` in the editor's text, as a person
+# dragging over it does (the page's selection; ProseMirror follows it on selectionchange).
+_SELECT_TEXT_JS = """([phrase, occurrence, collapse]) => {
+  const root = document.querySelector('.ProseMirror');
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT, {
+    acceptNode: (node) => node.parentElement.closest('.collaboration-carets__caret') ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT
+  });
+  const nodes = [];
+  let text = '';
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) { nodes.push([node, text.length]); text += node.data; }
+  let at = -1;
+  for (let i = 0; i < occurrence; i++) { at = text.indexOf(phrase, at + 1); if (at < 0) return false; }
+  const place = (offset, end) => {
+    for (const [node, start] of nodes) {
+      if (offset < start + node.data.length || (end && offset === start + node.data.length)) return [node, offset - start];
+    }
+  };
+  const range = document.createRange();
+  range.setStart(...place(at, false));
+  range.setEnd(...place(at + phrase.length, true));
+  if (collapse) range.collapse(true);
+  const selection = window.getSelection();
+  selection.removeAllRanges();
+  selection.addRange(range);
+  return true;
+}"""
+
+
+async def select_text(page: Page, phrase: str, occurrence: int = 1) -> None:
+    """Selects `phrase` in the document, as a person dragging over it does."""
+    await editor(page).focus()
+    assert await page.evaluate(_SELECT_TEXT_JS, [phrase, occurrence, False]), f"{phrase!r} is not in the document"
+    await settle(page)
+
+
+async def put_caret(page: Page, before: str) -> None:
+    """Puts the caret just before the first appearance of `before` in the document."""
+    await editor(page).focus()
+    assert await page.evaluate(_SELECT_TEXT_JS, [before, 1, True]), f"{before!r} is not in the document"
+    await settle(page)

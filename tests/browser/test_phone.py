@@ -105,6 +105,23 @@ async def test_every_page_fits_a_phone(browser, open_as, daphne_server, cast, tm
     await shots.check(alice, "history")
     await alice.keyboard.press("Escape")
 
+    # Comments (issue 20): the panel is a bottom sheet, the composer and a thread in it.
+    await pages.select_text(alice, "narrow")
+    await alice.get_by_test_id("comment-button").click()
+    comments = alice.get_by_test_id("comments-panel")
+    await expect(comments).to_be_visible()
+    await comments.get_by_test_id("comment-input").fill("A comment on a phone, with a long word: Donaudampfschifffahrt.")
+    await comments.get_by_test_id("comment-submit").click()
+    await expect(comments.get_by_test_id("comment-thread")).to_have_count(1)
+    assert await comments.evaluate(INSIDE_VIEWPORT_JS), "the comments panel fits on screen"
+    await shots.check(alice, "comments")
+    await comments.get_by_role("button", name="Close comments").click()
+    bell = alice.get_by_test_id("notifications")
+    await bell.get_by_test_id("notifications-button").click()
+    assert await bell.locator(".menu__panel").evaluate(INSIDE_VIEWPORT_JS), "the notifications fit on screen"
+    await shots.check(alice, "notifications")
+    await bell.get_by_test_id("notifications-button").click()
+
     await alice.goto(f"{daphne_server.url}/documents/{cast.document_id}/share/")
     await expect(alice.get_by_test_id("share-panel")).to_be_visible()
     await shots.check(alice, "share-page")
@@ -126,7 +143,7 @@ async def test_every_page_fits_a_phone(browser, open_as, daphne_server, cast, tm
     await expect(alice.get_by_role("heading", name="Sign in")).to_be_visible()
     await shots.check(alice, "sign-in")
 
-    assert len(list(tmp_path.glob("*.png"))) == len(shots.taken) == 10
+    assert len(list(tmp_path.glob("*.png"))) == len(shots.taken) == 12
 
 
 async def test_a_first_visit_signed_out_is_a_plain_sign_in_page(browser, daphne_server):
