@@ -195,13 +195,18 @@ async def invitation_create(request, document_id: UUID, payload: InvitationCreat
     return 201, await sync_to_async(invite)()
 
 
-@router.delete("/documents/{uuid:document_id}/invitations/{invitation_id}/", response={204: None, **_ERRORS})
+@router.delete("/documents/{uuid:document_id}/invitations/{invitation_id}/",
+               response={204: None, **_ERRORS, 409: Error})
 async def invitation_cancel(request, document_id: UUID, invitation_id: Id):
-    """Withdraw an invitation not yet accepted: its link stops working (owner only)."""
+    """Withdraw an invitation not yet accepted: its link stops working (owner only).
+
+    Idempotent, like deleting a comment: an invitation already withdrawn (or never made) is not
+    pending afterwards either, 204; one already accepted cannot be withdrawn, 409 (remove the
+    person's access instead)."""
     document = await _owned(request.auth, document_id)
-    invitation = await Invitation.objects.filter(document=document, pk=invitation_id,
-                                                 accepted_at__isnull=True).afirst()
-    if invitation is None:
-        raise HttpError(404, f"The document has no pending invitation {invitation_id}")
-    await sync_to_async(services.invitation_cancel)(invitation=invitation)
+    invitation = await Invitation.objects.filter(document=document, pk=invitation_id).afirst()
+    if invitation is not None and invitation.accepted_at is not None:
+        raise HttpError(409, f"Invitation {invitation_id} was already accepted: remove the person's access instead")
+    if invitation is not None:
+        await sync_to_async(services.invitation_cancel)(invitation=invitation)
     return 204, None
