@@ -74,8 +74,8 @@ class ReplyOut(Schema):
     can_edit: bool = Field(description="Whether the caller may edit it (its author)")
     can_delete: bool = Field(description="Whether the caller may delete it (its author, the document's owner)")
     mentioned_without_access: list[PersonOut] = Field(
-        [], description="After a POST or PATCH: people the body mentions who have no access to the document "
-                        "(not notified; share the document with them to notify them)")
+        [], description="After a POST or PATCH, for the document's owner: people the body mentions who have no "
+                        "access to the document (not notified; share the document with them to notify them)")
 
 
 class ThreadOut(ReplyOut):
@@ -115,6 +115,12 @@ _ERRORS = {401: Error, 403: Error, 404: Error, 422: Error, 429: Error}
 
 
 # --- helpers -------------------------------------------------------------------------------------------------
+
+
+def _sharer_only(role, outsiders: list) -> list:
+    """Who a body mentions without access, for the owner alone: the owner can share with them, and to
+    anyone else the answer would tell which usernames exist."""
+    return outsiders if role == Role.OWNER else []
 
 
 async def _role(user, document_id, allowed=None, doing: str = "do this") -> Role:
@@ -181,7 +187,7 @@ async def comment_create(request, document_id: UUID, data: ThreadCreate):
         return _refused(exc)
     await comments.announce(document_id)
     found = await comments.thread(document_id, thread.pk, request.auth, role)
-    return 201, {**found, "mentioned_without_access": outsiders}
+    return 201, {**found, "mentioned_without_access": _sharer_only(role, outsiders)}
 
 
 @router.get("/documents/{uuid:document_id}/comments/{uuid:comment_id}/", response={200: ThreadOut | ReplyOut, **_ERRORS})
@@ -212,7 +218,7 @@ async def _update(request, document_id, comment_id, role, *, body=None, resolved
         return _refused(exc)
     await comments.announce(document_id)
     found = await comments.get_message(document_id, comment_id, request.auth, role)
-    return {**found, "mentioned_without_access": outsiders}
+    return {**found, "mentioned_without_access": _sharer_only(role, outsiders)}
 
 
 @router.delete("/documents/{uuid:document_id}/comments/{uuid:comment_id}/", response={204: None, **_ERRORS})
@@ -242,7 +248,7 @@ async def comment_reply(request, document_id: UUID, comment_id: UUID, data: Repl
         return _refused(exc)
     await comments.announce(document_id)
     found = await comments.get_message(document_id, reply.pk, request.auth, role)
-    return 201, {**found, "mentioned_without_access": outsiders}
+    return 201, {**found, "mentioned_without_access": _sharer_only(role, outsiders)}
 
 
 @router.post("/documents/{uuid:document_id}/comments/{uuid:comment_id}/resolve/", response={200: ThreadOut, **_ERRORS})

@@ -318,6 +318,9 @@ async def test_mentions_notify_people_with_access_and_name_the_others(cast):
     assert cast["commenter"].get("/api/notifications/", unread=1).json()[0]["comment_id"] == made.json()["id"]
     reply = cast["commenter"].post(url_of(doc, made.json()["id"], "replies/"), {"body": f"Yes @{names['viewer']}"})
     assert reply.status == 201 and reply.json()["mentioned_without_access"] == []
+    # Only the owner, who can share, learns who has no access: to others it would tell which usernames exist.
+    probe = cast["commenter"].post(url_of(doc, made.json()["id"], "replies/"), {"body": f"@{names['stranger']}?"})
+    assert probe.status == 201 and probe.json()["mentioned_without_access"] == [], probe.text
     assert cast["viewer"].get("/api/notifications/unread-count/").json()["count"] == before + 2
     # Read one, then all; the list keeps them, marked read.
     assert cast["viewer"].post(f"/api/notifications/{notice['id']}/read/").status == 204
