@@ -156,6 +156,22 @@ def test_openapi_schema_and_docs(daphne_server):
         "/api/documents/{document_id}/content",
         "/api/documents/import",
         "/api/documents/{document_id}/images",
+        # Sharing (issue 19, accounts/api.py).
+        "/api/documents/{document_id}/links/",
+        "/api/documents/{document_id}/links/{link_id}/",
+        "/api/documents/{document_id}/invitations/",
+        "/api/documents/{document_id}/invitations/{invitation_id}/",
+        # Comments and their notifications (issue 20, documents/comments_http.py).
+        "/api/documents/{document_id}/comments/",
+        "/api/documents/{document_id}/comments/{comment_id}/",
+        "/api/documents/{document_id}/comments/{comment_id}/replies/",
+        "/api/documents/{document_id}/comments/{comment_id}/resolve/",
+        "/api/documents/{document_id}/comments/{comment_id}/reopen/",
+        "/api/documents/{document_id}/people/",
+        "/api/notifications/",
+        "/api/notifications/unread-count/",
+        "/api/notifications/read-all/",
+        "/api/notifications/{notification_id}/read/",
     }
     assert set(paths["/api/documents/{document_id}/versions/{version_id}/"]) == {"get", "patch"}
     assert set(paths["/api/documents/{document_id}/"]) == {"get", "patch", "delete"}
