@@ -122,7 +122,7 @@ async def link_list(request, document_id: UUID):
 def _link_to(operation_id: str, parameter: str) -> dict:
     """An OpenAPI link from a 201 to the operation that takes back what it made (clients and generated tests
     follow it)."""
-    return {"responses": {"201": {"links": {"Revoke": {
+    return {"responses": {201: {"links": {"Revoke": {
         "operationId": operation_id,
         "parameters": {"document_id": "$request.path.document_id", parameter: "$response.body#/id"},
     }}}}}

@@ -167,7 +167,7 @@ def _links() -> dict:
 
 
 @router.post("/documents/{uuid:document_id}/comments/", response={201: ThreadOut, **_ERRORS},
-             openapi_extra={"responses": {"201": {"description": "The new thread", "links": _links()}}})
+             openapi_extra={"responses": {201: {"description": "The new thread", "links": _links()}}})
 async def comment_create(request, document_id: UUID, data: ThreadCreate):
     """Start a thread on a span of the text: `anchor` (relative positions from the editor) or `quote`
     (+ `occurrence`). Owners, editors and commenters. Mentions notify people with access."""
