@@ -30,6 +30,7 @@ from .messages import (
     ApplyUpdate,
     Edit,
     EditWritten,
+    LeaseLost,
     FanOut,
     Flush,
     GetState,
@@ -55,7 +56,7 @@ logger = logging.getLogger(__name__)
 
 # Posted by the actor's own timers and writer, or by consumers that must never
 # wait (Leave): they bypass the mailbox's bound.
-INTERNAL = (Tick, FanOut, WriteDone, EditWritten, Leave, Shutdown, Abandon)
+INTERNAL = (Tick, FanOut, WriteDone, EditWritten, Leave, Shutdown, Abandon, LeaseLost)
 
 # y-protocols drops a remote awareness state not renewed for 30 s; renew ours well before.
 AWARENESS_RENEW = 15.0
@@ -105,6 +106,8 @@ class DocumentActor:
         self._idle_since = time.monotonic()
         self._renewed_at = 0.0
         self._gone = False
+        self._letting_go: tuple[int, str] | None = None  # LeaseLost's close, once its last write is done
+        self._last_write_sent = False
         # Updates waiting to be fanned out, and the timer that sends them.
         self._outbox = Outbox(config.fanout_interval)
         self._fanout_timer: asyncio.TimerHandle | None = None
@@ -239,6 +242,8 @@ class DocumentActor:
                 self._answer(message, self._announce, notice)
             case Abandon(code, reason):
                 self._abandon(code, reason)
+            case LeaseLost(code, reason):
+                self._on_lease_lost(code, reason)
             case Shutdown(held=None):
                 for subscriber in list(self._subscribers.values()):
                     self._drop(subscriber, codes.TRY_AGAIN_LATER, "server shutting down")
@@ -537,7 +542,9 @@ class DocumentActor:
                     waiting.reply.set_result(message.version)
             if not request.reply.done():
                 request.reply.set_result({"version": message.version, "result": message.result})
-        if not self._gone:
+        if self._letting_go is not None:
+            self._let_go()
+        elif not self._gone:
             self._next_edit()
             if self._editing is None and (self._flush_waiters or self._plan.snapshot_requests):
                 self._start_write(force=True)
@@ -632,14 +639,43 @@ class DocumentActor:
                     if not request.reply.done():
                         request.reply.set_result(result)
             # Chain what piled up meanwhile, if someone is waiting for it.
-            if self._flush_waiters or plan.snapshot_requests:
+            if self._letting_go is None and (self._flush_waiters or plan.snapshot_requests):
                 self._start_write(force=True)
+        if self._letting_go is not None:
+            return self._let_go()
         self._next_edit()  # an edit waits for the write in flight (see _next_edit)
         self._reschedule()
 
     def abandon(self, code: int, reason: str) -> None:
         """Stop without saving (the document was deleted, or another server owns it now)."""
         self.post(Abandon(code, reason))
+
+    def lease_lost(self, code: int, reason: str) -> None:
+        """Another process may own the document now: save what is unsaved once more (fenced), then stop."""
+        self.post(LeaseLost(code, reason))
+
+    def _on_lease_lost(self, code: int, reason: str) -> None:
+        if self._gone or self._letting_go is not None:
+            return
+        self._letting_go = (code, reason)
+        # No new joins meanwhile: the registry waits for the stop, then finds the document's owner.
+        self.state = State.STOPPING
+        self._settled.clear()
+        self._let_go()
+
+    def _let_go(self) -> None:
+        """Lease lost: once no write is in flight, write what is unsaved (once, fenced), then stop.
+
+        Called again by the write handlers while `_letting_go` is set.
+        """
+        if self._gone or self._writer is not None:
+            return  # back here when the write in flight is done
+        if not self._last_write_sent:
+            self._last_write_sent = True
+            self._start_write(force=True)
+            if self._writer is not None:
+                return
+        self._abandon(*self._letting_go)
 
     def _abandon(self, code: int, reason: str) -> None:
         """Close every subscriber and stop without saving.
@@ -662,6 +698,7 @@ class DocumentActor:
         Runs inside the actor's task while `tell` holds new messages back, so
         the only messages that can arrive meanwhile are internal ones.
         """
+        await self._finish_letting_go()
         if not self._gone:
             await self._drain_writer()
             if not self._gone and self._plan.dirty:
@@ -670,15 +707,25 @@ class DocumentActor:
             if not self._gone and self._plan.unsaved and self._plan.snapshot_failing:
                 self._start_write()  # the snapshot failed: the log still takes the edits
                 await self._drain_writer()
-            if not self._gone and (not self._plan.may_unload() or self._subscribers):
+            if not self._gone and self._letting_go is None and (not self._plan.may_unload() or self._subscribers):
                 # Never unload a document whose last save failed: keep it and retry.
                 self.state = State.RUNNING
                 self._idle_since = time.monotonic()
                 self._settled.set()
                 self._reschedule()
                 return False
+        await self._finish_letting_go()  # the lease may have been lost while it saved
         self._finish(State.STOPPED, ActorStopped(f"actor of {self.document_id} stopped"))
         return True
+
+    async def _finish_letting_go(self) -> None:
+        """If the lease is lost: wait for the last write (its handler calls _let_go), then abandon."""
+        if self._letting_go is None:
+            return
+        while self._writer is not None and not self._gone:
+            await self._drain_writer()
+        if not self._gone:
+            self._abandon(*self._letting_go)
 
     async def _drain_writer(self) -> None:
         if self._writer is not None:

@@ -463,15 +463,16 @@ class Cluster:
                 outage.recovered()
 
     def lease_lost(self, lease: Lease) -> None:
-        """The lease is gone or another's: our actor must not write or serve any more."""
+        """The lease is gone or another's: our actor must not serve any more (its last write meets the fence)."""
         if self.leases.get(lease.document_id) is not lease:
             return  # released or replaced meanwhile
-        logger.warning("cluster: lost the lease of %s; abandoning its actor", lease.document_id)
+        logger.warning("cluster: lost the lease of %s; its actor saves what it holds (fenced) and stops",
+                       lease.document_id)
         del self.leases[lease.document_id]
         metrics.leases_lost += 1
         actor = self.registry.get_running(lease.document_id)
         if actor is not None:
-            actor.abandon(codes.INTERNAL_ERROR, "document moved to another server")
+            actor.lease_lost(codes.INTERNAL_ERROR, "document moved to another server")
 
     def _lose_leases(self, reason: str) -> None:
         for lease in list(self.leases.values()):
@@ -479,7 +480,7 @@ class Cluster:
             metrics.leases_lost += 1
             actor = self.registry.get_running(lease.document_id)
             if actor is not None:
-                actor.abandon(codes.INTERNAL_ERROR, reason)
+                actor.lease_lost(codes.INTERNAL_ERROR, reason)
 
     async def _watch_once(self) -> None:
         await self._heartbeat()
@@ -588,8 +589,8 @@ class LeaseRenewer:
             return
         self._outage.recovered()
         self._failing_since = None
-        # A lease found lost is left to the loop's own check (Cluster._watch_once), which acts on it in
-        # its turn, after work already due: an overdue write meets the store's fencing, as it should.
+        # A lease found lost is left to the loop's own check (Cluster._watch_once): its actor writes what
+        # it holds once more, with its fence, and stops (LeaseLost); the store refuses it if a newer owner wrote.
 
 
 class RemoteSubscriber(QueuedSubscriber):

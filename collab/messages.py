@@ -199,3 +199,16 @@ class Abandon:
     code: int
     # Why, for the close frame.
     reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class LeaseLost:
+    """The lease is gone: write what is unsaved once more, with the fence held, then stop as Abandon does.
+
+    The store refuses that write (StaleOwner) if a newer owner has claimed the
+    document, and keeps it if nobody has: a process paused past its TTL loses
+    nothing a closed tab will never resend.
+    """
+
+    code: int
+    reason: str

@@ -1,14 +1,18 @@
 """Fixtures of the engine's tests."""
 
+import contextlib
 import signal
 import uuid
 
 import pytest
+from channels_redis.core import RedisChannelLayer
+from redis.exceptions import RedisError
 
+from collab.cluster import Cluster
 from collab.config import CollabConfig
 from collab.registry import Registry
 from collab.store import MemoryStore
-from tests.support.server import Database, LiveServer, ServiceMissing, require_redis
+from tests.support.server import REDIS_TEST_URL, Database, LiveServer, ServiceMissing, require_redis
 from tests.support.services import missing
 
 
@@ -53,3 +57,31 @@ def store(document_id):
 @pytest.fixture
 def registry(store):
     return Registry(store, ACTOR_CONFIG)
+
+
+@pytest.fixture
+async def cluster_member():
+    """`await cluster_member(config, ttl)`: an in-process registry over a MemoryStore that is a member of a
+    real cluster (real Redis, real channels-redis layer), its leases `ttl` seconds long. Stopped after."""
+    try:
+        require_redis()
+    except ServiceMissing as exc:
+        missing(str(exc))
+    started = []
+
+    async def start(config: CollabConfig, ttl: float) -> Registry:
+        layer = RedisChannelLayer(hosts=[{"address": REDIS_TEST_URL, "socket_timeout": None}])
+        cluster = Cluster(REDIS_TEST_URL, layer, lease_ttl=ttl)
+        store = MemoryStore()
+        registry = Registry(store, config, cluster)
+        registry.documents = store.documents
+        await cluster.start(registry)
+        started.append((registry, layer, cluster))
+        return registry
+
+    yield start
+    for registry, layer, cluster in started:
+        with contextlib.suppress(RedisError, OSError):
+            await registry.stop_all()
+            await layer.flush()
+        await cluster.redis.aclose()

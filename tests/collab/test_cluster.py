@@ -120,8 +120,9 @@ async def test_sigkill_of_the_owner_loses_nothing(cluster):
 
 async def test_a_paused_stale_owner_cannot_write(cluster):
     # The stale owner holds an unsaved edit (its flush is slow) when it is
-    # paused; it is resumed after its successor took over and wrote, and its
-    # overdue write then reaches the database, which must refuse it (fencing).
+    # paused; it is resumed after its successor took over and wrote. Whether its
+    # flush timer or its lease check runs first at wake, the edit is written
+    # once more with the old fence (LeaseLost), and the database must refuse it.
     stale = cluster(1, COLLAB_FLUSH_DELAY="3", COLLAB_FLUSH_MAX_WAIT="3", COLLAB_SNAPSHOT_INTERVAL="60")[0]
     other = cluster(1)[1]
     seed = await seeded(stale)

@@ -7,20 +7,13 @@ channels-redis layer) is stalled with time.sleep, as heavy work would stall it.
 """
 
 import asyncio
-import contextlib
 import time
 import uuid
 
 import pytest
-from channels_redis.core import RedisChannelLayer
-from redis.exceptions import RedisError
 
-from collab.cluster import LEASE_KEY, Cluster
+from collab.cluster import LEASE_KEY
 from collab.config import CollabConfig
-from collab.registry import Registry
-from collab.store import MemoryStore
-from tests.support.server import REDIS_TEST_URL, ServiceMissing, require_redis
-from tests.support.services import missing
 
 CONFIG = CollabConfig(flush_delay=0.01, flush_max_wait=0.05, snapshot_interval=60, idle_timeout=60)
 TTL = 2.0
@@ -28,22 +21,8 @@ DOCUMENTS = 200
 
 
 @pytest.fixture
-async def member():
-    try:
-        require_redis()
-    except ServiceMissing as exc:
-        missing(str(exc))
-    layer = RedisChannelLayer(hosts=[{"address": REDIS_TEST_URL, "socket_timeout": None}])
-    cluster = Cluster(REDIS_TEST_URL, layer, lease_ttl=TTL)
-    store = MemoryStore()
-    registry = Registry(store, CONFIG, cluster)
-    registry.documents = store.documents
-    await cluster.start(registry)
-    yield registry
-    with contextlib.suppress(RedisError, OSError):
-        await registry.stop_all()
-        await layer.flush()
-    await cluster.redis.aclose()
+async def member(cluster_member):
+    return await cluster_member(CONFIG, TTL)
 
 
 async def busy(seconds: float, each: float = 0.02) -> None:
