@@ -99,6 +99,12 @@ REQUEST_TIMEOUT = 10.0
 # Taking a lease gives up (Unavailable) after this long (Redis unreachable or slow)
 # or after this many rounds of the lease changing hands between two calls.
 ACQUIRE_TIMEOUT = 5.0
+# The process's own Redis connections (leases, heartbeats, upkeep). redis-py's default pool refuses
+# a call beyond its 100th connection in use (MaxConnectionsError): a cold start that takes 400 leases
+# at once, or a SIGTERM that releases them, failed a quarter of them (editors closed with 4011, leases
+# left to expire). A blocking pool makes calls beyond it wait their turn instead.
+REDIS_CONNECTIONS = 32
+REDIS_CONNECTION_WAIT = 20.0
 ACQUIRE_ATTEMPTS = 5
 # How long the process channel may fail to receive before the requests and forwarded
 # connections waiting on it are failed (they would otherwise wait on silence).
@@ -194,7 +200,8 @@ _REQUESTS = {cls.__name__: cls for cls in (messages.GetState, messages.ApplyUpda
 
 class Cluster:
     def __init__(self, redis_url: str, layer, lease_ttl: float):
-        self.redis = aioredis.from_url(redis_url, socket_timeout=None)
+        self.redis = aioredis.Redis.from_pool(aioredis.BlockingConnectionPool.from_url(
+            redis_url, socket_timeout=None, max_connections=REDIS_CONNECTIONS, timeout=REDIS_CONNECTION_WAIT))
         self.redis_url = redis_url
         self.layer = layer
         self.lease_ttl = lease_ttl

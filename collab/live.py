@@ -205,6 +205,23 @@ def access_changed(user_id, session_key=None) -> None:
         changed_here(user_id, session_key)
 
 
+_sending: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
+
+
+def _one_at_a_time(loop) -> asyncio.Lock:
+    """The server loop's lock for nudges: one in flight, the others wait their turn.
+
+    A burst (the indexer tells of every document it indexed, one call each) was
+    hundreds of sends at once, each holding a Redis connection of the channel
+    layer's pool, which refuses calls beyond its 100th (MaxConnectionsError):
+    those lists missed the change, and so did the cluster's own messages.
+    """
+    global _sending
+    if _sending is None or _sending[0] is not loop:
+        _sending = (loop, asyncio.Lock())
+    return _sending[1]
+
+
 def tell_users(user_ids, event: dict) -> None:
     """Send `event` (a small JSON-able dict) to the open feeds of these users, in every process (collab.feed).
 
@@ -231,7 +248,8 @@ def tell_users(user_ids, event: dict) -> None:
     message = {"type": "collab.tell_users", "users": users, "event": dict(event)}
 
     async def send() -> None:
-        await get_channel_layer().group_send(ACCESS_GROUP, message)
+        async with _one_at_a_time(asyncio.get_running_loop()):
+            await get_channel_layer().group_send(ACCESS_GROUP, message)
 
     def failed(future) -> None:
         if not future.cancelled() and future.exception() is not None:
