@@ -47,7 +47,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from . import codes
-from .access import Entry, get_watcher
+from .access import Entry, call_on_loop, get_watcher
 from .auth import Credentials, session_user, token_backend
 from .registry import get_registry
 
@@ -99,16 +99,8 @@ def feeds() -> Feeds:
 def deliver_here(user_ids, event: dict) -> None:
     """Hand `event` to this process's feeds of `user_ids`, from any thread (nothing to do if none is open)."""
     found = _feeds
-    if found is None or found.loop.is_closed():
-        return
-    try:
-        running = asyncio.get_running_loop()
-    except RuntimeError:
-        running = None
-    if running is found.loop:
-        found.deliver(user_ids, event)
-    else:
-        found.loop.call_soon_threadsafe(found.deliver, list(user_ids), event)
+    if found is not None:
+        call_on_loop(found.loop, found.deliver, list(user_ids), event)
 
 
 def _identify(credentials: Credentials | None):
