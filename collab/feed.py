@@ -42,13 +42,13 @@ import json
 import logging
 import weakref
 
-from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from . import codes
 from .access import Entry, call_on_loop, get_watcher
 from .auth import Credentials, session_user, token_backend
+from .consumer import DirectDispatch
 from .registry import get_registry
 
 logger = logging.getLogger(__name__)
@@ -116,7 +116,7 @@ def _identify(credentials: Credentials | None):
     return None
 
 
-class FeedConsumer(AsyncWebsocketConsumer):
+class FeedConsumer(DirectDispatch, AsyncWebsocketConsumer):
     """/ws/feed/: the signed-in user's events, as text frames of JSON."""
 
     # No channel of its own: events reach the process (collab.cluster's process channel), then its feeds here.
@@ -124,13 +124,6 @@ class FeedConsumer(AsyncWebsocketConsumer):
     entry: Entry | None = None
     config = None
     _drain: asyncio.Task | None = None
-
-    async def dispatch(self, message):
-        # As DocumentConsumer: no aclose_old_connections() thread hop per frame (what a client sends is ignored).
-        handler = getattr(self, get_handler_name(message), None)
-        if handler is None:
-            raise ValueError(f"No handler for message type {message['type']}")
-        await handler(message)
 
     async def connect(self):
         # Accept first: closing before accept() would be an HTTP 403 at the handshake.
