@@ -424,19 +424,27 @@ def get_watcher(config: CollabConfig) -> AccessWatcher:
     return _watcher
 
 
+def call_on_loop(loop: asyncio.AbstractEventLoop, fn, *args) -> None:
+    """Call `fn(*args)` on `loop`, from any thread: at once if this thread runs it, else soon
+    (call_soon_threadsafe); not at all once it is closed. For the per-process indexes made on
+    first use in the running loop (this watcher, collab.feed's feeds), reached from sync code."""
+    if loop.is_closed():
+        return
+    try:
+        running = asyncio.get_running_loop()
+    except RuntimeError:
+        running = None
+    if running is loop:
+        fn(*args)
+    else:
+        loop.call_soon_threadsafe(fn, *args)
+
+
 def changed_here(user_id, ended_session: str | None = None) -> None:
     """Apply an access change to this process's sockets and cache, from any thread.
 
     Nothing to do in a process that has served no socket (no watcher yet).
     """
     watcher = _watcher
-    if watcher is None or watcher.loop.is_closed():
-        return
-    try:
-        running = asyncio.get_running_loop()
-    except RuntimeError:
-        running = None
-    if running is watcher.loop:
-        watcher.changed(user_id, ended_session)
-    else:
-        watcher.loop.call_soon_threadsafe(watcher.changed, user_id, ended_session)
+    if watcher is not None:
+        call_on_loop(watcher.loop, watcher.changed, user_id, ended_session)

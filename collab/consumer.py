@@ -174,7 +174,22 @@ class TokenBucket:
         self.tokens -= 1
 
 
-class DocumentConsumer(AsyncWebsocketConsumer):
+class DirectDispatch:
+    """A consumer's dispatch without Channels' aclose_old_connections() (a thread hop) before every message.
+
+    For consumers that touch the database only where database_sync_to_async
+    does it itself (connect, access changes): DocumentConsumer, collab.feed's FeedConsumer.
+    Put it before AsyncWebsocketConsumer in the bases.
+    """
+
+    async def dispatch(self, message):
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
+
+class DocumentConsumer(DirectDispatch, AsyncWebsocketConsumer):
     connection: Connection | None = None
     actor = None
     document_id = None
@@ -210,15 +225,6 @@ class DocumentConsumer(AsyncWebsocketConsumer):
                 await self.dispatch(await receive())
         except StopConsumer:
             pass
-
-    async def dispatch(self, message):
-        # Channels' dispatch runs aclose_old_connections() (a thread hop) before
-        # every frame; we touch the database only in connect and on access
-        # changes, where database_sync_to_async does it itself.
-        handler = getattr(self, get_handler_name(message), None)
-        if handler is None:
-            raise ValueError(f"No handler for message type {message['type']}")
-        await handler(message)
 
     async def connect(self):
         # Accept first: closing before accept() would be an HTTP 403 at the handshake.

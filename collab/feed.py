@@ -42,13 +42,13 @@ import json
 import logging
 import weakref
 
-from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from . import codes
-from .access import Entry, get_watcher
+from .access import Entry, call_on_loop, get_watcher
 from .auth import Credentials, session_user, token_backend
+from .consumer import DirectDispatch
 from .registry import get_registry
 
 logger = logging.getLogger(__name__)
@@ -99,16 +99,8 @@ def feeds() -> Feeds:
 def deliver_here(user_ids, event: dict) -> None:
     """Hand `event` to this process's feeds of `user_ids`, from any thread (nothing to do if none is open)."""
     found = _feeds
-    if found is None or found.loop.is_closed():
-        return
-    try:
-        running = asyncio.get_running_loop()
-    except RuntimeError:
-        running = None
-    if running is found.loop:
-        found.deliver(user_ids, event)
-    else:
-        found.loop.call_soon_threadsafe(found.deliver, list(user_ids), event)
+    if found is not None:
+        call_on_loop(found.loop, found.deliver, list(user_ids), event)
 
 
 def _identify(credentials: Credentials | None):
@@ -124,7 +116,7 @@ def _identify(credentials: Credentials | None):
     return None
 
 
-class FeedConsumer(AsyncWebsocketConsumer):
+class FeedConsumer(DirectDispatch, AsyncWebsocketConsumer):
     """/ws/feed/: the signed-in user's events, as text frames of JSON."""
 
     # No channel of its own: events reach the process (collab.cluster's process channel), then its feeds here.
@@ -132,13 +124,6 @@ class FeedConsumer(AsyncWebsocketConsumer):
     entry: Entry | None = None
     config = None
     _drain: asyncio.Task | None = None
-
-    async def dispatch(self, message):
-        # As DocumentConsumer: no aclose_old_connections() thread hop per frame (what a client sends is ignored).
-        handler = getattr(self, get_handler_name(message), None)
-        if handler is None:
-            raise ValueError(f"No handler for message type {message['type']}")
-        await handler(message)
 
     async def connect(self):
         # Accept first: closing before accept() would be an HTTP 403 at the handshake.

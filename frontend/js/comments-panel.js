@@ -521,31 +521,27 @@ export function bindComments ({ editor, panel, toggle, config, server, provider 
 
   // --- sharing with people mentioned who have no access -----------------------------------------------
 
+  // Only the owner is told of them (the API's mentioned_without_access), and only the owner can share.
   function offerSharing (people) {
-    if (!Array.isArray(people) || !people.length) return
+    if (!config.shareUrl || !Array.isArray(people) || !people.length) return
     for (const person of people) {
       const text = el('p', {}, `${nameOf(person)} (@${person.username}) cannot open this document, so they were not notified.`)
       const offer = el('div', { className: 'comments__offer', role: 'status', dataset: { testid: 'share-offer', username: person.username } }, text)
-      const dismiss = el('button', { type: 'button', className: 'button button--small' }, config.isOwner ? 'Not now' : 'OK')
+      const dismiss = el('button', { type: 'button', className: 'button button--small' }, 'Not now')
       dismiss.addEventListener('click', () => offer.remove())
-      if (config.isOwner && config.shareUrl) {
-        const role = el('select', { className: 'select select--small', 'aria-label': `Role for ${person.username}`, dataset: { testid: 'share-offer-role' } },
-          ...(config.shareRoles ?? [['commenter', 'Can comment'], ['viewer', 'Can view'], ['editor', 'Can edit']])
-            .map(([value, label]) => el('option', { value }, label)))
-        role.value = (config.shareRoles ?? []).some(([value]) => value === 'commenter') ? 'commenter' : role.value
-        const share = el('button', { type: 'button', className: 'button button--primary button--small', dataset: { testid: 'share-offer-submit' } },
-          `Share with ${nameOf(person)}`)
-        share.addEventListener('click', async () => {
-          share.disabled = true
-          const done = await shareWith(person.username, role.value)
-          offer.replaceChildren(el('p', {}, done))
-          setTimeout(() => offer.remove(), 6000)
-        })
-        offer.append(el('div', { className: 'comments__actions' }, role, dismiss, share))
-      } else {
-        text.append(' Ask the document’s owner to share it with them.')
-        offer.append(el('div', { className: 'comments__actions' }, dismiss))
-      }
+      const role = el('select', { className: 'select select--small', 'aria-label': `Role for ${person.username}`, dataset: { testid: 'share-offer-role' } },
+        ...(config.shareRoles ?? [['commenter', 'Can comment'], ['viewer', 'Can view'], ['editor', 'Can edit']])
+          .map(([value, label]) => el('option', { value }, label)))
+      role.value = (config.shareRoles ?? []).some(([value]) => value === 'commenter') ? 'commenter' : role.value
+      const share = el('button', { type: 'button', className: 'button button--primary button--small', dataset: { testid: 'share-offer-submit' } },
+        `Share with ${nameOf(person)}`)
+      share.addEventListener('click', async () => {
+        share.disabled = true
+        const done = await shareWith(person.username, role.value)
+        offer.replaceChildren(el('p', {}, done))
+        setTimeout(() => offer.remove(), 6000)
+      })
+      offer.append(el('div', { className: 'comments__actions' }, role, dismiss, share))
       offers.append(offer)
     }
   }
