@@ -105,6 +105,11 @@ ACQUIRE_TIMEOUT = 5.0
 # left to expire). A blocking pool makes calls beyond it wait their turn instead.
 REDIS_CONNECTIONS = 32
 REDIS_CONNECTION_WAIT = 20.0
+# Channel-layer sends in flight per process (forwarded frames, joins, replies). channels-redis holds
+# one of its pool's Redis connections per send, and that pool refuses calls beyond the 100th the same
+# way: 300 sockets forwarded at once had two thirds of theirs refused (closed with 1011/4011). Beyond
+# this many, sends wait their turn; the layer's receive loop and group calls keep connections free.
+LAYER_SENDS = 32
 ACQUIRE_ATTEMPTS = 5
 # How long the process channel may fail to receive before the requests and forwarded
 # connections waiting on it are failed (they would otherwise wait on silence).
@@ -218,6 +223,7 @@ class Cluster:
         self._redis_outage = _Outage("Redis (leases)")
         self._renewer: LeaseRenewer | None = None
         self._started = asyncio.Lock()
+        self._sends = asyncio.Semaphore(LAYER_SENDS)
         self._in_access_group = -ACCESS_GROUP_REFRESH
 
     async def start(self, registry) -> None:
@@ -241,6 +247,11 @@ class Cluster:
             self._renewer.stop()
         with contextlib.suppress(Exception):
             await self.redis.delete(PROCESS_KEY.format(self.channel))
+
+    async def send(self, channel: str, message: dict) -> None:
+        """Send through the channel layer, at most LAYER_SENDS at a time."""
+        async with self._sends:
+            await self.layer.send(channel, message)
 
     # --- leases -------------------------------------------------------------------------
 
@@ -308,7 +319,7 @@ class Cluster:
         lease_value = await self.lease_value(document_id)
         remote = RemoteActor(self, str(document_id), connection, consumer_channel, owner_channel, lease_value)
         self.remote_actors.add(remote)
-        await self.layer.send(owner_channel, {
+        await self.send(owner_channel, {
             "type": "collab.join", "document": str(document_id), "sid": consumer_channel, "process": self.channel,
             "username": connection.username, "can_write": connection.can_write,
         })
@@ -323,7 +334,7 @@ class Cluster:
         future = self._pending[rid] = asyncio.get_running_loop().create_future()
         fields = {k: getattr(request, k) for k in request.__dataclass_fields__ if k != "reply"}
         try:
-            await self.layer.send(owner_channel, {"type": "collab.request", "document": str(document_id), "rid": rid,
+            await self.send(owner_channel, {"type": "collab.request", "document": str(document_id), "rid": rid,
                                                   "kind": type(request).__name__, "fields": fields,
                                                   "reply_to": self.channel})
             return await asyncio.wait_for(future, timeout)
@@ -399,21 +410,21 @@ class Cluster:
         try:
             actor = await self.registry.join_local(message["document"], subscriber)
         except NotOwner:
-            await self.layer.send(subscriber.sid, {"type": "collab.close", "code": codes.INTERNAL_ERROR,
-                                                   "reason": "owner moved, reconnect"})
+            await self.send(subscriber.sid, {"type": "collab.close", "code": codes.INTERNAL_ERROR,
+                                             "reason": "owner moved, reconnect"})
             return
         except DocumentGone:  # deleted since the forwarding process checked access: as a local join would be
-            await self.layer.send(subscriber.sid, {"type": "collab.close", "code": codes.NO_SUCH_DOCUMENT,
-                                                   "reason": "no such document"})
+            await self.send(subscriber.sid, {"type": "collab.close", "code": codes.NO_SUCH_DOCUMENT,
+                                             "reason": "no such document"})
             return
         except Unavailable:  # already logged where it gave up
-            await self.layer.send(subscriber.sid, {"type": "collab.close", "code": codes.INTERNAL_ERROR,
-                                                   "reason": "document unavailable, try again"})
+            await self.send(subscriber.sid, {"type": "collab.close", "code": codes.INTERNAL_ERROR,
+                                             "reason": "document unavailable, try again"})
             return
         except Exception:
             logger.exception("cluster: join of %s failed", message["document"])
-            await self.layer.send(subscriber.sid, {"type": "collab.close", "code": codes.INTERNAL_ERROR,
-                                                   "reason": "document unavailable"})
+            await self.send(subscriber.sid, {"type": "collab.close", "code": codes.INTERNAL_ERROR,
+                                             "reason": "document unavailable"})
             return
         subscriber.actor = actor
         self.remote_subscribers[subscriber.sid] = subscriber
@@ -431,7 +442,7 @@ class Cluster:
             if type(exc).__name__ not in ERRORS:
                 logger.error("cluster: a request for %s failed", message["document"], exc_info=exc)
             reply.update(ok=False, error=encode_error(exc))
-        await self.layer.send(message["reply_to"], reply)
+        await self.send(message["reply_to"], reply)
 
     # --- upkeep ------------------------------------------------------------------------------
 
@@ -620,13 +631,13 @@ class RemoteSubscriber(QueuedSubscriber):
         # fits: msgpack and Redis take values up to 4 GiB and 512 MB, channels-redis has no
         # size limit of its own. A batch that cannot be sent closes the connection (base class).
         try:
-            await self.cluster.layer.send(self.sid, {"type": "collab.frames", "frames": frames, "n": self._out_seq})
+            await self.cluster.send(self.sid, {"type": "collab.frames", "frames": frames, "n": self._out_seq})
         except ChannelFull as exc:
             raise SendFailed(codes.TRY_AGAIN_LATER, "the connection's server is not keeping up, reconnect") from exc
         self._out_seq += 1
 
     async def _close_peer(self, code: int, reason: str) -> None:
-        await self.cluster.layer.send(self.sid, {"type": "collab.close", "code": code, "reason": reason})
+        await self.cluster.send(self.sid, {"type": "collab.close", "code": code, "reason": reason})
 
     def stop(self) -> None:
         """Stop serving it (it left, its process died, or it was closed)."""
@@ -675,14 +686,14 @@ class RemoteActor:
         async with self._send_lock:  # keep frames in order
             n = self._out_seq
             self._out_seq += 1
-            await self.cluster.layer.send(self.owner_channel, {
+            await self.cluster.send(self.owner_channel, {
                 "type": "collab.frame_in", "sid": self.sid, "n": n, "frame": protocol.encode(message.message)})
 
     def post(self, message) -> None:
         if isinstance(message, Leave):
             self.cluster.remote_actors.discard(self)
             asyncio.get_running_loop().create_task(
-                self.cluster.layer.send(self.owner_channel, {"type": "collab.leave", "sid": self.sid}))
+                self.cluster.send(self.owner_channel, {"type": "collab.leave", "sid": self.sid}))
 
     def deliver(self, event: dict) -> None:
         """Frames the owner sent to this connection."""
