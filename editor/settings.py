@@ -164,6 +164,11 @@ COLLAB = collab_config.from_environ({
 
 # --- Channel layer ----------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# Deployments that share one Redis (staging beside production, parallel test runs) each set their
+# own: it keeps their rate limits apart (below) and their channel-layer messages. User ids repeat
+# from one database to another: without it one deployment's document lists heard the other's
+# changes (document ids included), and its sockets re-checked access on the other's access changes.
+CACHE_KEY_PREFIX = os.environ.get("CACHE_KEY_PREFIX", "")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
@@ -173,6 +178,7 @@ if REDIS_URL:
                 "hosts": [{"address": REDIS_URL, "socket_timeout": None}],
                 "capacity": COLLAB["LAYER_CAPACITY"],
                 "expiry": 30,
+                "prefix": f"asgi:{CACHE_KEY_PREFIX}" if CACHE_KEY_PREFIX else "asgi",  # channels-redis' own is "asgi"
             },
         }
     }
@@ -181,11 +187,11 @@ else:
 
 # --- Cache (API rate limits) ---------------------------------------------------
 # With Redis the limits are shared by every process; otherwise per process.
-# CACHE_KEY_PREFIX separates deployments that share one Redis: the limits count per
-# user id, and ids repeat from one database to another.
+# CACHE_KEY_PREFIX (above) separates deployments that share one Redis: the limits count
+# per user id.
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
-                          "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "")}}
+                          "KEY_PREFIX": CACHE_KEY_PREFIX}}
 # Requests per user to the REST API and the page forms that create or share, as
 # "<count>/<s|min|h|day>"; beyond it, 429.
 API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "600/min")

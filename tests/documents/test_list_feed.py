@@ -133,6 +133,43 @@ def two_processes():
     database.drop()
 
 
+@pytest.fixture
+def two_deployments():
+    """Two deployments (a database each, e.g. staging and production) sharing one Redis, each with its
+    own CACHE_KEY_PREFIX as the README asks (tests/support/server.py gives each test database one)."""
+    try:
+        require_redis()
+        databases = [Database("sqlite"), Database("sqlite")]
+    except ServiceMissing as exc:
+        missing(str(exc))
+    servers = [LiveServer(database, redis=True).start() for database in databases]
+    yield servers
+    for server in servers:
+        server.kill()
+    for database in databases:
+        database.drop()
+
+
+async def test_deployments_sharing_one_redis_do_not_hear_each_others_changes(two_deployments):
+    # User ids repeat from one database to another: without a prefix of its own, a deployment's
+    # feeds heard the other's changes for "their" ids (its document ids included), and its open
+    # sockets would re-check access on the other's access changes.
+    staging, production = two_deployments
+    here = staging.seed(users=["stan"], documents=[])  # the first user of each database: the same id
+    stan = await Feed.open(staging, here["tokens"]["stan"])
+    elsewhere = production.seed(users=["paula"], documents=[{"owner": "paula", "title": "Theirs"}])
+    started = time.monotonic()
+    mine = ApiClient(staging.url, token=here["tokens"]["stan"])
+    created = await asyncio.to_thread(mine.post, "/api/documents/", {"title": "Mine"})
+    assert created.status == 201
+    # Told through Redis in order: production's "created" would have come first.
+    event = await stan.next()
+    assert event == {"kind": "created", "document": created.json()["id"]}, (
+        f"heard {event}; production's document was {elsewhere['documents'][0]}")
+    assert time.monotonic() - started < LIVE + 2
+    await stan.close()
+
+
 async def test_a_change_made_through_one_process_reaches_a_feed_on_another(two_processes, unique):
     first, second = two_processes
     (ann, ben, cat), seed = seeded(first, unique)
