@@ -116,14 +116,14 @@ async def test_a_batch_the_channel_layer_refuses_closes_the_forwarded_connection
     """On the owner: frames for a connection of another process that cannot be forwarded."""
     sent = []
 
-    async def layer_send(channel, message):
+    async def cluster_send(channel, message):  # Cluster.send: the channel layer's, bounded
         if message["type"] == "collab.frames":
             raise ChannelFull()
         sent.append((channel, message))
 
     config = types.SimpleNamespace(send_queue_limit=100, send_buffer_bytes=1 << 20)
     fake_cluster = types.SimpleNamespace(registry=types.SimpleNamespace(config=config), remote_subscribers={},
-                                         layer=types.SimpleNamespace(send=layer_send))
+                                         send=cluster_send)
     subscriber = RemoteSubscriber(fake_cluster, {"sid": "specific.x!y", "username": "ann", "can_write": True,
                                                  "process": "specific.x!"})
     subscriber.send(b"frame")
