@@ -16,6 +16,7 @@ import pytest
 
 from collab import protocol
 from collab.client import YClient
+from tests.support.waits import first_of
 
 
 async def open_synced(*clients: YClient, timeout: float = 30.0) -> None:
@@ -102,3 +103,17 @@ async def closed_with(client: YClient, timeout: float = 10.0, since: float | Non
     except TimeoutError:
         pytest.fail(f"the socket was still open {timeout}s after it should have been closed")
     return client.close_code
+
+
+async def keep_connected(client: YClient, stop: asyncio.Event, timeout: float = 60.0,
+                         gaps: list[float] | None = None) -> None:
+    """Until `stop`, reconnect `client` at once whenever it is closed, as y-websocket's provider does;
+    returns once stopped and connected. `gaps` gets each cut-off: from the close seen to synced again."""
+    while True:
+        await first_of(client.closed, stop)
+        if not client.closed.is_set():
+            return  # stopped, and connected
+        cut_off = time.monotonic()
+        await client.reconnect(timeout=timeout)
+        if gaps is not None:
+            gaps.append(time.monotonic() - cut_off)

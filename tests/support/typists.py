@@ -14,6 +14,7 @@ import re
 import time
 
 from collab.client import YClient
+from tests.support.clients import keep_connected
 from tests.support.crdt import paragraph
 
 
@@ -50,7 +51,7 @@ class Typist:
 
     async def run(self, stop: asyncio.Event, reconnect_timeout: float = 60.0) -> None:
         """Type until `stop`; returns once stopped and connected (synced) again."""
-        await asyncio.gather(self._type(stop), self._keep_connected(stop, reconnect_timeout))
+        await asyncio.gather(self._type(stop), keep_connected(self.client, stop, reconnect_timeout, self.gaps))
 
     async def _type(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -58,19 +59,6 @@ class Typist:
             self.client.fragment.children.append(paragraph(text))
             self.written.append(text)
             await asyncio.sleep(self.pace)  # typing pace
-
-    async def _keep_connected(self, stop: asyncio.Event, timeout: float) -> None:
-        while True:
-            closed = asyncio.ensure_future(self.client.closed.wait())
-            stopped = asyncio.ensure_future(stop.wait())
-            await asyncio.wait([closed, stopped], return_when=asyncio.FIRST_COMPLETED)
-            closed.cancel()
-            stopped.cancel()
-            if not self.client.closed.is_set():
-                return  # stopped, and connected
-            cut_off = time.monotonic()
-            await self.client.reconnect(timeout=timeout)
-            self.gaps.append(time.monotonic() - cut_off)
 
     @property
     def longest_gap(self) -> float:

@@ -5,6 +5,16 @@ import inspect
 import time
 
 
+async def first_of(*events: asyncio.Event) -> None:
+    """Return as soon as any of `events` is set (the waits on the others are cancelled)."""
+    waiters = [asyncio.ensure_future(event.wait()) for event in events]
+    try:
+        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
+
+
 async def wait_until(predicate, timeout: float = 15.0, what: str = "condition", step: float = 0.1,
                      blocking: bool = False):
     """Poll `predicate()` every `step` seconds until it returns something true, and return that;

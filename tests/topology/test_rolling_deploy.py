@@ -14,7 +14,7 @@ import time
 import pytest
 
 from collab.client import YClient
-from tests.support.clients import converge, open_synced
+from tests.support.clients import converge, keep_connected, open_synced
 from tests.support.typists import TimedYClient, Typist, lost_or_doubled
 from tests.support.waits import wait_until
 
@@ -107,17 +107,9 @@ async def test_once_every_process_is_back_new_sockets_are_served_at_the_first_at
     documents, token = seed["documents"], seed["tokens"]["fresh"]
     held = [YClient(topology.proxy.document_ws(d), token=token) for d in documents]
     await open_synced(*held)
-
-    async def keep_connected(client, stop):  # as y-websocket does: at once, during the restart too
-        while not stop.is_set():
-            await asyncio.wait([asyncio.ensure_future(client.closed.wait()), asyncio.ensure_future(stop.wait())],
-                               return_when=asyncio.FIRST_COMPLETED)
-            if client.closed.is_set():
-                await client.reconnect(timeout=120)
-
     for server in topology.servers:
-        stop = asyncio.Event()
-        keeping = [asyncio.create_task(keep_connected(c, stop)) for c in held]
+        stop = asyncio.Event()  # the held sockets reconnect at once, during the restart too
+        keeping = [asyncio.create_task(keep_connected(c, stop, timeout=120)) for c in held]
         await asyncio.to_thread(topology.restart, server)
         stop.set()
         await asyncio.gather(*keeping)
